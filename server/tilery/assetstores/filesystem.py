@@ -1,0 +1,111 @@
+"""Files stored under a directory, at <root>/<id[0:2]>/<id[2:4]>/<id>."""
+import os
+import shutil
+
+from ..errors import RestError
+from .base import AssetstoreAdapter, check_fits
+
+
+class FilesystemAdapter(AssetstoreAdapter):
+    def __init__(self, app, assetstore):
+        super().__init__(app, assetstore)
+        self.root = assetstore['root']
+
+    def _temp_path(self, upload):
+        return os.path.join(self.root, 'temp', str(upload['_id']))
+
+    def init_upload(self, upload):
+        os.makedirs(os.path.join(self.root, 'temp'), exist_ok=True)
+        path = self._temp_path(upload)
+        open(path, 'wb').close()
+        upload['tempFile'] = path
+        return upload
+
+    def write_chunk(self, upload, chunks, hasher):
+        path = upload.get('tempFile') or self._temp_path(upload)
+        start = upload['received']
+        written = 0
+        with open(path, 'r+b' if os.path.exists(path) else 'w+b') as fh:
+            fh.seek(start)
+            try:
+                for data in chunks:
+                    check_fits(upload, written + len(data))
+                    fh.write(data)
+                    hasher.update(data)
+                    written += len(data)
+            except BaseException:
+                fh.truncate(start)  # never keep a half chunk
+                raise
+            fh.truncate(start + written)
+        return written
+
+    def read_upload(self, upload, length):
+        with open(upload.get('tempFile') or self._temp_path(upload), 'rb') as fh:
+            while length > 0:
+                data = fh.read(min(length, 1 << 22))
+                if not data:
+                    break
+                length -= len(data)
+                yield data
+
+    def final_path(self, file_id):
+        key = str(file_id)
+        return os.path.join(key[:2], key[2:4], key)
+
+    def finalize_upload(self, upload, file):
+        rel = self.final_path(file['_id'])
+        dest = os.path.join(self.root, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        src = upload.get('tempFile') or self._temp_path(upload)
+        if upload['size'] == 0 and not os.path.exists(src):
+            open(dest, 'wb').close()
+        else:
+            os.replace(src, dest)
+        file['path'] = rel
+        return file
+
+    def cancel_upload(self, upload):
+        try:
+            os.unlink(upload.get('tempFile') or self._temp_path(upload))
+        except FileNotFoundError:
+            pass
+
+    def full_path(self, file):
+        if file.get('imported'):
+            return file['path']
+        return os.path.join(self.root, file['path'])
+
+    def open_range(self, file, start, end):
+        path = self.full_path(file)
+        try:
+            fh = open(path, 'rb')
+        except OSError:
+            raise RestError('The bytes of file %s are missing from the assetstore.' %
+                            file['_id'], 500)
+        with fh:
+            fh.seek(start)
+            remaining = end - start
+            while remaining > 0:
+                data = fh.read(min(remaining, 1 << 20))
+                if not data:
+                    break
+                remaining -= len(data)
+                yield data
+
+    def delete_file(self, file):
+        if file.get('imported'):
+            return  # imported in place: the bytes belong to the server's filesystem
+        try:
+            os.unlink(self.full_path(file))
+        except FileNotFoundError:
+            pass
+
+    def local_path(self, file):
+        return self.full_path(file)
+
+    def capacity(self):
+        try:
+            usage = shutil.disk_usage(self.root)
+        except OSError:
+            return {'free': None, 'total': None}
+        return {'free': usage.free, 'total': usage.total}

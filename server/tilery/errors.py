@@ -1,0 +1,60 @@
+"""Exceptions that the REST layer turns into Girder-shaped JSON errors."""
+
+
+class TileryError(Exception):
+    """Base class: carries an HTTP status and a Girder error ``type``."""
+
+    status = 500
+    type = 'internal'
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+    def to_json(self):
+        return {'message': self.message, 'type': self.type}
+
+
+class RestError(TileryError):
+    """Bad parameter, unknown id, no matching route (400 unless set)."""
+
+    status = 400
+    type = 'rest'
+
+
+class NotFound(RestError):
+    """A plugin resource that does not exist (tiles and annotations answer 404)."""
+
+    status = 404
+
+
+class ValidationError(TileryError):
+    """A document fails validation; names the offending field."""
+
+    status = 400
+    type = 'validation'
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+    def to_json(self):
+        body = super().to_json()
+        if self.field is not None:
+            body['field'] = self.field
+        return body
+
+
+class AccessError(TileryError):
+    """Not allowed: 401 for anonymous callers, 403 for signed-in ones."""
+
+    status = 403
+    type = 'access'
+
+
+class Conflict(RestError):
+    """The document changed since the caller read it (stale version)."""
+
+    status = 409

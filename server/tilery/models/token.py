@@ -1,0 +1,78 @@
+"""Authentication tokens and API keys."""
+import datetime
+import secrets
+
+from ..errors import AccessError, ValidationError
+from .base import Model, now
+
+USER_AUTH = 'core.user_auth'
+SCOPES = {
+    'core.data.read': 'Read data',
+    'core.data.write': 'Write data',
+    'core.data.own': 'Own data',
+    'core.user_info.read': 'Read your user information',
+    'core.user_auth': 'Full access as the user (user authentication)',
+    'core.setting.read': 'Read settings',
+    'core.plugins.read': 'See installed plugins',
+}
+
+
+class Token(Model):
+    collection_name = 'token'
+    model_type = 'token'
+    indexes = ('userId', ([('expires', 1)], {'expireAfterSeconds': 0}))
+
+    def create(self, user, days=None, scope=None, api_key=None):
+        """A new token string for ``user``, valid ``days`` (the site default if None)."""
+        days = self.app.settings.token_days if days is None else days
+        doc = {'_id': secrets.token_urlsafe(48), 'userId': user['_id'] if user else None,
+               'created': now(), 'expires': now() + datetime.timedelta(days=float(days)),
+               'scope': list(scope or [USER_AUTH])}
+        if api_key is not None:
+            doc['apiKeyId'] = api_key['_id']
+        self.collection.insert_one(doc)
+        return doc
+
+    def lookup(self, value):
+        """The live token document for ``value``, or None."""
+        doc = self.collection.find_one({'_id': value})
+        if doc is None or doc['expires'] < now():
+            return None
+        return doc
+
+    def answer(self, doc):
+        return {'token': doc['_id'], 'expires': doc['expires'], 'scope': doc['scope']}
+
+
+class ApiKey(Model):
+    collection_name = 'api_key'
+    model_type = 'api_key'
+    indexes = ('userId', ([('key', 1)], {'unique': True}))
+
+    def create(self, user, name='', scope=None, days=None, active=True):
+        if scope is not None:
+            unknown = set(scope) - set(SCOPES)
+            if unknown:
+                raise ValidationError('Invalid scopes: %s.' % ', '.join(sorted(unknown)), 'scope')
+        doc = {'userId': user['_id'], 'name': name or '', 'scope': scope, 'tokenDuration': days,
+               'active': bool(active), 'key': secrets.token_urlsafe(30), 'created': now(),
+               'lastUse': None}
+        return self.save(doc)
+
+    def token_for(self, key, days=None):
+        """Exchange an API key for a token, as ``POST /api_key/token`` does."""
+        doc = self.find_one({'key': key})
+        if doc is None or not doc.get('active', True):
+            raise AccessError('Invalid API key.', 401)
+        user = self.app.models.user.load(doc['userId'], exc=False)
+        if user is None or user.get('status', 'enabled') != 'enabled':
+            raise AccessError('Invalid API key.', 401)
+        limits = [d for d in (days, doc.get('tokenDuration')) if d]
+        duration = min(float(d) for d in limits) if limits else None
+        self.collection.update_one({'_id': doc['_id']}, {'$set': {'lastUse': now()}})
+        token = self.app.models.token.create(user, duration, doc.get('scope'), api_key=doc)
+        return user, token
+
+    def remove(self, doc, **kwargs):
+        self.app.models.token.collection.delete_many({'apiKeyId': doc['_id']})
+        super().remove(doc)

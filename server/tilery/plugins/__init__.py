@@ -1,0 +1,93 @@
+"""The plugin contract. This module is the whole of it.
+
+A plugin is a package that exposes an object of a ``Plugin`` subclass through the
+``tilery.plugins`` entry-point group (see setup.py). Tilery's own large-image and
+annotation features are plugins of this kind. At start-up ``create_app`` calls, in
+order of the plugins' ``dependencies``:
+
+- ``load(app)``: register models (``app.models.add``), services (set attributes on
+  ``app``), routes (``app.router.add_resource``) and event handlers
+  (``app.events.subscribe``), and declare default settings in ``settings``.
+- ``start(app)``: after every plugin is loaded, before requests are served (start
+  background workers here, never at import time).
+- ``stop(app)``: on shutdown.
+
+Plugins read their settings with ``app.settings.get('<plugin>.<key>', default)``.
+A plugin talks to another only through the other's documented service on ``app``
+and through events, never through its private state.
+"""
+import importlib.metadata
+import logging
+
+log = logging.getLogger(__name__)
+
+#: Every event the core emits, with its payload. Emitting or subscribing to an
+#: undocumented name is an error (a test checks this list against the code).
+EVENTS = {
+    'model.user.created': 'the new user document',
+    'model.user.removed': 'the removed user document',
+    'model.item.created': 'the new item document',
+    'model.item.removing': 'the item document, before its files are deleted',
+    'model.item.removed': 'the removed item document',
+    'model.item.moved': 'the item document after the move',
+    'model.item.copied': "{'source', 'copy', 'user'}: after the files are copied",
+    'model.folder.removed': 'the removed folder document (its subtree is gone)',
+    'model.file.finalized': "{'file', 'item', 'upload', 'replaced'}: a file's bytes are "
+                            "complete (a new file, or new contents of 'replaced')",
+    'model.file.removed': 'the removed file document',
+    'server.started': 'the app, once the HTTP server listens',
+}
+
+
+class Plugin:
+    """Base class of plugins; override what you need."""
+
+    name = ''
+    description = ''
+    dependencies = ()
+    settings = {}  # default settings, documented: {'<plugin>.<key>': (default, 'meaning')}
+
+    def load(self, app):
+        """Register models, services, routes and event handlers."""
+
+    def start(self, app):
+        """Start background work; called once every plugin is loaded."""
+
+    def stop(self, app):
+        """Stop background work."""
+
+
+def discover(enabled=None):
+    """Installed plugins by name (entry-point group ``tilery.plugins``)."""
+    found = {}
+    for entry in importlib.metadata.entry_points(group='tilery.plugins'):
+        if enabled is not None and entry.name not in enabled:
+            continue
+        try:
+            plugin = entry.load()
+        except Exception:
+            log.exception('Plugin %s failed to import; it is disabled', entry.name)
+            continue
+        found[entry.name] = plugin
+    return found
+
+
+def load_order(plugins):
+    """Plugin names sorted so that dependencies load first."""
+    order, seen = [], set()
+
+    def visit(name, stack=()):
+        if name in seen:
+            return
+        if name in stack:
+            raise ValueError('Plugin dependency cycle: %s' % ' -> '.join(stack + (name,)))
+        plugin = plugins.get(name)
+        if plugin is None:
+            raise ValueError('Plugin %s is required but not installed' % name)
+        for dep in plugin.dependencies:
+            visit(dep, stack + (name,))
+        seen.add(name)
+        order.append(name)
+    for name in sorted(plugins):
+        visit(name)
+    return order

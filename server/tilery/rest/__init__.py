@@ -1,0 +1,54 @@
+"""The REST framework. READY: plugins may use it.
+
+Declare routes on a ``Resource`` subclass with the ``route`` decorator; one
+declaration converts parameters, loads documents with their access check, and feeds
+the OpenAPI description at ``GET /api/v1/describe``::
+
+    from tilery.rest import Resource, route, Param, ModelParam, Raw, PUBLIC, USER
+    from tilery.models import Item
+    from tilery.models.base import READ, WRITE
+
+    class TilesResource(Resource):
+        prefix = 'item/:itemId/tiles'          # path segments; ':name' captures
+
+        def __init__(self, app):
+            self.app = app
+
+        @route('GET', 'zxy/:z/:x/:y', access=PUBLIC, cookie=True, summary='One tile.',
+               params=[ModelParam('itemId', model=Item, level=READ, dest='item'),
+                       Param('z', type='integer'), Param('x', type='integer'),
+                       Param('y', type='integer')])
+        def tile(self, req, item, z, x, y):
+            return Raw(data, 'image/jpeg', headers={'ETag': ...})
+
+- ``access``: PUBLIC, USER or ADMIN_ONLY (the default: a route without an access
+  declaration is admin-only). ``scope='core.data.read'`` needs that token scope.
+- ``cookie=True``: the girderToken cookie authenticates (downloads, tiles: <img> tags).
+- ``Param(name, description, type, required, default, enum, dest, min, max)``: types
+  string, integer, number, boolean, json (``json_types``), objectid. Path params are
+  the ``:name`` segments. Bad values answer 400 with a clear message.
+- ``ModelParam(name, model=ModelClass, level=READ|WRITE|ADMIN, dest=..., force=False,
+  flags=(...))``: loads the document (400, or 404 when the model's
+  ``missing_status`` is 404) and checks the caller's level and access flags.
+- ``paging=True`` (or a default sort field name): adds limit/offset/sort/sortdir and
+  passes ``paging`` (``.limit``, ``.offset``, ``.sort`` list); call
+  ``req.set_total_count(n)`` for Girder-Total-Count.
+- ``json_body='object'|'list'``: the parsed body arrives as ``body``.
+  ``raw_body=True``: read it yourself with ``req.body_chunks()`` (streamed) or
+  ``req.read_body(limit)``.
+- Handlers get ``req`` (``req.user``, ``req.token``, ``req.params`` raw query values,
+  ``req.headers``, ``req.headers_out``, ``req.app``) and return JSON-able values
+  (ObjectId and datetime are handled) or a ``Raw(body, content_type, status,
+  headers)`` whose body is bytes or an iterator of bytes (streamed).
+- Raise ``tilery.errors`` exceptions (RestError, NotFound, ValidationError,
+  AccessError, Conflict) for Girder-shaped JSON errors.
+- Register with ``app.router.add_resource(TilesResource(app))`` in a plugin's
+  ``load(app)`` (see ``tilery.plugins``).
+
+Tests: the ``server`` fixture in plugin_tests/conftest.py gives an app with a
+fresh database; ``server.request(path, method=..., user=..., params=..., body=...)``
+runs a request in-process. ``bound_server`` serves it on a real port.
+"""
+from .params import ModelParam, Param, Paging  # noqa: F401
+from .request import Raw  # noqa: F401
+from .routing import ADMIN_ONLY, PUBLIC, USER, Resource, Router, route  # noqa: F401

@@ -1,0 +1,188 @@
+"""Turns HTTP requests into handler calls: match, authenticate, convert, check, answer."""
+import logging
+import traceback
+import urllib.parse
+import uuid
+
+import cherrypy
+
+from ..errors import AccessError, RestError, TileryError
+from .params import ModelParam, Paging
+from .request import BodyReader, Raw, Request, dumps
+from .routing import ADMIN_ONLY, PUBLIC, USER
+
+log = logging.getLogger(__name__)
+FULL_ACCESS_SCOPE = 'core.user_auth'
+
+
+def parse_query(query_string):
+    """Query-string values by name; a parameter given twice is a 400 (as in Girder)."""
+    params = {}
+    for name, value in urllib.parse.parse_qsl(query_string, keep_blank_values=True):
+        if name in params:
+            raise RestError('Parameter "%s" was given more than once.' % name)
+        params[name] = value
+    return params
+
+
+class Dispatcher:
+    """Runs a request through its route declaration; knows nothing about CherryPy."""
+
+    def __init__(self, app, router):
+        self.app = app
+        self.router = router
+
+    def handle(self, method, path, query_string, headers, rfile, cookies):
+        """Return (status, headers, body) for one request; never raises."""
+        uid = uuid.uuid4().hex
+        out_headers = {'Girder-Request-Uid': uid}
+        try:
+            req = self._prepare(method, path, query_string, headers, rfile, cookies)
+            result = req.route.handler(req, **req.kwargs)
+            out_headers.update(req.headers_out)
+            return self._answer(result, out_headers)
+        except TileryError as exc:
+            body = exc.to_json()
+            status = exc.status
+            if isinstance(exc, AccessError) and getattr(exc, 'anonymous', False):
+                status = 401
+            return status, self._json_headers(out_headers), dumps(body)
+        except Exception:  # an unexpected fault: log it, answer 500 with the uid
+            log.error('Unexpected error in %s %s (uid %s)\n%s', method, path, uid,
+                      traceback.format_exc())
+            body = {'message': 'An unexpected error occurred on the server.',
+                    'type': 'internal', 'uid': uid}
+            if self.app.settings.debug:
+                body['trace'] = traceback.format_exc().splitlines()
+            return 500, self._json_headers(out_headers), dumps(body)
+
+    def _prepare(self, method, path, query_string, headers, rfile, cookies):
+        segments = [s for s in path.strip('/').split('/') if s]
+        params = parse_query(query_string)
+        spec, values = self.router.match(method, segments)
+        if spec is None:
+            raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
+        token_value = params.pop('token', None) or headers.get('Girder-Token') or None
+        if token_value is None and spec.cookie:
+            token_value = cookies.get('girderToken') or None
+        user, token = self.app.auth.authenticate(token_value)
+        req = Request(self.app, method, path, params, headers, rfile, user, token)
+        req.route = spec
+        self._check_access(spec, user, token)
+        req.kwargs = self._convert(spec, req, values)
+        return req
+
+    def _check_access(self, spec, user, token):
+        if spec.access == PUBLIC:
+            pass
+        elif user is None:
+            raise anonymous_error()
+        elif spec.access == ADMIN_ONLY and not user.get('admin'):
+            raise AccessError('Administrator access required.')
+        if token is not None and spec.scope:
+            scopes = token.get('scope') or []
+            if FULL_ACCESS_SCOPE not in scopes and spec.scope not in scopes:
+                raise AccessError('Invalid token scope. Required: %s.' % spec.scope)
+
+    def _convert(self, spec, req, path_values):
+        kwargs = {}
+        paging = {}
+        for param in spec.all_params():
+            raw = path_values.get(param.name) if param.location == 'path' \
+                else req.params.get(param.name)
+            if raw is None:
+                if param.required:
+                    raise RestError('Parameter "%s" is required.' % param.name)
+                value = param.default() if callable(param.default) else param.default
+            elif isinstance(param, ModelParam):
+                value = self._load_model(param, raw, req)
+            else:
+                value = param.convert(raw)
+            if spec.paging and param.name in ('limit', 'offset', 'sort', 'sortdir'):
+                paging[param.name] = value
+            else:
+                kwargs[param.target] = value
+        if spec.paging:
+            kwargs['paging'] = Paging(paging['limit'], paging['offset'],
+                                      [(paging['sort'], paging['sortdir'])])
+        if spec.json_body:
+            kwargs['body'] = req.json_body(spec.json_body,
+                                           limit=self.app.settings.max_json_body)
+        return kwargs
+
+    def _load_model(self, param, raw, req):
+        model = self.app.models[param.model]
+        doc = model.load(raw)
+        if not param.force:
+            model.require_access(doc, req.user, param.level, param.flags)
+        return doc
+
+    def _answer(self, result, headers):
+        if isinstance(result, Raw):
+            headers.update(result.headers)
+            headers['Content-Type'] = result.content_type
+            if isinstance(result.body, (bytes, bytearray)):
+                headers['Content-Length'] = str(len(result.body))
+            return result.status, headers, result.body
+        return 200, self._json_headers(headers), dumps(result)
+
+    @staticmethod
+    def _json_headers(headers):
+        headers['Content-Type'] = 'application/json'
+        return headers
+
+
+def anonymous_error(message='You must be logged in.'):
+    """The 401 answer given to a caller without a valid token."""
+    exc = AccessError(message, 401)
+    exc.anonymous = True
+    return exc
+
+
+class CherryPyApi:
+    """The object CherryPy mounts at /api/v1; it only adapts CherryPy to the Dispatcher."""
+
+    def __init__(self, dispatcher, cors_origins=()):
+        self.dispatcher = dispatcher
+        self.cors_origins = set(cors_origins)
+
+    @cherrypy.expose
+    def default(self, *args, **kwargs):
+        request, response = cherrypy.request, cherrypy.response
+        path = '/'.join(args)
+        cookies = {k: m.value for k, m in request.cookie.items()}
+        try:
+            length = int(request.headers.get('Content-Length') or 0)
+        except ValueError:
+            length = 0
+        reader = BodyReader(request.rfile, length)
+        if request.method == 'OPTIONS':
+            status, headers, body = 200, {}, b''
+        else:
+            status, headers, body = self.dispatcher.handle(
+                request.method, path, request.query_string, request.headers,
+                reader, cookies)
+        response.status = status
+        for name, value in headers.items():
+            response.headers[name] = value
+        self._cors(request, response)
+        # a body the handler did not read is drained so keep-alive clients stay in step
+        if not reader.drain():
+            response.headers['Connection'] = 'close'
+        if isinstance(body, (bytes, bytearray)):
+            response.headers['Content-Length'] = str(len(body))
+            return [body] if body else []
+        return body
+
+    def _cors(self, request, response):
+        origin = request.headers.get('Origin')
+        if origin and ('*' in self.cors_origins or origin in self.cors_origins):
+            response.headers['Access-Control-Allow-Origin'] = origin
+            response.headers['Access-Control-Allow-Credentials'] = 'true'
+            response.headers['Access-Control-Allow-Methods'] = \
+                'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS'
+            response.headers['Access-Control-Allow-Headers'] = \
+                'Content-Type, Girder-Token, Girder-OTP, Authorization, Range'
+        response.headers['Access-Control-Expose-Headers'] = \
+            'Girder-Total-Count, Content-Disposition, Girder-Request-Uid, Content-Range, ETag'
+

@@ -1,0 +1,125 @@
+"""What a handler sees of the HTTP request, and what it may return besides JSON."""
+import dataclasses
+from typing import Any, Iterable, Union
+
+import orjson
+
+from ..errors import RestError
+
+
+@dataclasses.dataclass
+class Raw:
+    """A non-JSON answer: bytes or an iterable of bytes (streamed)."""
+
+    body: Union[bytes, Iterable[bytes]]
+    content_type: str = 'application/octet-stream'
+    status: int = 200
+    headers: dict = dataclasses.field(default_factory=dict)
+
+
+class BodyReader:
+    """Reads exactly Content-Length bytes of a request body, and can drain the rest."""
+
+    def __init__(self, rfile, length):
+        self._rfile = rfile
+        self.remaining = length
+
+    def read(self, size):
+        if self.remaining <= 0:
+            return b''
+        data = self._rfile.read(min(size, self.remaining))
+        self.remaining -= len(data)
+        if not data:
+            self.remaining = 0
+        return data
+
+    def drain(self, limit=16 << 20):
+        """Discard what is left; False when more than ``limit`` was left (close then)."""
+        if self.remaining > limit:
+            return False
+        while self.remaining > 0 and self.read(1 << 20):
+            pass
+        return True
+
+
+class Request:
+    """The caller, the parameters and the body of one request, plus headers to send back."""
+
+    def __init__(self, app, method, path, params, headers, rfile, user=None, token=None):
+        self.app = app
+        self.method = method
+        self.path = path
+        self.params = params
+        self.headers = headers
+        self.user = user
+        self.token = token
+        self._rfile = rfile
+        self.headers_out = {}
+        self._body_read = False
+
+    @property
+    def content_length(self):
+        return self._rfile.remaining if not self._body_read else 0
+
+    def set_total_count(self, count):
+        """Set Girder's paging header."""
+        self.headers_out['Girder-Total-Count'] = str(count)
+
+    def body_chunks(self, chunk_size=1 << 20):
+        """Yield the raw request body in pieces, never holding it all in memory."""
+        if self._body_read:
+            raise RestError('The request body was already read.')
+        self._body_read = True
+        return self._chunks(self._rfile.remaining, chunk_size)
+
+    def _chunks(self, remaining, chunk_size):
+        while remaining > 0:
+            data = self._rfile.read(min(chunk_size, remaining))
+            if not data:
+                raise RestError('The request body ended early (%d bytes missing).' % remaining)
+            remaining -= len(data)
+            yield data
+
+    def read_body(self, limit=None):
+        """The whole body as bytes (refused beyond ``limit`` bytes)."""
+        if limit is not None and self.content_length > limit:
+            raise RestError('The request body is too large (%d bytes; limit %d).' % (
+                self.content_length, limit), 413)
+        return b''.join(self.body_chunks())
+
+    def json_body(self, expect='object', limit=None):
+        """The body parsed as JSON; ``expect`` is 'object' or 'list'."""
+        raw = self.read_body(limit)
+        if not raw.strip():
+            raise RestError('A JSON %s request body is required.' % expect)
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise RestError('Invalid JSON in request body: %s' % exc)
+        wanted = dict if expect == 'object' else list
+        if not isinstance(value, wanted):
+            raise RestError('The request body must be a JSON %s.' % expect)
+        return value
+
+    def peek_param(self, name, default=None):
+        return self.params.get(name, default)
+
+    def __repr__(self):
+        return '<Request %s %s>' % (self.method, self.path)
+
+
+def dumps(value: Any) -> bytes:
+    """Serialise an answer: ObjectIds as strings, naive datetimes as UTC."""
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NAIVE_UTC |
+                        orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+def _default(value):
+    from bson import ObjectId
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode('utf8', 'replace')
+    raise TypeError('Cannot serialise %r' % type(value))

@@ -1,0 +1,150 @@
+"""/resource: paths, lookups, search, and actions on mixed sets of resources."""
+from ...errors import RestError
+from ...models.base import ADMIN, READ, WRITE, to_object_id
+from ...services.downloads import zip_stream
+from ...services.tree import RESOURCE_TYPES
+from ..params import Param
+from ..request import Raw
+from ..routing import PUBLIC, USER, Resource, route
+
+RESOURCES = Param('resources', 'JSON object: {"item": [ids], "folder": [ids], ...}', 'json',
+                  required=True, json_types=(dict,))
+
+
+class ResourceResource(Resource):
+    prefix = 'resource'
+
+    def __init__(self, app):
+        self.app = app
+
+    def _each(self, req, resources, level, allowed=('folder', 'item', 'file', 'collection',
+                                                     'user')):
+        """Load every listed resource, checking access, before anything is changed."""
+        out = []
+        for kind, ids in resources.items():
+            if kind not in allowed:
+                raise RestError('Invalid resource type: %s.' % kind)
+            if not isinstance(ids, list):
+                raise RestError('resources.%s must be a list of ids.' % kind)
+            model = self.app.models[kind]
+            for rid in ids:
+                doc = model.load(to_object_id(rid, kind))
+                model.require_access(doc, req.user, level)
+                out.append((kind, doc))
+        return out
+
+    @route('GET', 'lookup', access=PUBLIC, summary='The resource at a path.', params=[
+        Param('path', '/collection/<name>/... or /user/<login>/...', required=True),
+        Param('test', 'Answer null instead of an error when nothing is there.', 'boolean',
+              default=False)])
+    def lookup(self, req, path, test):
+        doc, kind = self.app.tree.lookup(path, req.user, test)
+        return None if doc is None else self.app.models[kind].filter(doc, req.user)
+
+    @route('GET', 'search', access=PUBLIC, summary='Search resources by name.', params=[
+        Param('q', 'Text to look for (case-insensitive).', required=True),
+        Param('mode', enum=('text', 'prefix'), default='text'),
+        Param('types', 'JSON list of types.', 'json', required=True, json_types=(list,)),
+        Param('level', type='integer', default=READ),
+        Param('limit', type='integer', default=10, min=0),
+        Param('offset', type='integer', default=0, min=0)])
+    def search(self, req, q, mode, types, level, limit, offset):
+        return self.app.tree.search(q, types, req.user, limit, offset, mode)
+
+    @route('GET', ':id/path', access=PUBLIC, summary='The path of a resource.', params=[
+        Param('id', type='objectid'), Param('type', enum=RESOURCE_TYPES, required=True)])
+    def path(self, req, id, type):
+        model = self.app.models[type]
+        doc = model.load(id)
+        model.require_access(doc, req.user, READ)
+        return self.app.tree.path_of(doc, type, req.user)
+
+    @route('GET', ':id', access=PUBLIC, summary='A resource of any type.', params=[
+        Param('id', type='objectid'), Param('type', enum=RESOURCE_TYPES, required=True)])
+    def get(self, req, id, type):
+        model = self.app.models[type]
+        doc = model.load(id)
+        model.require_access(doc, req.user, READ)
+        return model.filter(doc, req.user)
+
+    def _zip(self, req, resources):
+        docs = self._each(req, resources, READ, ('folder', 'item', 'collection', 'user'))
+        tree, folders = self.app.tree, self.app.models.folder
+
+        def entries():
+            for kind, doc in docs:
+                if kind == 'item':
+                    yield from tree.item_entries(doc)
+                elif kind == 'folder':
+                    yield from tree.folder_entries(doc, req.user)
+                else:
+                    prefix = (doc.get('login') or doc['name']) + '/'
+                    for folder in folders.find({'parentId': doc['_id']}, sort=[('name', 1)]):
+                        if folders.has_access(folder, req.user, READ):
+                            yield from tree.folder_entries(folder, req.user, prefix)
+        return Raw(zip_stream(entries()), 'application/zip', headers={
+            'Content-Disposition': 'attachment; filename="Resources.zip"'})
+
+    @route('GET', 'download', access=PUBLIC, cookie=True, params=[
+        RESOURCES, Param('includeMetadata', type='boolean', default=False)],
+        summary='Download a set of resources as one zip.')
+    def download(self, req, resources, includeMetadata):
+        return self._zip(req, resources)
+
+    @route('POST', 'download', access=PUBLIC, cookie=True, params=[
+        RESOURCES, Param('includeMetadata', type='boolean', default=False)],
+        summary='Download a set of resources as one zip.')
+    def download_post(self, req, resources, includeMetadata):
+        return self._zip(req, resources)
+
+    @route('DELETE', '', access=USER, params=[RESOURCES],
+           summary='Delete a set of resources (all access is checked first).')
+    def delete(self, req, resources):
+        docs = self._each(req, resources, WRITE, ('folder', 'item', 'file', 'collection'))
+        for kind, doc in docs:
+            if kind in ('folder', 'collection'):
+                self.app.models[kind].require_access(doc, req.user, ADMIN)
+        for kind, doc in docs:
+            model = self.app.models[kind]
+            if model.load(doc['_id'], exc=False) is not None:
+                model.remove(doc)
+        return {'message': 'Deleted %d resources.' % len(docs)}
+
+    def _target(self, req, parent_type, parent_id):
+        model = self.app.models[parent_type]
+        parent = model.load(parent_id)
+        model.require_access(parent, req.user, ADMIN if parent_type == 'user' else WRITE)
+        return parent
+
+    TARGET = [Param('parentType', enum=('folder', 'user', 'collection'), required=True,
+                    dest='parent_type'),
+              Param('parentId', type='objectid', required=True, dest='parent_id')]
+
+    @route('PUT', 'move', access=USER, params=[RESOURCES] + TARGET,
+           summary='Move folders and items into a new parent.')
+    def move(self, req, resources, parent_type, parent_id):
+        parent = self._target(req, parent_type, parent_id)
+        docs = self._each(req, resources, WRITE, ('folder', 'item'))
+        for kind, doc in docs:
+            if kind == 'item':
+                if parent_type != 'folder':
+                    raise RestError('Items can only be moved into folders.')
+                self.app.tree.move_item(doc, parent)
+            else:
+                self.app.models.folder.require_access(doc, req.user, ADMIN)
+                self.app.tree.move_folder(doc, parent, parent_type, req.user)
+        return {'message': 'Moved %d resources.' % len(docs)}
+
+    @route('POST', 'copy', access=USER, params=[RESOURCES] + TARGET,
+           summary='Copy folders and items into a new parent.')
+    def copy(self, req, resources, parent_type, parent_id):
+        parent = self._target(req, parent_type, parent_id)
+        docs = self._each(req, resources, READ, ('folder', 'item'))
+        for kind, doc in docs:
+            if kind == 'item':
+                if parent_type != 'folder':
+                    raise RestError('Items can only be copied into folders.')
+                self.app.tree.copy_item(doc, parent, req.user)
+            else:
+                self.app.tree.copy_folder(doc, parent, parent_type, req.user)
+        return {'message': 'Copied %d resources.' % len(docs)}

@@ -1,0 +1,126 @@
+"""/system and /assetstore: version, settings, plugins and storage (admins)."""
+import platform
+
+from ... import __version__
+from ...assetstores import FILESYSTEM, GRIDFS
+from ...errors import RestError
+from ...models.assetstore import Assetstore
+from ...services.importer import Importer
+from ..params import ModelParam, Param
+from ..routing import ADMIN_ONLY, PUBLIC, Resource, route
+
+#: girder-client compares this as a dotted version; we speak Girder 3's dialect.
+GIRDER_API_RELEASE = '3.2.18'
+
+
+class SystemResource(Resource):
+    prefix = 'system'
+
+    def __init__(self, app):
+        self.app = app
+
+    @route('GET', 'version', access=PUBLIC, summary='Server and API versions.')
+    def version(self, req):
+        return {'release': GIRDER_API_RELEASE, 'apiVersion': GIRDER_API_RELEASE,
+                'serverVersion': __version__, 'server': 'tilery',
+                'python': platform.python_version()}
+
+    @route('GET', 'setting', access=ADMIN_ONLY, summary='Read site settings.', params=[
+        Param('key'), Param('list', 'JSON list of keys.', 'json', json_types=(list,),
+                            dest='keys')])
+    def get_setting(self, req, key, keys):
+        settings = self.app.models.setting
+        if key is not None:
+            return settings.get(key)
+        return {k: settings.get(k) for k in (keys or sorted(settings.known))}
+
+    @route('PUT', 'setting', access=ADMIN_ONLY, summary='Change site settings.', params=[
+        Param('key'), Param('value', 'JSON value (null restores the default).', 'json',
+                            json_types=(dict, list, str, int, float, bool)),
+        Param('list', 'JSON list of {key, value}.', 'json', json_types=(list,),
+              dest='pairs')])
+    def put_setting(self, req, key, value, pairs):
+        settings = self.app.models.setting
+        if pairs is not None:
+            return [settings.set(p['key'], p.get('value')) for p in pairs]
+        if key is None:
+            raise RestError('Give key and value, or list.')
+        raw = req.params.get('value')
+        if raw is not None and value is None and raw not in ('null',):
+            value = raw
+        return settings.set(key, value)
+
+    @route('GET', 'public_settings', access=PUBLIC, summary='Settings the web client reads.')
+    def public_settings(self, req):
+        settings = self.app.models.setting
+        return {'core.registration_policy': settings.get('core.registration_policy'),
+                'core.brand_name': settings.get('core.brand_name')}
+
+    @route('GET', 'plugins', access=ADMIN_ONLY, summary='Installed plugins.')
+    def plugins(self, req):
+        return {'all': {n: {'name': n, 'description': p.description}
+                        for n, p in self.app.plugins.items()},
+                'enabled': sorted(self.app.plugins)}
+
+
+def _assetstore(level=None):
+    return ModelParam('id', model=Assetstore, dest='assetstore')
+
+
+class AssetstoreResource(Resource):
+    prefix = 'assetstore'
+
+    def __init__(self, app):
+        self.app = app
+        self.assetstores = app.models.assetstore
+
+    @route('GET', '', access=ADMIN_ONLY, paging='name', summary='List assetstores.')
+    def find(self, req, paging):
+        docs, total = self.assetstores.find_page({}, paging)
+        req.set_total_count(total)
+        return [self.assetstores.filter(d) for d in docs]
+
+    @route('POST', '', access=ADMIN_ONLY, summary='Create an assetstore.', params=[
+        Param('name', required=True), Param('type', type='integer', required=True,
+                                            enum=(FILESYSTEM, GRIDFS)),
+        Param('root', 'Directory (filesystem).'), Param('db', 'Database name (GridFS).'),
+        Param('current', type='boolean', default=False)])
+    def create(self, req, name, type, root, db, current):
+        return self.assetstores.filter(self.assetstores.create(name, type, root, db, current))
+
+    @route('GET', ':id', access=ADMIN_ONLY, params=[_assetstore()], summary='Get one.')
+    def get(self, req, assetstore):
+        return self.assetstores.filter(assetstore)
+
+    @route('PUT', ':id', access=ADMIN_ONLY, summary='Update an assetstore.', params=[
+        _assetstore(), Param('name'), Param('root'), Param('db'),
+        Param('current', type='boolean')])
+    def update(self, req, assetstore, name, root, db, current):
+        for field, value in (('name', name), ('root', root), ('db', db)):
+            if value is not None:
+                assetstore[field] = value
+        self.assetstores.save(assetstore)
+        if current:
+            self.assetstores.make_current(assetstore)
+        return self.assetstores.filter(assetstore)
+
+    @route('DELETE', ':id', access=ADMIN_ONLY, params=[_assetstore()],
+           summary='Delete an empty assetstore.')
+    def delete(self, req, assetstore):
+        self.assetstores.remove(assetstore)
+        return {'message': 'Deleted assetstore %s.' % assetstore['name']}
+
+    @route('POST', ':id/import', access=ADMIN_ONLY, summary=(
+        'Import a server directory in place (files are not copied).'), params=[
+        _assetstore(), Param('importPath', required=True, dest='path'),
+        Param('destinationId', type='objectid', required=True, dest='dest_id'),
+        Param('destinationType', enum=('folder', 'user', 'collection'), default='folder',
+              dest='dest_type'),
+        Param('leafFoldersAsItems', type='boolean', default=False, dest='leaves'),
+        Param('fileIncludeRegex', dest='include'), Param('fileExcludeRegex', dest='exclude'),
+        Param('progress', type='boolean', default=False)])
+    def import_(self, req, assetstore, path, dest_id, dest_type, leaves, include, exclude,
+                progress):
+        parent = self.app.models[dest_type].load(dest_id)
+        return Importer(self.app).run(assetstore, path, parent, dest_type, req.user, leaves,
+                                      include, exclude)

@@ -1,0 +1,110 @@
+"""/token and /api_key: sessions, scopes and API keys."""
+from ...errors import AccessError
+from ...models.base import READ
+from ...models.token import SCOPES, ApiKey
+from ...models.user import User
+from ..params import ModelParam, Param
+from ..routing import PUBLIC, USER, Resource, route
+from .user import token_cookie
+
+
+class TokenResource(Resource):
+    prefix = 'token'
+
+    def __init__(self, app):
+        self.app = app
+        self.tokens = app.models.token
+
+    @route('GET', 'current', access=PUBLIC, summary='The token used for this request, or null.')
+    def current(self, req):
+        return self.tokens.answer(req.token) if req.token else None
+
+    @route('GET', 'session', access=PUBLIC,
+           summary='The current token, or a new anonymous session token.')
+    def session(self, req):
+        if req.token is not None:
+            return self.tokens.answer(req.token)
+        token = self.tokens.create(None, days=1, scope=['core.anonymous_session'])
+        return self.tokens.answer(token)
+
+    @route('DELETE', 'session', access=USER, summary='Revoke the current token.')
+    def delete_session(self, req):
+        if req.token is not None:
+            self.tokens.collection.delete_one({'_id': req.token['_id']})
+            self.app.auth.forget(req.token['_id'])
+        req.headers_out['Set-Cookie'] = 'girderToken=; Path=/; Expires=Thu, 01 Jan 1970 ' \
+            '00:00:00 GMT; HttpOnly'
+        return {'message': 'Token revoked.'}
+
+    @route('GET', 'scopes', access=PUBLIC, summary='The token scopes this server knows.')
+    def scopes(self, req):
+        return {'custom': [{'id': k, 'name': v, 'description': v} for k, v in SCOPES.items()],
+                'adminCustom': []}
+
+
+class ApiKeyResource(Resource):
+    prefix = 'api_key'
+
+    def __init__(self, app):
+        self.app = app
+        self.keys = app.models.api_key
+
+    def _own(self, req, key):
+        if key['userId'] != req.user['_id'] and not req.user.get('admin'):
+            raise AccessError('That API key belongs to another user.')
+        return key
+
+    @route('GET', '', access=USER, paging='name', summary='List API keys.', params=[
+        ModelParam('userId', 'Whose keys (default: yours).', model=User, level=READ,
+                   required=False, dest='user')])
+    def find(self, req, user, paging):
+        user = user or req.user
+        if user['_id'] != req.user['_id'] and not req.user.get('admin'):
+            raise AccessError("Only administrators may list other users' API keys.")
+        docs, total = self.keys.find_page({'userId': user['_id']}, paging)
+        req.set_total_count(total)
+        return [self.keys.filter(d, req.user) for d in docs]
+
+    @route('POST', '', access=USER, summary='Create an API key.', params=[
+        Param('name', default=''),
+        Param('scope', 'JSON list of scopes; null means full access.', 'json',
+              json_types=(list,)),
+        Param('tokenDuration', 'Days a token made from this key lasts.', 'number', min=0,
+              dest='days'),
+        Param('active', type='boolean', default=True)])
+    def create(self, req, name, scope, days, active):
+        return self.keys.filter(self.keys.create(req.user, name, scope, days, active))
+
+    @route('PUT', ':id', access=USER, summary='Update an API key.', params=[
+        ModelParam('id', model=ApiKey, force=True, dest='key'), Param('name'),
+        Param('scope', type='json', json_types=(list,)),
+        Param('tokenDuration', type='number', min=0, dest='days'),
+        Param('active', type='boolean')])
+    def update(self, req, key, name, scope, days, active):
+        self._own(req, key)
+        if name is not None:
+            key['name'] = name
+        if scope is not None:
+            key['scope'] = scope
+        if days is not None:
+            key['tokenDuration'] = days
+        if active is not None:
+            key['active'] = active
+            if not active:
+                self.app.models.token.collection.delete_many({'apiKeyId': key['_id']})
+        return self.keys.filter(self.keys.save(key))
+
+    @route('DELETE', ':id', access=USER, summary='Delete an API key and its tokens.', params=[
+        ModelParam('id', model=ApiKey, force=True, dest='key')])
+    def delete(self, req, key):
+        self.keys.remove(self._own(req, key))
+        return {'message': 'Deleted API key %s.' % key['name']}
+
+    @route('POST', 'token', access=PUBLIC, summary='Exchange an API key for a token.', params=[
+        Param('key', required=True),
+        Param('duration', 'Days the token lasts (at most the key allows).', 'number', min=0)])
+    def token(self, req, key, duration):
+        user, token = self.keys.token_for(key, duration)
+        req.headers_out['Set-Cookie'] = token_cookie(token)
+        return {'authToken': self.app.models.token.answer(token),
+                'user': self.app.models.user.filter(user, user)}

@@ -1,0 +1,1 @@
+"""Services hold the work: uploads, downloads, archives, copies, search and paths."""

@@ -1,0 +1,100 @@
+"""Admin import of a server directory into the hierarchy, in place (no copy)."""
+import mimetypes
+import os
+import re
+
+from ..assetstores import FILESYSTEM
+from ..errors import RestError
+from ..models.base import now
+
+
+class Importer:
+    def __init__(self, app):
+        self.app = app
+        self.models = app.models
+
+    def check_path(self, path):
+        """The real path to import, if it is inside an allowed root."""
+        if not path or not os.path.isabs(path):
+            raise RestError('The import path must be an absolute path on the server.')
+        real = os.path.realpath(path)
+        roots = [os.path.realpath(r) for r in self.app.settings.import_roots]
+        if roots and not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep)
+                             for r in roots):
+            raise RestError('Importing from %s is not allowed: it is outside the allowed '
+                            'import roots (%s).' % (path, ', '.join(roots)), 403)
+        if not os.path.exists(real):
+            raise RestError('Import path does not exist: %s' % path)
+        return real
+
+    def run(self, assetstore, path, parent, parent_type, user, leaf_folders_as_items=False,
+            include=None, exclude=None):
+        """Import files and folders below ``path``; returns counts."""
+        if assetstore['type'] != FILESYSTEM:
+            raise RestError('Only filesystem assetstores can import files in place.')
+        real = self.check_path(path)
+        include_re = re.compile(include) if include else None
+        exclude_re = re.compile(exclude) if exclude else None
+        counts = {'folders': 0, 'items': 0, 'files': 0, 'skipped': 0}
+        if os.path.isfile(real):
+            if parent_type != 'folder':
+                raise RestError('A single file can only be imported into a folder.')
+            self._import_file(assetstore, real, parent, user, counts)
+            return counts
+        self._import_dir(assetstore, real, parent, parent_type, user, leaf_folders_as_items,
+                         include_re, exclude_re, counts)
+        return counts
+
+    def _wanted(self, name, include_re, exclude_re):
+        if include_re and not include_re.search(name):
+            return False
+        return not (exclude_re and exclude_re.search(name))
+
+    def _import_dir(self, assetstore, path, parent, parent_type, user, leaves, inc, exc,
+                    counts):
+        entries = sorted(os.scandir(path), key=lambda e: e.name)
+        folders = self.models.folder
+        subdirs = [e for e in entries if e.is_dir(follow_symlinks=False)]
+        files = [e for e in entries if e.is_file() and self._wanted(e.name, inc, exc)]
+        if leaves and not subdirs and parent_type == 'folder' and files:
+            item = self.models.item.create(os.path.basename(path), parent, user,
+                                           reuse_existing=True)
+            counts['items'] += 1
+            for entry in files:
+                self._add_file(assetstore, entry.path, item, user, counts)
+            return
+        for entry in files:
+            if parent_type != 'folder':
+                counts['skipped'] += 1
+                continue
+            self._import_file(assetstore, entry.path, parent, user, counts)
+        for entry in subdirs:
+            folder = folders.create(entry.name, parent, parent_type, user, reuse_existing=True)
+            counts['folders'] += 1
+            self._import_dir(assetstore, entry.path, folder, 'folder', user, leaves, inc, exc,
+                             counts)
+
+    def _import_file(self, assetstore, path, folder, user, counts):
+        item = self.models.item.create(os.path.basename(path), folder, user,
+                                       reuse_existing=True)
+        counts['items'] += 1
+        self._add_file(assetstore, path, item, user, counts)
+
+    def _add_file(self, assetstore, path, item, user, counts):
+        files = self.models.file
+        name = os.path.basename(path)
+        if files.find_one({'itemId': item['_id'], 'name': name, 'path': path}):
+            counts['skipped'] += 1
+            return
+        size = os.path.getsize(path)
+        doc = {'name': name, 'itemId': item['_id'], 'size': size,
+               'mimeType': mimetypes.guess_type(name)[0] or 'application/octet-stream',
+               'assetstoreId': assetstore['_id'], 'creatorId': user['_id'],
+               'created': now(), 'updated': now(), 'imported': True, 'path': path,
+               'exts': [p.lower() for p in name.split('.')[1:]]}
+        doc = files.save(doc)
+        self.models.item.adjust_size(item['_id'], size)
+        counts['files'] += 1
+        self.app.events.emit('model.file.finalized', {
+            'file': doc, 'item': self.models.item.load(item['_id']), 'upload': None,
+            'replaced': None})

@@ -1,0 +1,234 @@
+"""Paths, lookups, copies, moves and name search across the data hierarchy."""
+from ..database import icase_contains
+from ..errors import RestError, ValidationError
+from ..models.base import ADMIN, READ, WRITE, now
+
+RESOURCE_TYPES = ('collection', 'user', 'folder', 'item', 'file')
+
+
+class TreeService:
+    def __init__(self, app):
+        self.app = app
+        self.models = app.models
+
+    # -- paths
+    def path_of(self, doc, kind, user=None):
+        """The '/collection/...' or '/user/...' path of a resource."""
+        m = self.models
+        if kind == 'user':
+            return '/user/%s' % doc['login']
+        if kind == 'collection':
+            return '/collection/%s' % doc['name']
+        names = []
+        if kind == 'file':
+            names.append(doc['name'])
+            doc, kind = m.item.load(doc['itemId']), 'item'
+        if kind == 'item':
+            names.append(doc['name'])
+            doc = m.folder.load(doc['folderId'])
+        names.append(doc['name'])
+        for root_kind, ancestor in reversed(m.folder.ancestors(doc)):
+            if root_kind == 'folder':
+                names.append(ancestor['name'])
+            else:
+                names.append(ancestor['login'] if root_kind == 'user' else ancestor['name'])
+                names.append(root_kind)
+        return '/' + '/'.join(reversed(names))
+
+    def root_path(self, doc, kind, user):
+        """Girder's rootpath: [{type, object}, ...] from the root down to the parent."""
+        m = self.models
+        folder = doc if kind == 'folder' else m.folder.load(doc['folderId'])
+        chain = m.folder.ancestors(folder)
+        if kind == 'item':
+            chain.append(('folder', folder))
+        return [{'type': t, 'object': m[t].filter(d, user)} for t, d in chain]
+
+    def lookup(self, path, user, test=False):
+        """The resource at a '/collection/...' or '/user/...' path (READ access needed)."""
+        parts = [p for p in path.strip('/').split('/') if p != '']
+        if len(parts) < 2 or parts[0] not in ('collection', 'user'):
+            if test:
+                return None, None
+            raise RestError('Invalid path format: %s. It must start with /collection/<name> '
+                            'or /user/<login>.' % path)
+        m = self.models
+        if parts[0] == 'user':
+            doc, kind = m.user.find_one({'login': parts[1].lower()}), 'user'
+        else:
+            doc, kind = m.collection.find_one({'name': parts[1]}), 'collection'
+        for name in parts[2:]:
+            if doc is None:
+                break
+            if kind in ('user', 'collection', 'folder'):
+                child = m.folder.find_one({'parentId': doc['_id'], 'name': name})
+                if child is not None:
+                    doc, kind = child, 'folder'
+                    continue
+                if kind == 'folder':
+                    doc, kind = m.item.find_one({'folderId': doc['_id'], 'name': name}), 'item'
+                    continue
+                doc = None
+            elif kind == 'item':
+                doc, kind = m.file.find_one({'itemId': doc['_id'], 'name': name}), 'file'
+            else:
+                doc = None
+        if doc is None or not m[kind].has_access(doc, user, READ):
+            if test:
+                return None, None
+            raise RestError('Path not found: %s' % path)
+        return doc, kind
+
+    # -- search
+    def search(self, q, types, user, limit=10, offset=0, mode='text'):
+        """Name search without text indexes: case-insensitive substring (or prefix)."""
+        m = self.models
+        results = {}
+        pattern = icase_contains(q) if mode != 'prefix' else {
+            '$regex': '^' + icase_contains(q)['$regex'], '$options': 'i'}
+        for kind in types:
+            if kind not in ('collection', 'folder', 'item', 'user', 'group'):
+                raise RestError('Invalid resource type for search: %s.' % kind)
+            field = 'login' if kind == 'user' else 'name'
+            query = {field: pattern}
+            if kind == 'user':
+                query = {'$or': [{'login': pattern}, {'firstName': pattern},
+                                 {'lastName': pattern}]}
+            model = m[kind]
+            found = []
+            folder_levels = {}
+            cursor = model.find(query, sort=[('lowerName' if kind != 'user' else 'login', 1)])
+            skipped = 0
+            for doc in cursor:
+                if kind == 'item':
+                    fid = doc['folderId']
+                    if fid not in folder_levels:
+                        folder = m.folder.load(fid, exc=False)
+                        folder_levels[fid] = folder is not None and m.folder.has_access(
+                            folder, user, READ)
+                    allowed = folder_levels[fid]
+                else:
+                    allowed = model.has_access(doc, user, READ)
+                if not allowed:
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                    continue
+                found.append(model.filter(doc, user))
+                if limit and len(found) >= limit:
+                    break
+            results[kind] = found
+        return results
+
+    # -- moves and copies
+    def move_folder(self, folder, parent, parent_type, user):
+        m = self.models
+        if parent_type == 'folder' and m.folder.is_inside(parent, folder['_id']):
+            raise RestError('A folder cannot be moved into itself or one of its subfolders.')
+        if m.folder.find_one({'parentId': parent['_id'], 'name': folder['name'],
+                              '_id': {'$ne': folder['_id']}}):
+            raise ValidationError('A folder with that name already exists here.', 'name')
+        size = folder.get('size', 0)
+        self._adjust_container(folder['parentId'], folder['parentCollection'], -size)
+        if parent_type == 'folder':
+            base_type, base_id = parent['baseParentType'], parent['baseParentId']
+        else:
+            base_type, base_id = parent_type, parent['_id']
+        folder.update({'parentId': parent['_id'], 'parentCollection': parent_type,
+                       'baseParentType': base_type, 'baseParentId': base_id, 'updated': now()})
+        m.folder.save(folder)
+        ids = m.folder.subtree_ids(folder)
+        for start in range(0, len(ids), 500):
+            batch = ids[start:start + 500]
+            m.folder.collection.update_many({'_id': {'$in': batch}}, {'$set': {
+                'baseParentType': base_type, 'baseParentId': base_id}})
+            m.item.collection.update_many({'folderId': {'$in': batch}}, {'$set': {
+                'baseParentType': base_type, 'baseParentId': base_id}})
+        self._adjust_container(parent['_id'], parent_type, size)
+        return folder
+
+    def move_item(self, item, folder):
+        m = self.models
+        if item['folderId'] == folder['_id']:
+            return item
+        m.folder.adjust_size(item['folderId'], -item.get('size', 0))
+        item.update({'folderId': folder['_id'], 'baseParentType': folder['baseParentType'],
+                     'baseParentId': folder['baseParentId'], 'updated': now()})
+        m.item.save(item)
+        m.folder.adjust_size(folder['_id'], item.get('size', 0))
+        self.app.events.emit('model.item.moved', item)
+        return item
+
+    def _adjust_container(self, parent_id, parent_type, delta):
+        if parent_type == 'folder':
+            self.models.folder.adjust_size(parent_id, delta)
+        else:
+            self.models[parent_type].collection.update_one(
+                {'_id': parent_id}, {'$inc': {'size': delta}})
+
+    def copy_file(self, file, item, user):
+        """A new file in ``item`` with a copy of ``file``'s bytes."""
+        uploads = self.app.uploads
+        upload = uploads.start(user, item, 'item', file['name'], file['size'], file['mimeType'])
+        if file['size'] == 0:
+            return uploads.finish(upload)
+        return uploads.receive(upload, self.models.file.open_range(file), 0)
+
+    def copy_item(self, item, folder, user, name=None, description=None):
+        m = self.models
+        new = m.item.create(name or item['name'], folder, user,
+                            item.get('description', '') if description is None else description,
+                            meta=dict(item.get('meta') or {}))
+        for f in m.file.find({'itemId': item['_id']}):
+            self.copy_file(f, new, user)
+        new = m.item.load(new['_id'])
+        # plugins copy their own state (large image, annotations) on this event
+        self.app.events.emit('model.item.copied', {'source': item, 'copy': new, 'user': user})
+        return m.item.load(new['_id'])
+
+    def copy_folder(self, folder, parent, parent_type, user, name=None, description=None,
+                    public=None, progress=None):
+        """Copy a folder with its subfolders, items and files (READ on source needed)."""
+        m = self.models
+        new = m.folder.create(name or folder['name'], parent, parent_type, user,
+                              folder.get('description', '') if description is None
+                              else description,
+                              public=folder.get('public') if public is None else public,
+                              meta=dict(folder.get('meta') or {}))
+        for item in m.item.find({'folderId': folder['_id']}):
+            self.copy_item(item, new, user)
+        for child in m.folder.find({'parentId': folder['_id'], 'parentCollection': 'folder'}):
+            if m.folder.has_access(child, user, READ):
+                self.copy_folder(child, new, 'folder', user)
+        return m.folder.load(new['_id'])
+
+    # -- listing for zips
+    def folder_entries(self, folder, user, prefix=''):
+        """(path, size, chunk iterator) for every file under ``folder`` the user may read."""
+        m = self.models
+        base = prefix + folder['name'] + '/'
+        any_entry = False
+        for item in m.item.find({'folderId': folder['_id']}, sort=[('name', 1)]):
+            for entry in self.item_entries(item, base):
+                any_entry = True
+                yield entry
+        for child in m.folder.find({'parentId': folder['_id'], 'parentCollection': 'folder'},
+                                   sort=[('name', 1)]):
+            if m.folder.has_access(child, user, READ):
+                any_entry = True
+                yield from self.folder_entries(child, user, base)
+        if not any_entry:
+            yield base, 0, lambda: iter(())
+
+    def item_entries(self, item, prefix=''):
+        files = list(self.models.file.find({'itemId': item['_id']}, sort=[('name', 1)]))
+        if len(files) == 1 and files[0]['name'] == item['name']:
+            base = prefix
+        else:
+            base = prefix + item['name'] + '/'
+        for f in files:
+            yield base + f['name'], f['size'], (lambda f=f: self.models.file.open_range(f))
+
+    def check_write(self, doc, kind, user):
+        level = ADMIN if kind in ('user', 'collection') else WRITE
+        self.models[kind].require_access(doc, user, level)

@@ -1,0 +1,179 @@
+"""Chunked, resumable uploads: bytes go to the assetstore, a file appears only when complete."""
+import collections
+import mimetypes
+import os
+import threading
+
+from ..errors import AccessError, RestError
+from ..models.base import now
+
+
+class UploadService:
+    """Starts, receives, resumes, cancels and finishes uploads."""
+
+    def __init__(self, app, hasher_cache_size=256):
+        self.app = app
+        self.models = app.models
+        self._hashers = collections.OrderedDict()  # upload id -> (received, sha512 state)
+        self._locks = collections.defaultdict(threading.Lock)
+        self._lock = threading.Lock()
+        self._cache_size = hasher_cache_size
+
+    def start(self, user, parent, parent_type, name, size, mime_type=None, reference=None,
+              replace_file=None, assetstore=None):
+        """Record a new upload (into an item, a folder, or replacing a file's contents)."""
+        if size < 0:
+            raise RestError('Upload size must not be negative.')
+        limit = self.app.settings.max_upload_size
+        if limit and size > limit:
+            raise RestError('The file is too large (%d bytes; this server accepts up to %d).' % (
+                size, limit), 413)
+        assetstore = assetstore or self.models.assetstore.current()
+        upload = {
+            'name': name, 'size': size, 'received': 0, 'userId': user['_id'],
+            'parentType': parent_type, 'parentId': parent['_id'] if parent else None,
+            'mimeType': mime_type or mimetypes.guess_type(name)[0] or
+            'application/octet-stream', 'assetstoreId': assetstore['_id'],
+            'created': now(), 'updated': now(), 'reference': reference,
+        }
+        if replace_file is not None:
+            upload['fileId'] = replace_file['_id']
+        upload = self.models.upload.save(upload)
+        adapter = self.models.assetstore.adapter(assetstore)
+        adapter.init_upload(upload)
+        self.models.upload.save(upload)
+        return upload
+
+    def load_own(self, upload_id, user):
+        """The upload with this id, if it belongs to ``user`` (admins may touch any)."""
+        upload = self.models.upload.load(upload_id)
+        if upload['userId'] != user['_id'] and not user.get('admin'):
+            raise AccessError('You did not start this upload.')
+        return upload
+
+    def _hasher(self, upload, adapter):
+        key = upload['_id']
+        with self._lock:
+            cached = self._hashers.pop(key, None)
+        if cached is not None and cached[0] == upload['received']:
+            return cached[1]
+        hasher = adapter.new_hasher()  # resumed in another process or after a restart
+        for data in adapter.read_upload(upload, upload['received']):
+            hasher.update(data)
+        return hasher
+
+    def receive(self, upload, chunks, offset):
+        """Append one chunk at ``offset``; return the finished file or the updated upload."""
+        with self._locks[upload['_id']]:
+            upload = self.models.upload.load(upload['_id'])
+            if offset != upload['received']:
+                raise RestError(
+                    'Server has received %d bytes, but client sent offset %d.' % (
+                        upload['received'], offset))
+            adapter = self.models.assetstore.adapter(
+                self.models.assetstore.load(upload['assetstoreId']))
+            hasher = self._hasher(upload, adapter)
+            snapshot = hasher.copy()
+            try:
+                written = adapter.write_chunk(upload, chunks, hasher)
+            except BaseException:
+                self._remember(upload['_id'], upload['received'], snapshot)
+                raise
+            upload['received'] += written
+            upload['updated'] = now()
+            self.models.upload.collection.update_one({'_id': upload['_id']}, {'$set': {
+                'received': upload['received'], 'updated': upload['updated']}})
+            if upload['received'] >= upload['size']:
+                return self.finish(upload, hasher, adapter)
+            self._remember(upload['_id'], upload['received'], hasher)
+            return upload
+
+    def _remember(self, key, received, hasher):
+        with self._lock:
+            self._hashers[key] = (received, hasher)
+            while len(self._hashers) > self._cache_size:
+                self._hashers.popitem(last=False)
+
+    def finish(self, upload, hasher=None, adapter=None):
+        """Make (or replace) the file from a complete upload."""
+        adapter = adapter or self.models.assetstore.adapter(
+            self.models.assetstore.load(upload['assetstoreId']))
+        if hasher is None:
+            hasher = self._hasher(upload, adapter)
+        files, items = self.models.file, self.models.item
+        old = None
+        if upload.get('fileId'):
+            old = files.load(upload['fileId'])
+            item = items.load(old['itemId'])
+        elif upload['parentType'] == 'folder':
+            folder = self.models.folder.load(upload['parentId'])
+            user = self.models.user.load(upload['userId'], exc=False)
+            item = items.create(upload['name'], folder, user)
+        else:
+            item = items.load(upload['parentId'])
+        file = {'_id': old['_id'] if old else None, 'name': old['name'] if old else upload['name'],
+                'itemId': item['_id'], 'size': upload['size'], 'mimeType': upload['mimeType'],
+                'assetstoreId': upload['assetstoreId'], 'creatorId': upload['userId'],
+                'created': old['created'] if old else now(), 'updated': now(),
+                'sha512': hasher.hexdigest(), 'exts': _extensions(upload['name'])}
+        if old is None:
+            from bson import ObjectId
+            file['_id'] = ObjectId()
+        else:
+            adapter_old = files.adapter(old)
+        adapter.finalize_upload(upload, file)
+        files.collection.replace_one({'_id': file['_id']}, file, upsert=True)
+        self.models.upload.collection.delete_one({'_id': upload['_id']})
+        with self._lock:
+            self._hashers.pop(upload['_id'], None)
+        if old is not None:
+            if old.get('path') != file.get('path') or old.get('chunkUuid') != file.get(
+                    'chunkUuid') or old['assetstoreId'] != file['assetstoreId']:
+                adapter_old.delete_file(old)
+            items.adjust_size(item['_id'], file['size'] - old.get('size', 0))
+        else:
+            items.adjust_size(item['_id'], file['size'])
+        items.touch(item)
+        self.app.events.emit('model.file.finalized', {
+            'file': file, 'item': item, 'upload': upload, 'replaced': old})
+        return file
+
+    def cancel(self, upload):
+        adapter = self.models.assetstore.adapter(
+            self.models.assetstore.load(upload['assetstoreId']))
+        adapter.cancel_upload(upload)
+        self.models.upload.collection.delete_one({'_id': upload['_id']})
+        with self._lock:
+            self._hashers.pop(upload['_id'], None)
+
+    def add_local_file(self, item, path, name, creator, mime_type=None, move=False):
+        """Store the file at ``path`` as a new file of ``item`` (used by conversions)."""
+        size = os.path.getsize(path)
+        upload = self.start(creator, item, 'item', name, size, mime_type)
+
+        def chunks():
+            with open(path, 'rb') as fh:
+                while True:
+                    data = fh.read(1 << 22)
+                    if not data:
+                        return
+                    yield data
+        if size == 0:
+            return self.finish(upload)
+        result = self.receive(upload, chunks(), 0)
+        if move:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        return result
+
+    def cleanup_stale(self, older_than):
+        """Cancel uploads not touched since ``older_than`` (a datetime)."""
+        for upload in self.models.upload.find({'updated': {'$lt': older_than}}):
+            self.cancel(upload)
+
+
+def _extensions(name):
+    parts = name.split('.')
+    return [p.lower() for p in parts[1:]] if len(parts) > 1 else []

@@ -1,0 +1,71 @@
+"""Server settings: defaults, then a TOML file, then TILERY_* environment, then CLI flags."""
+import dataclasses
+import os
+import tomllib
+
+
+@dataclasses.dataclass
+class Settings:
+    """Everything the server reads at start-up; plugin settings live in ``extra``."""
+
+    data_dir: str = './tilery-data'
+    host: str = '127.0.0.1'
+    port: int = 8080
+    mongo_uri: str = None  # None: start the embedded SecantusDB under data_dir
+    database: str = 'tilery'
+    debug: bool = False
+    thread_pool: int = 32
+    token_days: float = 30.0
+    auth_cache_seconds: float = 5.0  # how long a token->user lookup is reused in-process
+    min_password_length: int = 6
+    registration: str = 'open'  # open, closed
+    max_json_body: int = 256 * 1024 * 1024
+    max_upload_size: int = 0  # 0: no limit
+    upload_stale_days: float = 7.0
+    cors_origins: tuple = ()
+    web_client_dir: str = None  # None: web_client/dist beside the package, when built
+    import_roots: tuple = ()  # server folders admins may import from (empty: any)
+    plugins: tuple = None  # None: every installed plugin
+    extra: dict = dataclasses.field(default_factory=dict)
+
+    def get(self, key, default=None):
+        """A plugin setting such as 'large_image.source_cache_size'."""
+        env = os.environ.get('TILERY_' + key.upper().replace('.', '_'))
+        if env is not None:
+            return _coerce(env, default)
+        return self.extra.get(key, default)
+
+    @classmethod
+    def load(cls, path=None, **overrides):
+        """Settings from an optional TOML file, TILERY_* variables and explicit overrides."""
+        values = {}
+        if path:
+            with open(path, 'rb') as fh:
+                data = tomllib.load(fh)
+            extra = data.pop('plugins', {}) if isinstance(data.get('plugins'), dict) else {}
+            values.update(data)
+            values['extra'] = {'%s.%s' % (p, k): v for p, section in extra.items()
+                               for k, v in section.items()}
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for name, field in fields.items():
+            env = os.environ.get('TILERY_' + name.upper())
+            if env is not None and name != 'extra':
+                values[name] = _coerce(env, field.default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name in ('cors_origins', 'import_roots', 'plugins'):
+            if isinstance(values.get(name), str):
+                values[name] = tuple(v.strip() for v in values[name].split(',') if v.strip())
+        unknown = set(values) - set(fields)
+        if unknown:
+            raise ValueError('Unknown settings: %s' % ', '.join(sorted(unknown)))
+        return cls(**values)
+
+
+def _coerce(raw, like):
+    if isinstance(like, bool):
+        return raw.lower() in ('1', 'true', 'yes', 'on')
+    if isinstance(like, int) and not isinstance(like, bool):
+        return int(raw)
+    if isinstance(like, float):
+        return float(raw)
+    return raw
