@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Create (or update) the project's virtual environment in .venv and install Tilery into it.
+# Used by serve.sh and test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv with $PYTHON ..."
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.tilery-installed
+if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
+  echo "Installing Tilery and its dependencies into .venv (first run takes a minute or two) ..."
+  .venv/bin/pip install -q --disable-pip-version-check -U pip wheel setuptools
+  .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
+  touch "$stamp"
+fi

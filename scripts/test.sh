@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run every test: the server's (pytest) and the web client's (Vitest, then end-to-end
+# in headless Chromium). Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=()
+command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ${missing[*]} with apt-get ..."
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+  else
+    echo "Please install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+bash scripts/setup.sh
+status=0
+.venv/bin/python -m pytest plugin_tests -q -p no:cacheprovider "$@" || status=$?
+if [ -f web_client/package.json ] && [ $# -eq 0 ]; then
+  (cd web_client && { [ -d node_modules ] || npm ci --no-audit --no-fund; } \
+    && npm run --silent test && npm run --silent build \
+    && TILERY_CMD="$PWD/../.venv/bin/tilery" npm run --silent e2e) || status=$?
+fi
+exit $status
