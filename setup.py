@@ -25,6 +25,7 @@ setup(
         'large-image-source-pil>=1.35',
         'large-image-converter>=1.35',
         'pyvips-binary',
+        'scikit-image>=0.22',
     ],
     extras_require={
         'test': ['pytest>=8', 'pytest-xdist', 'girder-client>=5.0', 'requests', 'iidfile'],
@@ -34,6 +35,8 @@ setup(
         'tilery.plugins': [
             'large_image = tilery.plugins.large_image:plugin',
             'annotation = tilery.plugins.annotation:plugin',
+            'labels = tilery.plugins.labels:plugin',
+            'tagging = tilery.plugins.tagging:plugin',
         ],
     },
 )

@@ -29,6 +29,7 @@ class App:
         self.router = Router()
         self.dispatcher = Dispatcher(self, self.router)
         self.plugins = {}
+        self.access_flags = dict(plugins.ACCESS_FLAGS)
         self.auth = None
         self.uploads = None
         self.tree = None

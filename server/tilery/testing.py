@@ -96,6 +96,9 @@ def _param(value):
 
 def make_app(mongo_client, db, data_dir, **overrides):
     """An app on ``db`` with its filesystem assetstore under ``data_dir``."""
+    import os
+    if os.environ.get('TILERY_PLUGINS') is not None and 'plugins' not in overrides:
+        overrides['plugins'] = tuple(p for p in os.environ['TILERY_PLUGINS'].split(',') if p)
     settings = Settings(data_dir=str(data_dir), mongo_uri='mongodb://unused',
                         auth_cache_seconds=0, **overrides)
     return create_app(settings, mongo_client=mongo_client, db=db)

@@ -38,6 +38,15 @@ EVENTS = {
     'server.started': 'the app, once the HTTP server listens',
 }
 
+#: Access flags grant finer rights on top of levels; plugins may add their own with
+#: ``app.access_flags[name] = {'name': ..., 'description': ...}``.
+ANNOTATE_FLAG = 'annotate'
+ACCESS_FLAGS = {
+    ANNOTATE_FLAG: {'name': 'Annotate', 'description': (
+        'Draw annotations and label masks on the items of a folder that the user can '
+        'otherwise only read.')},
+}
+
 
 class Plugin:
     """Base class of plugins; override what you need."""

@@ -56,6 +56,10 @@ class SystemResource(Resource):
         return {'core.registration_policy': settings.get('core.registration_policy'),
                 'core.brand_name': settings.get('core.brand_name')}
 
+    @route('GET', 'access_flag', access=PUBLIC, summary='The access flags this server knows.')
+    def access_flags(self, req):
+        return self.app.access_flags
+
     @route('GET', 'plugins', access=ADMIN_ONLY, summary='Installed plugins.')
     def plugins(self, req):
         return {'all': {n: {'name': n, 'description': p.description}

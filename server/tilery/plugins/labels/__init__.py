@@ -1,0 +1,23 @@
+"""Pixel labelling: per-user class-index masks on items, project classes, progress, and
+superpixels (SLIC, Felzenszwalb, quickshift, watershed) to paint with."""
+from .. import Plugin
+from .rest import FolderLabelsResource, ItemLabelsResource
+from .service import LabelService
+
+
+class LabelsPlugin(Plugin):
+    name = 'labels'
+    description = 'Pixel labelling with brushes and superpixels; masks per labeller.'
+    settings = {
+        'labels.max_mask_bytes': (512 << 20, 'Largest mask upload accepted, in bytes'),
+        'labels.max_superpixel_size': (2048, 'Largest side of a superpixel answer'),
+    }
+
+    def load(self, app):
+        app.labels = LabelService(app)
+        app.router.add_resource(ItemLabelsResource(app, app.labels))
+        app.router.add_resource(FolderLabelsResource(app, app.labels))
+        app.events.subscribe('model.file.removed', app.labels.forget_file)
+
+
+plugin = LabelsPlugin()
