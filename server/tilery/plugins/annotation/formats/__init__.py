@@ -1,0 +1,1 @@
+"""Annotation import and export formats: GeoJSON, .iid files and label masks."""

@@ -1,0 +1,333 @@
+"""REST routes of the annotation plugin (Girder / large_image compatible)."""
+from ...errors import AccessError
+from ...models import Folder, Item
+from ...plugins import ANNOTATE_FLAG
+from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
+from ...rest.params import ADMIN, READ, WRITE
+from . import schema
+from .formats import importer
+
+QUERY_PARAMS = [
+    Param('left', 'Left edge of the region (pixels).', type='number'),
+    Param('right', 'Right edge (exclusive).', type='number'),
+    Param('top', 'Top edge.', type='number'),
+    Param('bottom', 'Bottom edge (exclusive).', type='number'),
+    Param('low', 'Lowest z.', type='number'),
+    Param('high', 'Highest z (exclusive).', type='number'),
+    Param('minimumSize', 'Smallest bounding-box diagonal kept.', type='number'),
+    Param('maxDetails', 'Cap on the total of element details (vertices).', type='integer',
+          min=0),
+    Param('sort', 'size, details or _id (default: document order).', enum=(
+        'size', 'details', '_id', 'id')),
+    Param('sortdir', '1 or -1.', type='integer', enum=(1, -1)),
+    Param('limit', 'Most elements returned (0: all).', type='integer', min=0),
+    Param('offset', 'Elements skipped.', type='integer', min=0),
+    Param('centroids', 'Answer the packed binary centroids.', type='boolean'),
+]
+QUERY_KEYS = [p.name for p in QUERY_PARAMS]
+ANNOTATION = ModelParam('id', 'The annotation id.', model='annotation', level=READ,
+                        dest='annotation', location='path')
+
+
+def _ann(level):
+    return ModelParam('id', 'The annotation id.', model='annotation', level=level,
+                      dest='annotation', location='path')
+
+
+class BodyStream:
+    """The request body as a read()-able stream."""
+
+    def __init__(self, req):
+        self._chunks = req.body_chunks()
+        self._buf = b''
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buf) < size:
+            piece = next(self._chunks, None)
+            if piece is None:
+                break
+            self._buf += piece
+        data = self._buf if size < 0 else self._buf[:size]
+        self._buf = b'' if size < 0 else self._buf[size:]
+        return data
+
+
+class AnnotationResource(Resource):
+    prefix = 'annotation'
+
+    def __init__(self, app):
+        self.app = app
+        self.service = app.annotations
+        self.model = app.models.annotation
+
+    # -- helpers
+    def _out(self, doc, user):
+        return self.model.filter(doc, user)
+
+    def _access_filter(self, user):
+        return self.model.access_query(user, READ)
+
+    def _can_annotate(self, folder, user):
+        folders = self.app.models.folder
+        return folders.has_access(folder, user, WRITE) or folders.has_access(
+            folder, user, READ, (ANNOTATE_FLAG,))
+
+    def _require_annotate(self, item, user):
+        folder = self.app.models.folder.load(item['folderId'])
+        if not self._can_annotate(folder, user):
+            raise AccessError('Write access or the annotate flag is needed on the folder of '
+                              'item %s.' % item['_id'])
+        return folder
+
+    def _element_answer(self, req, state_query, etag):
+        if etag and req.headers.get('If-None-Match') == etag:
+            return Raw(b'', 'application/json', 304, {'ETag': etag})
+        query = state_query()
+        headers = {'ETag': etag} if etag else {}
+        return Raw(query.iter_answer(), query.content_type, 200, headers)
+
+    @staticmethod
+    def _query_params(kwargs):
+        return {k: kwargs[k] for k in QUERY_KEYS if kwargs.get(k) is not None}
+
+    # -- listing and creating
+    @route('GET', '', access=PUBLIC, paging='_id', summary='Search annotations.',
+           params=[Param('itemId', type='objectid'), Param('userId', type='objectid'),
+                   Param('text', 'Case-insensitive substring of name or description.'),
+                   Param('name', 'Exact name.')])
+    def find(self, req, paging, itemId=None, userId=None, text=None, name=None):
+        if itemId is not None:
+            item = self.app.models.item.load(itemId)
+            self.app.models.item.require_access(item, req.user, READ)
+        docs, total = self.service.find(itemId, userId, text, name, self._access_filter(req.user),
+                                        paging.offset, paging.limit, paging.sort)
+        req.set_total_count(total)
+        return [self._out(d, req.user) for d in docs]
+
+    @route('POST', '', access=USER, raw_body=True, summary='Create an annotation (JSON body).',
+           params=[ModelParam('itemId', model=Item, level=READ, dest='item')])
+    def create(self, req, item):
+        folder = self._require_annotate(item, req.user)
+        doc = self.service.create(item, req.user, BodyStream(req), folder)
+        return self._out(doc, req.user)
+
+    @route('GET', 'schema', access=PUBLIC, summary='The annotation JSON schema (Draft 6).')
+    def get_schema(self, req):
+        return schema.schema()
+
+    @route('GET', 'counts', access=PUBLIC, summary='Annotation counts of items.',
+           params=[Param('items', 'Comma-separated item ids.', required=True)])
+    def counts(self, req, items):
+        ids = [i for i in items.split(',') if i]
+        for item_id in ids:
+            self.app.models.item.require_access(self.app.models.item.load(item_id), req.user,
+                                                READ)
+        return self.service.counts(ids, self._access_filter(req.user))
+
+    # -- one annotation
+    @route('GET', ':id', access=PUBLIC, cookie=True, params=[ANNOTATION] + QUERY_PARAMS,
+           summary='An annotation with its elements (region, size, paging, centroids).')
+    def get(self, req, annotation, **kwargs):
+        params = self._query_params(kwargs)
+        return self._element_answer(
+            req, lambda: self.service.query(self._visible(annotation, req.user), params),
+            self.service.etag(annotation, params))
+
+    def _visible(self, doc, user):
+        out = self.model.filter(doc, user)
+        out['_chunks'] = doc['_chunks']
+        return out
+
+    @route('PUT', ':id', access=USER, raw_body=True, params=[
+        _ann(WRITE), ModelParam('itemId', model=Item, level=READ, dest='item'),
+        Param('version', 'Refuse (409) unless the annotation is at this version.',
+              type='integer')], summary='Replace an annotation (elements kept if absent).')
+    def update(self, req, annotation, item=None, version=None):
+        if item is not None:
+            self._require_annotate(item, req.user)
+        # no body: keep header and elements (a move to another item, say)
+        body = BodyStream(req) if req.content_length else dict(annotation['annotation'])
+        doc = self.service.update(annotation['_id'], body, req.user, version, item)
+        return self._out(doc, req.user)
+
+    @route('PATCH', ':id', access=USER, json_body='list', params=[
+        _ann(WRITE), Param('version', 'Refuse (409) unless at this version.', type='integer')],
+        summary='Patch header fields and elements by id.')
+    def patch(self, req, annotation, body, version=None):
+        doc = self.service.patch(annotation['_id'], body, req.user, version)
+        return self._out(doc, req.user)
+
+    @route('DELETE', ':id', access=USER, params=[_ann(WRITE)],
+           summary='Delete an annotation (it can be undone by a revert).')
+    def delete(self, req, annotation):
+        self.service.delete(annotation['_id'])
+        return {'message': 'Deleted annotation %s.' % annotation['_id']}
+
+    @route('GET', ':id/access', access=USER, params=[_ann(ADMIN)], summary='The ACL.')
+    def get_access(self, req, annotation):
+        return {'access': annotation.get('access'), 'public': annotation.get('public', False)}
+
+    @route('PUT', ':id/access', access=USER, params=[
+        _ann(ADMIN), Param('access', type='json', json_types=(dict,), required=True),
+        Param('public', type='boolean')], summary='Set the ACL.')
+    def set_access(self, req, annotation, access, public=None):
+        return self._out(self.service.set_access(annotation['_id'], access, public), req.user)
+
+    @route('POST', ':id/copy', access=USER, params=[
+        _ann(READ), ModelParam('itemId', model=Item, level=READ, dest='item', required=True)],
+        summary='Copy an annotation to an item.')
+    def copy(self, req, annotation, item):
+        folder = self._require_annotate(item, req.user)
+        return self._out(self.service.copy(annotation['_id'], item, req.user, folder), req.user)
+
+    @route('GET', ':id/history', access=PUBLIC, params=[
+        _ann(READ), Param('limit', type='integer', min=0, default=0),
+        Param('offset', type='integer', min=0, default=0)], summary='Saved versions.')
+    def history(self, req, annotation, limit=0, offset=0):
+        return self.service.history(annotation['_id'], offset, limit)
+
+    @route('GET', ':id/history/:version', access=PUBLIC, cookie=True, params=[
+        _ann(READ), Param('version', type='integer', location='path')] + QUERY_PARAMS,
+        summary='One saved version with its elements.')
+    def history_version(self, req, annotation, version, **kwargs):
+        params = self._query_params(kwargs)
+        return self._element_answer(
+            req, lambda: self.service.query_version(annotation['_id'], version, params), None)
+
+    @route('PUT', ':id/history/revert', access=USER, params=[
+        _ann(WRITE), Param('version', type='integer')],
+        summary='Revert to a version (a new version); without one, undelete.')
+    def revert(self, req, annotation, version=None):
+        return self._out(self.service.revert(annotation['_id'], version, req.user), req.user)
+
+    @route('PUT', ':id/metadata', access=USER, json_body='object', params=[
+        _ann(WRITE), Param('allowNull', type='boolean', default=False)],
+        summary='Merge keys into annotation.attributes (null deletes).')
+    def set_metadata(self, req, annotation, body, allowNull=False):
+        return self._out(self.service.set_metadata(annotation['_id'], body, req.user, allowNull),
+                         req.user)
+
+    @route('DELETE', ':id/metadata', access=USER, json_body='list', params=[_ann(WRITE)],
+           summary='Remove keys from annotation.attributes.')
+    def delete_metadata(self, req, annotation, body):
+        return self._out(self.service.delete_metadata(annotation['_id'], body, req.user),
+                         req.user)
+
+    # -- exports
+    @route('GET', ':id/geojson', access=PUBLIC, cookie=True, params=[ANNOTATION] + QUERY_PARAMS,
+           summary='The elements as a GeoJSON FeatureCollection.')
+    def geojson(self, req, annotation, **kwargs):
+        body = importer.export_geojson(self.service, annotation, self._query_params(kwargs))
+        return Raw(body, 'application/geo+json', 200, {
+            'Content-Disposition': 'attachment; filename="%s.geojson"' % annotation['_id']})
+
+    @route('GET', ':id/iid', access=PUBLIC, cookie=True, params=[
+        ANNOTATION, Param('scale', type='number', default=1.0, min=1e-6)],
+        summary='The area elements as an .iid file of masks.')
+    def iid(self, req, annotation, scale=1.0):
+        data = importer.export_iid(self.service, annotation, scale)
+        return Raw(data, 'application/octet-stream', 200, {
+            'Content-Disposition': 'attachment; filename="%s.iid"' % annotation['_id']})
+
+    @route('GET', ':id/mask', access=PUBLIC, cookie=True, params=[
+        ANNOTATION, Param('width', type='integer', min=1, required=True),
+        Param('height', type='integer', min=1, required=True),
+        Param('scale', type='number', default=1.0, min=1e-6),
+        Param('format', enum=('png', 'tiff'), default='png'),
+        Param('classes', 'JSON list of class names, in index order.', type='json',
+              json_types=(list,))], summary='A label mask (pixel value = class index).')
+    def mask(self, req, annotation, width, height, scale=1.0, format='png', classes=None):
+        data, names = importer.export_mask(self.service, annotation, width, height, scale,
+                                           format, classes)
+        return Raw(data, 'image/png' if format == 'png' else 'image/tiff', 200,
+                   {'Tilery-Mask-Classes': ','.join(names)})
+
+    # -- per item and per folder
+    @route('GET', 'item/:id', access=PUBLIC, cookie=True, params=[
+        ModelParam('id', model=Item, level=READ, dest='item', location='path')],
+        summary="All of an item's annotations with their elements.")
+    def item_annotations(self, req, item):
+        docs, _ = self.service.find(item['_id'], access_filter=self._access_filter(req.user),
+                                    limit=0)
+        loaded = [self.model.load(d['_id']) for d in docs]
+
+        def body():
+            yield b'['
+            for n, doc in enumerate(loaded):
+                if n:
+                    yield b',\n'
+                yield from self.service.query(self._visible(doc, req.user), {}).iter_json()
+            yield b']'
+        return Raw(body(), 'application/json')
+
+    @route('POST', 'item/:id', access=USER, raw_body=True, params=[
+        ModelParam('id', model=Item, level=READ, dest='item', location='path')],
+        summary='Create several annotations on an item (a JSON list).')
+    def item_create(self, req, item):
+        folder = self._require_annotate(item, req.user)
+        docs = self.service.create_many(item, req.user, BodyStream(req), folder)
+        return len(docs)
+
+    @route('DELETE', 'item/:id', access=USER, params=[
+        ModelParam('id', model=Item, level=READ, dest='item', location='path')],
+        summary="Delete the item's annotations the caller may write.")
+    def item_delete(self, req, item):
+        docs, _ = self.service.find(item['_id'], access_filter=self.model.access_query(
+            req.user, WRITE), limit=0)
+        for doc in docs:
+            self.service.delete(doc['_id'])
+        return len(docs)
+
+    def _folder_ids(self, folder, recurse):
+        folders = self.app.models.folder
+        return folders.subtree_ids(folder) if recurse else [folder['_id']]
+
+    @route('GET', 'folder/:id', access=PUBLIC, paging='created', params=[
+        ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
+        Param('recurse', type='boolean', default=False)],
+        summary='Annotations on the items of a folder.')
+    def folder_list(self, req, folder, paging, recurse=False):
+        docs, total = self.service.in_folders(self._folder_ids(folder, recurse),
+                                              self._access_filter(req.user), paging.offset,
+                                              paging.limit, paging.sort)
+        req.set_total_count(total)
+        return [self._out(d, req.user) for d in docs]
+
+    @route('GET', 'folder/:id/present', access=PUBLIC, params=[
+        ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
+        Param('recurse', type='boolean', default=True)],
+        summary='Whether the items of a folder have annotations the caller can see.')
+    def folder_present(self, req, folder, recurse=True):
+        _, total = self.service.in_folders(self._folder_ids(folder, recurse),
+                                           self._access_filter(req.user), limit=1)
+        return total > 0
+
+    @route('GET', 'folder/:id/create', access=USER, params=[
+        ModelParam('id', model=Folder, level=READ, dest='folder', location='path')],
+        summary='Whether the caller may create annotations in a folder.')
+    def folder_can_create(self, req, folder):
+        return self._can_annotate(folder, req.user)
+
+    @route('PUT', 'folder/:id/access', access=USER, params=[
+        ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
+        Param('access', type='json', json_types=(dict,), required=True),
+        Param('public', type='boolean'), Param('recurse', type='boolean', default=False)],
+        summary="Set the ACL of every annotation in a folder the caller administers.")
+    def folder_access(self, req, folder, access, public=None, recurse=False):
+        docs, _ = self.service.in_folders(self._folder_ids(folder, recurse),
+                                          self.model.access_query(req.user, ADMIN))
+        for doc in docs:
+            self.service.set_access(doc['_id'], access, public)
+        return {'updated': len(docs)}
+
+    @route('DELETE', 'folder/:id', access=USER, params=[
+        ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
+        Param('recurse', type='boolean', default=False)],
+        summary='Delete the annotations in a folder the caller administers.')
+    def folder_delete(self, req, folder, recurse=False):
+        docs, _ = self.service.in_folders(self._folder_ids(folder, recurse),
+                                          self.model.access_query(req.user, ADMIN))
+        for doc in docs:
+            self.service.delete(doc['_id'])
+        return {'deleted': len(docs)}
+

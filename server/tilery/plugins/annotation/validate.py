@@ -1,0 +1,217 @@
+"""Element validation: a fast checker for the common element types, jsonschema for the rest.
+
+Calling jsonschema on a million elements takes minutes, so ``check_element`` first runs
+hand-written checks that accept a subset of what the schema accepts (tested against
+jsonschema on fuzzed elements). When they say no, jsonschema decides and names the
+offending field. Beyond the schema, numbers must be finite (JSON cannot carry NaN or
+Infinity, and a bounding box of NaN would hide an element from every query) and ids
+must be exactly 24 lowercase hex digits (the schema's ``$`` also admits a trailing
+newline).
+"""
+import re
+
+from ...errors import ValidationError
+from . import schema
+
+_COLOR_RE = re.compile(schema.COLOR_PATTERN)
+_ID_RE = re.compile(r'[0-9a-f]{24}\Z')
+_LABEL_KEYS = frozenset(schema.LABEL['properties'])
+_VISIBILITY = frozenset(schema.LABEL['properties']['visibility']['enum'])
+_ALLOWED = {key: frozenset(value['properties']) for key, value in schema.ELEMENT_SCHEMAS.items()}
+_REQUIRED = {key: tuple(value['required']) for key, value in schema.ELEMENT_SCHEMAS.items()}
+_valid_colors = set()
+_MAX_COLOR_CACHE = 10000
+_INT_LIMIT = 2 ** 63
+
+
+def _number(value):
+    kind = type(value)
+    if kind is float:
+        return value - value == 0.0  # false for NaN and +-inf
+    return kind is int and -_INT_LIMIT <= value < _INT_LIMIT
+
+
+def _coord(value):
+    return (type(value) is list and len(value) == 3 and _number(value[0])
+            and _number(value[1]) and _number(value[2]))
+
+
+def _coords(value, minimum):
+    if type(value) is not list or len(value) < minimum:
+        return False
+    for point in value:
+        if (type(point) is not list or len(point) != 3 or not _number(point[0])
+                or not _number(point[1]) or not _number(point[2])):
+            return False
+    return True
+
+
+def _color(value):
+    if type(value) is not str:
+        return False
+    if value in _valid_colors:
+        return True
+    if not _COLOR_RE.search(value):
+        return False
+    if len(_valid_colors) < _MAX_COLOR_CACHE:
+        _valid_colors.add(value)
+    return True
+
+
+def _label(value):
+    if type(value) is not dict or type(value.get('value')) is not str:
+        return False
+    if not _LABEL_KEYS.issuperset(value):
+        return False
+    if 'visibility' in value and (type(value['visibility']) is not str or
+                                  value['visibility'] not in _VISIBILITY):
+        return False
+    if 'fontSize' in value and not (_number(value['fontSize']) and value['fontSize'] > 0):
+        return False
+    return 'color' not in value or _color(value['color'])
+
+
+def _common(element, kind):
+    """Checks shared by the shape types: allowed keys and the base/shape properties."""
+    if not _ALLOWED[kind].issuperset(element):
+        return False
+    if 'id' in element:
+        value = element['id']
+        if type(value) is not str or not _ID_RE.match(value):
+            return False
+    if 'group' in element and type(element['group']) is not str:
+        return False
+    if 'user' in element and (type(element['user']) is not dict or
+                              not finite_tree(element['user'])):
+        return False
+    if 'label' in element and not _label(element['label']):
+        return False
+    if 'lineColor' in element and not _color(element['lineColor']):
+        return False
+    if 'lineWidth' in element:
+        value = element['lineWidth']
+        if not _number(value) or value < 0:
+            return False
+    return 'fillColor' not in element or _color(element['fillColor'])
+
+
+def _nonnegative(element, key):
+    value = element.get(key)
+    return _number(value) and value >= 0
+
+
+def _rect(element, kind):
+    if not (_common(element, kind) and _coord(element.get('center'))
+            and _nonnegative(element, 'width') and _nonnegative(element, 'height')):
+        return False
+    if 'rotation' in element and not _number(element['rotation']):
+        return False
+    return 'normal' not in element or _coord(element['normal'])
+
+
+def _polyline(element, kind):
+    if not (_common(element, kind) and _coords(element.get('points'), 2)):
+        return False
+    if 'closed' in element and type(element['closed']) is not bool:
+        return False
+    if 'holes' in element:
+        holes = element['holes']
+        if type(holes) is not list:
+            return False
+        for hole in holes:
+            if not _coords(hole, 3):
+                return False
+    return True
+
+
+_FAST = {
+    'point': lambda el, kind: _common(el, kind) and _coord(el.get('center')),
+    'circle': lambda el, kind: (_common(el, kind) and _coord(el.get('center'))
+                                and _nonnegative(el, 'radius')),
+    'rectangle': _rect,
+    'ellipse': _rect,
+    'polyline': _polyline,
+    'arrow': lambda el, kind: (_common(el, kind) and _coords(el.get('points'), 2)
+                               and len(el['points']) == 2),
+}
+
+
+def fast_check(element):
+    """True when the fast path can vouch for ``element``; False means 'ask jsonschema'."""
+    if type(element) is not dict:
+        return False
+    kind = element.get('type')
+    check = _FAST.get(kind) if type(kind) is str else None
+    return check is not None and check(element, kind)
+
+
+def finite_tree(value):
+    """True when every number inside ``value`` (dicts and lists, any depth) is finite."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is dict:
+            stack.extend(value.values())
+        elif kind is list:
+            stack.extend(value)
+        elif isinstance(value, float):
+            if value - value != 0.0:
+                return False
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not -_INT_LIMIT <= value < _INT_LIMIT:
+                return False
+    return True
+
+
+def _path(parts):
+    return '/'.join(str(part) for part in parts)
+
+
+def element_error(element, index):
+    """The ValidationError for an element the fast path refused, or None if it is valid."""
+    where = 'elements/%d' % index
+    if not isinstance(element, dict):
+        return ValidationError('Element %d must be an object.' % index, where)
+    kind = element.get('type')
+    validator = schema.element_validators.get(kind) if isinstance(kind, str) else None
+    if validator is None:
+        return ValidationError('Element %d has an unknown type %r; allowed: %s.' % (
+            index, kind, ', '.join(sorted(schema.ELEMENT_SCHEMAS))), where + '/type')
+    error = next(iter(sorted(validator.iter_errors(element), key=lambda e: list(e.path))), None)
+    if error is not None:
+        field = _path(error.absolute_path)
+        return ValidationError('Element %d (%s) field %s: %s' % (
+            index, kind, field or '(element)', error.message),
+            where + ('/' + field if field else ''))
+    if not finite_tree(element):
+        return ValidationError(
+            'Element %d (%s) holds a number that is NaN, infinite or too large.' % (index, kind),
+            where)
+    if 'id' in element and not _ID_RE.match(element['id']):
+        return ValidationError('Element %d id must be 24 lowercase hexadecimal digits.' % index,
+                               where + '/id')
+    return None
+
+
+def check_element(element, index):
+    """Raise ValidationError (naming the element index and field) unless ``element`` is valid."""
+    if fast_check(element):
+        return
+    error = element_error(element, index)
+    if error is not None:
+        raise error
+
+
+def check_header(header):
+    """Validate the annotation's fields other than its elements."""
+    if not isinstance(header, dict):
+        raise ValidationError('The annotation must be a JSON object.', 'annotation')
+    error = next(iter(schema.header_validator.iter_errors(header)), None)
+    if error is not None:
+        field = _path(error.absolute_path)
+        raise ValidationError('Annotation field %s: %s' % (field or '(annotation)', error.message),
+                              field or 'annotation')
+    if not finite_tree(header):
+        raise ValidationError('The annotation holds a number that is NaN or infinite.',
+                              'annotation')
