@@ -28,7 +28,8 @@ setup(
         'scikit-image>=0.22',
     ],
     extras_require={
-        'test': ['pytest>=8', 'pytest-xdist', 'girder-client>=5.0', 'requests', 'iidfile'],
+        'test': ['pytest>=8', 'girder-client>=5.0', 'requests', 'iidfile',
+                 'openapi-spec-validator'],
     },
     entry_points={
         'console_scripts': ['tilery = tilery.cli:main'],

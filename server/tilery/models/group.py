@@ -75,6 +75,15 @@ class Group(AccessControlledModel):
                                          {'$pull': {'access.groups': {'id': doc['_id']}}})
         super().remove(doc)
 
+    def get_access_level(self, doc, user):
+        """As in Girder, members and invited users may read a private group."""
+        level = super().get_access_level(doc, user)
+        if level < READ and user is not None and (
+                doc['_id'] in (user.get('groups') or ()) or
+                any(i.get('groupId') == doc['_id'] for i in user.get('groupInvites') or ())):
+            return READ
+        return level
+
     def filter(self, doc, user=None):
         out = super().filter(doc, user)
         if out['_accessLevel'] < WRITE:

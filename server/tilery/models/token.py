@@ -24,7 +24,9 @@ class Token(Model):
 
     def create(self, user, days=None, scope=None, api_key=None):
         """A new token string for ``user``, valid ``days`` (the site default if None)."""
-        days = self.app.settings.token_days if days is None else days
+        if days is None:  # the run-time setting when an admin has set it, else the server's
+            stored = self.app.models.setting.find_one({'key': 'core.cookie_lifetime'})
+            days = stored['value'] if stored else self.app.settings.token_days
         doc = {'_id': secrets.token_urlsafe(48), 'userId': user['_id'] if user else None,
                'created': now(), 'expires': now() + datetime.timedelta(days=float(days)),
                'scope': list(scope or [USER_AUTH])}
@@ -49,11 +51,16 @@ class ApiKey(Model):
     model_type = 'api_key'
     indexes = ('userId', ([('key', 1)], {'unique': True}))
 
-    def create(self, user, name='', scope=None, days=None, active=True):
+    @staticmethod
+    def check_scope(scope):
+        """Refuse scopes this server does not know (None means full access)."""
         if scope is not None:
-            unknown = set(scope) - set(SCOPES)
+            unknown = {str(s) for s in scope} - set(SCOPES)
             if unknown:
                 raise ValidationError('Invalid scopes: %s.' % ', '.join(sorted(unknown)), 'scope')
+
+    def create(self, user, name='', scope=None, days=None, active=True):
+        self.check_scope(scope)
         doc = {'userId': user['_id'], 'name': name or '', 'scope': scope, 'tokenDuration': days,
                'active': bool(active), 'key': secrets.token_urlsafe(30), 'created': now(),
                'lastUse': None}

@@ -8,6 +8,7 @@ from .base import ADMIN, READ, AccessControlledModel, now
 
 LOGIN_RE = re.compile(r'^[a-z][\da-z\-\.]{3,}$')
 EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
+MAX_PASSWORD_BYTES = 72  # bcrypt refuses longer passwords (ValueError, not a truncation)
 
 
 class User(AccessControlledModel):
@@ -47,6 +48,9 @@ class User(AccessControlledModel):
         if not isinstance(password, str) or len(password) < self.app.settings.min_password_length:
             raise ValidationError('Password must be at least %d characters.' %
                                   self.app.settings.min_password_length, 'password')
+        if len(password.encode('utf8')) > MAX_PASSWORD_BYTES:
+            raise ValidationError('Password must be at most %d bytes.' % MAX_PASSWORD_BYTES,
+                                  'password')
 
     def create(self, login, email, first_name, last_name, password, admin=False, public=True):
         """Make a user with Public and Private folders; the first user is a site admin."""
@@ -77,9 +81,12 @@ class User(AccessControlledModel):
         login = (login or '').lower().strip()
         field = 'email' if '@' in login else 'login'
         doc = self.find_one({field: login})
-        if doc is None or not doc.get('salt') or not bcrypt.checkpw(
+        if doc is None or not doc.get('salt') or \
+                len(password.encode('utf8')) > MAX_PASSWORD_BYTES or not bcrypt.checkpw(
                 password.encode('utf8'), doc['salt'].encode('ascii')):
             raise AccessError('Login failed.', 401)
+        if doc.get('status') == 'pending':
+            raise AccessError('This account is awaiting approval by an administrator.', 401)
         if doc.get('status', 'enabled') != 'enabled':
             raise AccessError('This account is disabled.', 401)
         return doc

@@ -22,7 +22,10 @@ the OpenAPI description at ``GET /api/v1/describe``::
             return Raw(data, 'image/jpeg', headers={'ETag': ...})
 
 - ``access``: PUBLIC, USER or ADMIN_ONLY (the default: a route without an access
-  declaration is admin-only). ``scope='core.data.read'`` needs that token scope.
+  declaration is admin-only). ``scope='core.data.read'``: a token restricted to that
+  scope may call it; a route without a scope needs a full-access token (a restricted
+  token counts as anonymous on a public route). ``default_scopes = DATA_SCOPES`` on a
+  Resource gives its routes a scope by verb.
 - ``cookie=True``: the girderToken cookie authenticates (downloads, tiles: <img> tags).
 - ``Param(name, description, type, required, default, enum, dest, min, max)``: types
   string, integer, number, boolean, json (``json_types``), objectid. Path params are

@@ -19,7 +19,9 @@ def openapi(router, version, base_path='/api/v1'):
             'description': 'Access: ' + _ACCESS_TEXT.get(spec.access, spec.access) + (
                 ' Token scope: %s.' % spec.scope if spec.scope else '') + (
                 ' The girderToken cookie is accepted.' if spec.cookie else ''),
-            'operationId': '%s_%s' % (spec.method.lower(), spec.handler.__name__),
+            # unique, as OpenAPI requires: handler names repeat across resources
+            'operationId': '%s_%s' % (spec.method.lower(),
+                                      re.sub(r'\W+', '_', spec.path).strip('_') or 'root'),
             'tags': list(spec.tags),
             'parameters': [p.openapi() for p in spec.all_params()],
             'responses': {'200': {'description': 'Success'},

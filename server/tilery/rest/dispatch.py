@@ -36,15 +36,18 @@ class Dispatcher:
         """Return (status, headers, body) for one request; never raises."""
         uid = uuid.uuid4().hex
         out_headers = {'Girder-Request-Uid': uid}
+        req = None
         try:
             req = self._prepare(method, path, query_string, headers, rfile, cookies)
             result = req.route.handler(req, **req.kwargs)
             out_headers.update(req.headers_out)
-            return self._answer(result, out_headers)
+            return self._answer(result, out_headers, method)
         except TileryError as exc:
             body = exc.to_json()
             status = exc.status
-            if isinstance(exc, AccessError) and getattr(exc, 'anonymous', False):
+            # as in Girder, an access error is a 401 for a caller who is not signed in
+            if isinstance(exc, AccessError) and (getattr(exc, 'anonymous', False) or (
+                    status == 403 and req is not None and req.user is None)):
                 status = 401
             return status, self._json_headers(out_headers), dumps(body)
         except Exception:  # an unexpected fault: log it, answer 500 with the uid
@@ -57,6 +60,10 @@ class Dispatcher:
             return 500, self._json_headers(out_headers), dumps(body)
 
     def _prepare(self, method, path, query_string, headers, rfile, cookies):
+        if is_chunked(headers):
+            # routes check a body's length before reading it (upload offsets and sizes)
+            raise RestError('Send the request body with a Content-Length header '
+                            '(chunked transfer encoding is not accepted).', 411)
         segments = [s for s in path.strip('/').split('/') if s]
         params = parse_query(query_string)
         spec, values = self.router.match(method, segments)
@@ -66,6 +73,13 @@ class Dispatcher:
         if token_value is None and spec.cookie:
             token_value = cookies.get('girderToken') or None
         user, token = self.app.auth.authenticate(token_value)
+        if token is not None and not _scope_allows(token, spec):
+            # as in Girder, a token without the route's scope is anonymous on a public
+            # route; elsewhere it is refused (a restricted key must not act as the user)
+            if spec.access != PUBLIC:
+                raise AccessError('Invalid token scope. Required: %s.' % (
+                    spec.scope or FULL_ACCESS_SCOPE))
+            user, token = None, None
         req = Request(self.app, method, path, params, headers, rfile, user, token)
         req.route = spec
         self._check_access(spec, user, token)
@@ -79,10 +93,6 @@ class Dispatcher:
             raise anonymous_error()
         elif spec.access == ADMIN_ONLY and not user.get('admin'):
             raise AccessError('Administrator access required.')
-        if token is not None and spec.scope:
-            scopes = token.get('scope') or []
-            if FULL_ACCESS_SCOPE not in scopes and spec.scope not in scopes:
-                raise AccessError('Invalid token scope. Required: %s.' % spec.scope)
 
     def _convert(self, spec, req, path_values):
         kwargs = {}
@@ -104,7 +114,7 @@ class Dispatcher:
                 kwargs[param.target] = value
         if spec.paging:
             kwargs['paging'] = Paging(paging['limit'], paging['offset'],
-                                      [(paging['sort'], paging['sortdir'])])
+                                      [(_sort_field(paging['sort']), paging['sortdir'])])
         if spec.json_body:
             kwargs['body'] = req.json_body(spec.json_body,
                                            limit=self.app.settings.max_json_body)
@@ -117,11 +127,13 @@ class Dispatcher:
             model.require_access(doc, req.user, param.level, param.flags)
         return doc
 
-    def _answer(self, result, headers):
+    def _answer(self, result, headers, method='GET'):
         if isinstance(result, Raw):
             headers.update(result.headers)
             headers['Content-Type'] = result.content_type
-            if isinstance(result.body, (bytes, bytearray)):
+            # a HEAD answer keeps the length of the body it describes
+            if isinstance(result.body, (bytes, bytearray)) and not (
+                    method == 'HEAD' and 'Content-Length' in headers):
                 headers['Content-Length'] = str(len(result.body))
             return result.status, headers, result.body
         return 200, self._json_headers(headers), dumps(result)
@@ -130,6 +142,25 @@ class Dispatcher:
     def _json_headers(headers):
         headers['Content-Type'] = 'application/json'
         return headers
+
+
+def _sort_field(name):
+    """A field name the database can sort on (an operator or empty name is a 400)."""
+    if not name or any(not part or part.startswith('$') for part in name.split('.')):
+        raise RestError('Invalid sort field: %r.' % name)
+    return name
+
+
+def _scope_allows(token, spec):
+    """A full-access token passes every route; a restricted one only routes of its scope."""
+    scopes = token.get('scope') or ()
+    return FULL_ACCESS_SCOPE in scopes or (spec.scope is not None and spec.scope in scopes)
+
+
+def is_chunked(headers):
+    """True when a body comes without a Content-Length, in chunked transfer encoding."""
+    return 'chunked' in (headers.get('Transfer-Encoding') or '').lower() and \
+        not headers.get('Content-Length')
 
 
 def anonymous_error(message='You must be logged in.'):
@@ -167,10 +198,11 @@ class CherryPyApi:
             response.headers[name] = value
         self._cors(request, response)
         # a body the handler did not read is drained so keep-alive clients stay in step
-        if not reader.drain():
+        if not reader.drain() or is_chunked(request.headers):
             response.headers['Connection'] = 'close'
         if isinstance(body, (bytes, bytearray)):
-            response.headers['Content-Length'] = str(len(body))
+            if request.method != 'HEAD' or 'Content-Length' not in headers:
+                response.headers['Content-Length'] = str(len(body))
             return [body] if body else []
         return body
 

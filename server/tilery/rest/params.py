@@ -12,6 +12,7 @@ from bson.errors import InvalidId
 from ..errors import RestError
 
 NONE, READ, WRITE, ADMIN = -1, 0, 1, 2
+INT64_MAX = 2 ** 63 - 1  # the largest integer MongoDB stores
 _MISSING = object()
 
 
@@ -107,6 +108,14 @@ def _boolean(raw, param):
     raise ValueError(raw)
 
 
+def _integer(raw, param):
+    """An integer MongoDB can hold (64 bits): a larger one is a bad value, not a 500."""
+    value = int(raw)
+    if not -INT64_MAX - 1 <= value <= INT64_MAX:
+        raise ValueError(raw)
+    return value
+
+
 def _number(raw, param):
     value = float(raw)
     if not math.isfinite(value):
@@ -130,7 +139,7 @@ _JSON_NAMES = {dict: 'object', list: 'list', str: 'string', int: 'integer', floa
                bool: 'boolean'}
 _CONVERTERS = {
     'string': lambda raw, param: raw,
-    'integer': lambda raw, param: int(raw),
+    'integer': _integer,
     'number': _number,
     'boolean': _boolean,
     'json': _json,

@@ -5,6 +5,10 @@ from typing import Callable
 from .params import ModelParam, Param, paging_params
 
 PUBLIC, USER, ADMIN_ONLY = 'public', 'user', 'admin'
+#: Token scopes by verb for data resources, as in Girder (routes that delete whole
+#: folders or change access declare 'core.data.own' themselves).
+DATA_SCOPES = {'GET': 'core.data.read', 'HEAD': 'core.data.read', 'POST': 'core.data.write',
+               'PUT': 'core.data.write', 'DELETE': 'core.data.write'}
 
 
 @dataclasses.dataclass
@@ -61,6 +65,7 @@ class Resource:
     """A group of routes under one path prefix; subclasses decorate methods with ``route``."""
 
     prefix = ''
+    default_scopes = {}  # verb -> token scope for routes that declare none (e.g. DATA_SCOPES)
 
     def routes(self):
         """Bound routes of this resource with the prefix applied."""
@@ -73,6 +78,7 @@ class Resource:
                 path = '/'.join(s for s in (self.prefix.strip('/'), spec.path.strip('/')) if s)
                 bound.path = path
                 bound.tags = spec.tags or (self.prefix.strip('/').split('/')[0],)
+                bound.scope = spec.scope or self.default_scopes.get(spec.method)
                 found.append(bound)
         return found
 
@@ -127,5 +133,5 @@ class Router:
         return None
 
 
-__all__ = ['Route', 'route', 'Resource', 'Router', 'PUBLIC', 'USER', 'ADMIN_ONLY',
+__all__ = ['Route', 'route', 'Resource', 'Router', 'PUBLIC', 'USER', 'ADMIN_ONLY', 'DATA_SCOPES',
            'ModelParam', 'Param']

@@ -4,7 +4,7 @@ import os
 import re
 
 from ..assetstores import FILESYSTEM
-from ..errors import RestError
+from ..errors import AccessError, RestError
 from ..models.base import now
 
 
@@ -18,14 +18,19 @@ class Importer:
         if not path or not os.path.isabs(path):
             raise RestError('The import path must be an absolute path on the server.')
         real = os.path.realpath(path)
-        roots = [os.path.realpath(r) for r in self.app.settings.import_roots]
-        if roots and not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep)
-                             for r in roots):
-            raise RestError('Importing from %s is not allowed: it is outside the allowed '
-                            'import roots (%s).' % (path, ', '.join(roots)), 403)
+        if not self._inside_roots(real):
+            raise AccessError('Importing from %s is not allowed: it is outside the allowed '
+                              'import roots (%s).' % (path, ', '.join(
+                                  self.app.settings.import_roots)))
         if not os.path.exists(real):
             raise RestError('Import path does not exist: %s' % path)
         return real
+
+    def _inside_roots(self, path):
+        real = os.path.realpath(path)
+        roots = [os.path.realpath(r) for r in self.app.settings.import_roots]
+        return not roots or any(real == r or real.startswith(r.rstrip(os.sep) + os.sep)
+                                for r in roots)
 
     def run(self, assetstore, path, parent, parent_type, user, leaf_folders_as_items=False,
             include=None, exclude=None):
@@ -33,8 +38,11 @@ class Importer:
         if assetstore['type'] != FILESYSTEM:
             raise RestError('Only filesystem assetstores can import files in place.')
         real = self.check_path(path)
-        include_re = re.compile(include) if include else None
-        exclude_re = re.compile(exclude) if exclude else None
+        try:
+            include_re = re.compile(include) if include else None
+            exclude_re = re.compile(exclude) if exclude else None
+        except re.error as exc:
+            raise RestError('Invalid file regular expression: %s.' % exc)
         counts = {'folders': 0, 'items': 0, 'files': 0, 'skipped': 0}
         if os.path.isfile(real):
             if parent_type != 'folder':
@@ -56,19 +64,23 @@ class Importer:
         folders = self.models.folder
         subdirs = [e for e in entries if e.is_dir(follow_symlinks=False)]
         files = [e for e in entries if e.is_file() and self._wanted(e.name, inc, exc)]
-        if leaves and not subdirs and parent_type == 'folder' and files:
-            item = self.models.item.create(os.path.basename(path), parent, user,
-                                           reuse_existing=True)
-            counts['items'] += 1
-            for entry in files:
-                self._add_file(assetstore, entry.path, item, user, counts)
-            return
         for entry in files:
-            if parent_type != 'folder':
+            # a symlink may point outside the allowed roots: never serve what it reaches
+            if parent_type != 'folder' or not self._inside_roots(entry.path):
                 counts['skipped'] += 1
                 continue
             self._import_file(assetstore, entry.path, parent, user, counts)
         for entry in subdirs:
+            if leaves and parent_type == 'folder' and not any(
+                    e.is_dir(follow_symlinks=False) for e in os.scandir(entry.path)):
+                # as in Girder: a folder holding only files becomes one item of them
+                item = self.models.item.create(entry.name, parent, user, reuse_existing=True)
+                counts['items'] += 1
+                for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
+                    if sub.is_file() and self._wanted(sub.name, inc, exc) and \
+                            self._inside_roots(sub.path):
+                        self._add_file(assetstore, sub.path, item, user, counts)
+                continue
             folder = folders.create(entry.name, parent, parent_type, user, reuse_existing=True)
             counts['folders'] += 1
             self._import_dir(assetstore, entry.path, folder, 'folder', user, leaves, inc, exc,

@@ -169,7 +169,10 @@ class TreeService:
     def copy_file(self, file, item, user):
         """A new file in ``item`` with a copy of ``file``'s bytes."""
         uploads = self.app.uploads
-        upload = uploads.start(user, item, 'item', file['name'], file['size'], file['mimeType'])
+        # as in Girder, the copy stays in the source file's assetstore
+        store = self.models.assetstore.load(file['assetstoreId'], exc=False)
+        upload = uploads.start(user, item, 'item', file['name'], file['size'], file['mimeType'],
+                               assetstore=store)
         if file['size'] == 0:
             return uploads.finish(upload)
         return uploads.receive(upload, self.models.file.open_range(file), 0)
@@ -190,6 +193,9 @@ class TreeService:
                     public=None, progress=None):
         """Copy a folder with its subfolders, items and files (READ on source needed)."""
         m = self.models
+        # a copy inside its own source would be copied again, and again, without end
+        if parent_type == 'folder' and m.folder.is_inside(parent, folder['_id']):
+            raise RestError('A folder cannot be copied into itself or one of its subfolders.')
         new = m.folder.create(name or folder['name'], parent, parent_type, user,
                               folder.get('description', '') if description is None
                               else description,
@@ -220,9 +226,13 @@ class TreeService:
         if not any_entry:
             yield base, 0, lambda: iter(())
 
-    def item_entries(self, item, prefix=''):
+    def item_entries(self, item, prefix='', own_folder=None):
+        """Zip entries of an item's files; in a folder named after the item unless it
+        holds one file of its own name (``own_folder`` forces the choice)."""
         files = list(self.models.file.find({'itemId': item['_id']}, sort=[('name', 1)]))
-        if len(files) == 1 and files[0]['name'] == item['name']:
+        if own_folder is None:
+            own_folder = not (len(files) == 1 and files[0]['name'] == item['name'])
+        if not own_folder:
             base = prefix
         else:
             base = prefix + item['name'] + '/'

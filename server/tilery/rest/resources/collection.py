@@ -6,9 +6,9 @@ from ...models.collection import Collection
 from ...services.downloads import content_disposition, zip_stream
 from ..params import ModelParam, Param
 from ..request import Raw
-from ..routing import PUBLIC, USER, Resource, route
-from .common import (access_answer, access_params, delete_metadata, metadata_param,
-                     set_access, set_metadata)
+from ..routing import DATA_SCOPES, PUBLIC, USER, Resource, route
+from .common import (access_answer, access_params, check_meta_keys, delete_metadata,
+                     metadata_param, set_access, set_metadata)
 
 
 def _coll(level):
@@ -17,6 +17,7 @@ def _coll(level):
 
 class CollectionResource(Resource):
     prefix = 'collection'
+    default_scopes = DATA_SCOPES
 
     def __init__(self, app):
         self.app = app
@@ -40,6 +41,8 @@ class CollectionResource(Resource):
     def create(self, req, name, description, public, metadata):
         if not req.user.get('admin'):
             raise AccessError('Only administrators may create collections.')
+        if metadata:
+            check_meta_keys(metadata)
         doc = self.collections.create(name, req.user, description, public, metadata)
         return self.collections.filter(doc, req.user)
 
@@ -65,11 +68,14 @@ class CollectionResource(Resource):
             collection['name'] = name
         if description is not None:
             collection['description'] = description
+        if metadata is not None:  # checked first; merged as PUT .../metadata does
+            check_meta_keys(metadata)
+        collection = self.collections.save(collection)
         if metadata is not None:
-            collection.setdefault('meta', {}).update(metadata)
-        return self.collections.filter(self.collections.save(collection), req.user)
+            set_metadata(self.collections, collection, metadata)
+        return self.collections.filter(collection, req.user)
 
-    @route('DELETE', ':id', access=USER, params=[_coll(ADMIN)],
+    @route('DELETE', ':id', access=USER, scope='core.data.own', params=[_coll(ADMIN)],
            summary='Delete a collection and everything in it.')
     def delete(self, req, collection):
         self.collections.remove(collection)
@@ -80,7 +86,8 @@ class CollectionResource(Resource):
     def get_access(self, req, collection):
         return access_answer(self.app, collection)
 
-    @route('PUT', ':id/access', access=USER, params=[_coll(ADMIN)] + access_params(),
+    @route('PUT', ':id/access', access=USER, scope='core.data.own',
+           params=[_coll(ADMIN)] + access_params(),
            summary="Set a collection's access list.")
     def put_access(self, req, collection, access, public, public_flags, recurse):
         doc = set_access(self.app, self.collections, collection, access, public,

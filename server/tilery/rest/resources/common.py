@@ -73,7 +73,7 @@ def parse_access(app, access):
             if not isinstance(entry, dict) or 'id' not in entry:
                 raise RestError('Each access.%s entry needs an id.' % kind)
             level = entry.get('level', NONE)
-            if level not in (0, 1, 2):
+            if isinstance(level, bool) or level not in (0, 1, 2):
                 if level == NONE:
                     continue
                 raise RestError('Invalid access level %r.' % level)

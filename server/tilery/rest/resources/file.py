@@ -1,11 +1,11 @@
 """/file: uploads in chunks, resumes, downloads with ranges, and file edits."""
-from ...errors import RestError
+from ...errors import AccessError, RestError
 from ...models.base import READ, WRITE
 from ...models.file import File
 from ...models.item import Item
 from ...services.downloads import file_download
 from ..params import ModelParam, Param
-from ..routing import ADMIN_ONLY, PUBLIC, USER, Resource, route
+from ..routing import ADMIN_ONLY, DATA_SCOPES, PUBLIC, USER, Resource, route
 
 UPLOAD_ID = Param('uploadId', 'The upload id.', 'objectid', required=True, dest='upload_id')
 
@@ -16,6 +16,7 @@ def _file(level):
 
 class FileResource(Resource):
     prefix = 'file'
+    default_scopes = DATA_SCOPES
 
     def __init__(self, app):
         self.app = app
@@ -44,7 +45,7 @@ class FileResource(Resource):
         assetstore = None
         if assetstore_id is not None:
             if not req.user.get('admin'):
-                raise RestError('Only administrators may choose the assetstore.', 403)
+                raise AccessError('Only administrators may choose the assetstore.')
             assetstore = self.app.models.assetstore.load(assetstore_id)
         upload = self.uploads.start(req.user, parent, parent_type, name, size, mime_type,
                                     reference, assetstore=assetstore)

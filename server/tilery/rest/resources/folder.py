@@ -1,14 +1,14 @@
 """/folder: folders, their contents, ACLs, copies and zip downloads."""
 from ...database import icase_contains
 from ...errors import RestError
-from ...models.base import ADMIN, READ, WRITE
+from ...models.base import ADMIN, READ, WRITE, check_name
 from ...models.folder import Folder
 from ...services.downloads import content_disposition, zip_stream
 from ..params import ModelParam, Param
 from ..request import Raw
-from ..routing import PUBLIC, USER, Resource, route
-from .common import (access_answer, access_params, delete_metadata, metadata_param,
-                     set_access, set_metadata)
+from ..routing import DATA_SCOPES, PUBLIC, USER, Resource, route
+from .common import (access_answer, access_params, check_meta_keys, delete_metadata,
+                     metadata_param, set_access, set_metadata)
 
 PARENT_TYPES = ('folder', 'user', 'collection')
 
@@ -19,6 +19,7 @@ def _folder(level):
 
 class FolderResource(Resource):
     prefix = 'folder'
+    default_scopes = DATA_SCOPES
 
     def __init__(self, app):
         self.app = app
@@ -91,22 +92,26 @@ class FolderResource(Resource):
         Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
         Param('parentId', type='objectid', dest='parent_id'), metadata_param()])
     def update(self, req, folder, name, description, parent_type, parent_id, metadata):
+        # everything is checked before anything is stored: a refused request changes nothing
+        if metadata is not None:
+            check_meta_keys(metadata)
         if name is not None:
-            folder['name'] = name
+            folder['name'] = check_name(name, 'folder name')
         if description is not None:
             folder['description'] = description
-        if metadata is not None:
-            set_metadata(self.folders, folder, metadata)
-        folder = self.folders.save(folder)
         if parent_id is not None and parent_id != folder['parentId']:
             parent_type = parent_type or 'folder'
             level = ADMIN if parent_type == 'user' else WRITE
             parent = self._parent(req, parent_type, parent_id, level)
             self.folders.require_access(folder, req.user, ADMIN)
             folder = self.app.tree.move_folder(folder, parent, parent_type, req.user)
+        else:
+            folder = self.folders.save(folder)
+        if metadata is not None:
+            set_metadata(self.folders, folder, metadata)
         return self.folders.filter(folder, req.user)
 
-    @route('DELETE', ':id', access=USER, params=[_folder(ADMIN)],
+    @route('DELETE', ':id', access=USER, scope='core.data.own', params=[_folder(ADMIN)],
            summary='Delete a folder and everything in it.')
     def delete(self, req, folder):
         self.folders.remove(folder)
@@ -123,7 +128,8 @@ class FolderResource(Resource):
     def get_access(self, req, folder):
         return access_answer(self.app, folder)
 
-    @route('PUT', ':id/access', access=USER, params=[_folder(ADMIN)] + access_params(),
+    @route('PUT', ':id/access', access=USER, scope='core.data.own',
+           params=[_folder(ADMIN)] + access_params(),
            summary="Set a folder's access list (recurse: also every subfolder).")
     def put_access(self, req, folder, access, public, public_flags, recurse):
         doc = set_access(self.app, self.folders, folder, access, public, public_flags,

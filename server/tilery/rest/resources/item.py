@@ -7,7 +7,7 @@ from ...models.item import Item
 from ...services.downloads import content_disposition, file_download, zip_stream
 from ..params import ModelParam, Param
 from ..request import Raw
-from ..routing import PUBLIC, USER, Resource, route
+from ..routing import DATA_SCOPES, PUBLIC, USER, Resource, route
 from .common import check_meta_keys, delete_metadata, metadata_param, set_metadata
 
 
@@ -17,6 +17,7 @@ def _item(level):
 
 class ItemResource(Resource):
     prefix = 'item'
+    default_scopes = DATA_SCOPES
 
     def __init__(self, app):
         self.app = app
@@ -62,13 +63,15 @@ class ItemResource(Resource):
         ModelParam('folderId', model=Folder, level=WRITE, required=False, dest='folder'),
         metadata_param()])
     def update(self, req, item, name, description, folder, metadata):
+        if metadata is not None:  # checked before anything is stored
+            check_meta_keys(metadata)
         if name is not None:
             item['name'] = name
         if description is not None:
             item['description'] = description
+        item = self.items.save(item)
         if metadata is not None:
             set_metadata(self.items, item, metadata)
-        item = self.items.save(item)
         if folder is not None:
             item = self.app.tree.move_item(item, folder)
         return self.items.filter(item, req.user)
@@ -125,6 +128,7 @@ class ItemResource(Resource):
         if len(files) == 1 and format != 'zip':
             return file_download(self.files, files[0], range_header=req.headers.get('Range'),
                                  disposition=disposition)
-        return Raw(zip_stream(self.app.tree.item_entries(item, item['name'] + '/')),
+        entries = self.app.tree.item_entries(item, item['name'] + '/', own_folder=False)
+        return Raw(zip_stream(entries),
                    'application/zip', headers={
                        'Content-Disposition': content_disposition(item['name'] + '.zip')})

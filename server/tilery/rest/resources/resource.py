@@ -1,11 +1,11 @@
 """/resource: paths, lookups, search, and actions on mixed sets of resources."""
-from ...errors import RestError
+from ...errors import RestError, ValidationError
 from ...models.base import ADMIN, READ, WRITE, to_object_id
 from ...services.downloads import zip_stream
 from ...services.tree import RESOURCE_TYPES
 from ..params import Param
 from ..request import Raw
-from ..routing import PUBLIC, USER, Resource, route
+from ..routing import DATA_SCOPES, PUBLIC, USER, Resource, route
 
 RESOURCES = Param('resources', 'JSON object: {"item": [ids], "folder": [ids], ...}', 'json',
                   required=True, json_types=(dict,))
@@ -13,6 +13,7 @@ RESOURCES = Param('resources', 'JSON object: {"item": [ids], "folder": [ids], ..
 
 class ResourceResource(Resource):
     prefix = 'resource'
+    default_scopes = DATA_SCOPES
 
     def __init__(self, app):
         self.app = app
@@ -91,13 +92,13 @@ class ResourceResource(Resource):
     def download(self, req, resources, includeMetadata):
         return self._zip(req, resources)
 
-    @route('POST', 'download', access=PUBLIC, cookie=True, params=[
+    @route('POST', 'download', access=PUBLIC, cookie=True, scope='core.data.read', params=[
         RESOURCES, Param('includeMetadata', type='boolean', default=False)],
         summary='Download a set of resources as one zip.')
     def download_post(self, req, resources, includeMetadata):
         return self._zip(req, resources)
 
-    @route('DELETE', '', access=USER, params=[RESOURCES],
+    @route('DELETE', '', access=USER, scope='core.data.own', params=[RESOURCES],
            summary='Delete a set of resources (all access is checked first).')
     def delete(self, req, resources):
         docs = self._each(req, resources, WRITE, ('folder', 'item', 'file', 'collection'))
@@ -120,18 +121,32 @@ class ResourceResource(Resource):
                     dest='parent_type'),
               Param('parentId', type='objectid', required=True, dest='parent_id')]
 
+    def _check_targets(self, req, docs, parent, parent_type, verb, folder_level):
+        """Refuse the whole set before anything moves if any part of it would fail."""
+        folders = self.app.models.folder
+        for kind, doc in docs:
+            if kind == 'item' and parent_type != 'folder':
+                raise RestError('Items can only be %s into folders.' % verb)
+            if kind == 'folder':
+                folders.require_access(doc, req.user, folder_level)
+                if parent_type == 'folder' and folders.is_inside(parent, doc['_id']):
+                    raise RestError('A folder cannot be %s into itself or one of its '
+                                    'subfolders.' % verb)
+                if verb == 'moved' and doc['parentId'] != parent['_id'] and folders.find_one(
+                        {'parentId': parent['_id'], 'name': doc['name']}, {'_id': 1}):
+                    raise ValidationError('A folder named %s already exists there.' %
+                                          doc['name'], 'name')
+
     @route('PUT', 'move', access=USER, params=[RESOURCES] + TARGET,
            summary='Move folders and items into a new parent.')
     def move(self, req, resources, parent_type, parent_id):
         parent = self._target(req, parent_type, parent_id)
         docs = self._each(req, resources, WRITE, ('folder', 'item'))
+        self._check_targets(req, docs, parent, parent_type, 'moved', ADMIN)
         for kind, doc in docs:
             if kind == 'item':
-                if parent_type != 'folder':
-                    raise RestError('Items can only be moved into folders.')
                 self.app.tree.move_item(doc, parent)
             else:
-                self.app.models.folder.require_access(doc, req.user, ADMIN)
                 self.app.tree.move_folder(doc, parent, parent_type, req.user)
         return {'message': 'Moved %d resources.' % len(docs)}
 
@@ -140,10 +155,9 @@ class ResourceResource(Resource):
     def copy(self, req, resources, parent_type, parent_id):
         parent = self._target(req, parent_type, parent_id)
         docs = self._each(req, resources, READ, ('folder', 'item'))
+        self._check_targets(req, docs, parent, parent_type, 'copied', READ)
         for kind, doc in docs:
             if kind == 'item':
-                if parent_type != 'folder':
-                    raise RestError('Items can only be copied into folders.')
                 self.app.tree.copy_item(doc, parent, req.user)
             else:
                 self.app.tree.copy_folder(doc, parent, parent_type, req.user)

@@ -1,6 +1,8 @@
 """/system and /assetstore: version, settings, plugins and storage (admins)."""
 import platform
 
+import orjson
+
 from ... import __version__
 from ...assetstores import FILESYSTEM, GRIDFS
 from ...errors import RestError
@@ -35,20 +37,19 @@ class SystemResource(Resource):
         return {k: settings.get(k) for k in (keys or sorted(settings.known))}
 
     @route('PUT', 'setting', access=ADMIN_ONLY, summary='Change site settings.', params=[
-        Param('key'), Param('value', 'JSON value (null restores the default).', 'json',
-                            json_types=(dict, list, str, int, float, bool)),
+        Param('key'), Param('value', 'A JSON value, or plain text (null restores the '
+                            'default).'),
         Param('list', 'JSON list of {key, value}.', 'json', json_types=(list,),
               dest='pairs')])
     def put_setting(self, req, key, value, pairs):
         settings = self.app.models.setting
         if pairs is not None:
+            if not all(isinstance(p, dict) and 'key' in p for p in pairs):
+                raise RestError('list must be a JSON list of {"key": ..., "value": ...}.')
             return [settings.set(p['key'], p.get('value')) for p in pairs]
         if key is None:
             raise RestError('Give key and value, or list.')
-        raw = req.params.get('value')
-        if raw is not None and value is None and raw not in ('null',):
-            value = raw
-        return settings.set(key, value)
+        return settings.set(key, _setting_value(value))
 
     @route('GET', 'public_settings', access=PUBLIC, summary='Settings the web client reads.')
     def public_settings(self, req):
@@ -67,8 +68,19 @@ class SystemResource(Resource):
                 'enabled': sorted(self.app.plugins)}
 
 
+def _setting_value(raw):
+    """A setting's value: parsed as JSON when it is JSON, else the text itself (as Girder)."""
+    if raw is None:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw
+
+
 def _assetstore(level=None):
-    return ModelParam('id', model=Assetstore, dest='assetstore')
+    # assetstores have no ACL: these routes are admin-only, so no per-document check
+    return ModelParam('id', model=Assetstore, dest='assetstore', force=True)
 
 
 class AssetstoreResource(Resource):

@@ -85,6 +85,7 @@ class ApiKeyResource(Resource):
         if name is not None:
             key['name'] = name
         if scope is not None:
+            self.keys.check_scope(scope)
             key['scope'] = scope
         if days is not None:
             key['tokenDuration'] = days

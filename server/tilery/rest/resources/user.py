@@ -61,8 +61,13 @@ class UserResource(Resource):
             admin = False
         user = self.users.create(login, email, first_name, last_name, password,
                                  admin=admin, public=public)
+        pending = policy == 'approve' and not is_admin and not first
+        if pending:  # an administrator enables the account (PUT /user/:id?status=enabled)
+            user['status'] = 'pending'
+            self.users.collection.update_one({'_id': user['_id']},
+                                             {'$set': {'status': 'pending'}})
         out = self.users.filter(user, user)
-        if req.user is None:
+        if req.user is None and not pending:
             token = self.app.models.token.create(user)
             out['authToken'] = self.app.models.token.answer(token)
             req.headers_out['Set-Cookie'] = token_cookie(token)
@@ -109,7 +114,10 @@ class UserResource(Resource):
         Param('old', 'Your current password.', required=True),
         Param('new', 'The new password.', required=True)])
     def change_password(self, req, old, new):
-        self.users.authenticate(req.user['login'], old)
+        try:
+            self.users.authenticate(req.user['login'], old)
+        except AccessError:  # the caller is signed in: a 403, not a 401 (as in Girder)
+            raise AccessError('Old password is incorrect.')
         self.users.set_password(req.user, new)
         return {'message': 'Password changed.'}
 
