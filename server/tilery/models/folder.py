@@ -109,6 +109,7 @@ class Folder(AccessControlledModel):
         items = self.app.models.item
         for start in range(0, len(ids), 500):
             batch = ids[start:start + 500]
+            self.app.uploads.cancel_for_parents(batch)
             for item in items.find({'folderId': {'$in': batch}}):
                 items.remove(item, adjust_sizes=False)
             self.collection.delete_many({'_id': {'$in': batch}})

@@ -69,6 +69,7 @@ class Item(Model):
     def remove(self, doc, adjust_sizes=True, **kwargs):
         """Delete the item and its files (their bytes too)."""
         self.app.events.emit('model.item.removing', doc)
+        self.app.uploads.cancel_for_parents([doc['_id']])
         files = self.app.models.file
         for f in files.find({'itemId': doc['_id']}):
             files.remove(f, adjust_sizes=False)

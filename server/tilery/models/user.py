@@ -112,8 +112,12 @@ class User(AccessControlledModel):
             folders.remove(folder)
         self.app.models.token.collection.delete_many({'userId': doc['_id']})
         self.app.models.api_key.collection.delete_many({'userId': doc['_id']})
-        self.app.models.group.collection.update_many(
-            {}, {'$pull': {'access.users': {'id': doc['_id']}}})
+        for upload in self.app.models.upload.find({'userId': doc['_id']}):
+            self.app.uploads.cancel(upload)
+        for model in (self.app.models.group, self.app.models.folder,
+                      self.app.models.collection):
+            model.collection.update_many({'access.users.id': doc['_id']},
+                                         {'$pull': {'access.users': {'id': doc['_id']}}})
         super().remove(doc)
         self.app.events.emit('model.user.removed', doc)
 

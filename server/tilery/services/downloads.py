@@ -23,6 +23,8 @@ def file_download(files, file, offset=0, end_byte=None, range_header=None,
     status = 200
     start, end = offset or 0, size if end_byte is None else min(end_byte, size)
     headers = {'Accept-Ranges': 'bytes'}
+    if range_header and (',' in range_header or size == 0):
+        range_header = None  # several ranges, or nothing to range over: send it all
     if range_header:
         match = RANGE_RE.match(range_header.strip())
         if not match or (not match.group(1) and not match.group(2)):

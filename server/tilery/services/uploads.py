@@ -124,8 +124,7 @@ class UploadService:
         adapter.finalize_upload(upload, file)
         files.collection.replace_one({'_id': file['_id']}, file, upsert=True)
         self.models.upload.collection.delete_one({'_id': upload['_id']})
-        with self._lock:
-            self._hashers.pop(upload['_id'], None)
+        self._forget(upload['_id'])
         if old is not None:
             if old.get('path') != file.get('path') or old.get('chunkUuid') != file.get(
                     'chunkUuid') or old['assetstoreId'] != file['assetstoreId']:
@@ -143,8 +142,12 @@ class UploadService:
             self.models.assetstore.load(upload['assetstoreId']))
         adapter.cancel_upload(upload)
         self.models.upload.collection.delete_one({'_id': upload['_id']})
+        self._forget(upload['_id'])
+
+    def _forget(self, upload_id):
         with self._lock:
-            self._hashers.pop(upload['_id'], None)
+            self._hashers.pop(upload_id, None)
+            self._locks.pop(upload_id, None)
 
     def add_local_file(self, item, path, name, creator, mime_type=None, move=False):
         """Store the file at ``path`` as a new file of ``item`` (used by conversions)."""
@@ -167,6 +170,13 @@ class UploadService:
             except OSError:
                 pass
         return result
+
+    def cancel_for_parents(self, parent_ids):
+        """Cancel uploads aimed at folders or items that are being deleted."""
+        for start in range(0, len(parent_ids), 500):
+            for upload in self.models.upload.find(
+                    {'parentId': {'$in': list(parent_ids[start:start + 500])}}):
+                self.cancel(upload)
 
     def cleanup_stale(self, older_than):
         """Cancel uploads not touched since ``older_than`` (a datetime)."""
