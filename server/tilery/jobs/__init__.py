@@ -1,0 +1,10 @@
+"""Background jobs: Girder-compatible job documents and a bounded runner.
+
+``service.JobService(db, settings)`` stores jobs in the ``job`` collection and runs
+them on a pool of ``jobs.pool_size`` threads; a handler registered for a job type gets
+a ``context.JobContext`` (progress, log, cancellation, ``run_child`` for worker
+processes, which report through ``child``). ``rest`` has the /job routes.
+
+Import from the submodules: this package imports nothing, so that a worker process
+importing ``tilery.jobs.child`` stays small.
+"""

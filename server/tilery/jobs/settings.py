@@ -1,0 +1,40 @@
+"""The job runner's settings: ``jobs.<name>`` in the server's settings."""
+import dataclasses
+
+
+def _setting(default, meaning):
+    return dataclasses.field(default=default, metadata={'doc': meaning})
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSettings:
+    """Runner settings, read once when the job service is made."""
+
+    pool_size: int = _setting(
+        1, 'Jobs run at once by one server process (a conversion can take over 1 GB).')
+    heartbeat_seconds: float = _setting(
+        10.0, 'How often a server marks its queued and running jobs as alive.')
+    stale_seconds: float = _setting(
+        60.0, "A server whose jobs' heartbeat is older than this is taken for dead.")
+    flush_seconds: float = _setting(
+        1.0, 'How often a running job writes its progress and log lines.')
+    max_restarts: int = _setting(
+        1, 'How often a job that was running when its server died is run again.')
+    log_max_lines: int = _setting(1000, 'Log lines a job keeps (the last ones).')
+    cancel_wait_seconds: float = _setting(
+        5.0, 'How long a cancel waits for a running job to stop before answering.')
+
+    @classmethod
+    def from_settings(cls, settings):
+        """Read ``jobs.*`` keys from an object with ``get(key, default)``."""
+        values = {f.name: settings.get('jobs.' + f.name, f.default)
+                  for f in dataclasses.fields(cls)}
+        if int(values['pool_size']) < 1:
+            raise ValueError('jobs.pool_size must be at least 1')
+        return cls(**values)
+
+    @classmethod
+    def declared(cls):
+        """{'jobs.<name>': (default, meaning)}, as plugins declare their settings."""
+        return {'jobs.' + f.name: (f.default, f.metadata['doc'])
+                for f in dataclasses.fields(cls)}
