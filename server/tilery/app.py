@@ -7,6 +7,7 @@ import cherrypy
 from . import database, plugins
 from .auth import Auth
 from .events import Events
+from .jobs.rest import attach as attach_jobs
 from .models import CORE_MODELS, ModelRegistry
 from .rest.describe import DescribeResource
 from .rest.dispatch import CherryPyApi, Dispatcher
@@ -33,8 +34,10 @@ class App:
         self.auth = None
         self.uploads = None
         self.tree = None
+        self.jobs = None
 
     def start(self):
+        self.jobs.start()
         for plugin in self.plugins.values():
             plugin.start(self)
 
@@ -44,6 +47,7 @@ class App:
                 plugin.stop(self)
             except Exception:
                 log.exception('Plugin %s failed to stop', plugin.name)
+        self.jobs.stop()
 
 
 def create_app(settings, mongo_client=None, db=None):
@@ -60,6 +64,7 @@ def create_app(settings, mongo_client=None, db=None):
     app.auth = Auth(app)
     app.uploads = UploadService(app)
     app.tree = TreeService(app)
+    attach_jobs(app)  # app.jobs and the /job routes
     from .rest.resources import core_resources
     for resource in core_resources(app):
         app.router.add_resource(resource)

@@ -3,7 +3,8 @@
 An uploaded file that a tile source reads as a tiled image (pyramidal TIFF, .svs,
 .ndpi, .mrxs, ...) becomes its item's large image at once; another image is
 converted into a tiled pyramidal TIFF by a job, stored as a new file of the item.
-Routes: ``/item/:itemId/tiles...`` (``rest.py``) and ``/job`` (``tilery.jobs.rest``).
+Routes: ``/item/:itemId/tiles...`` (``rest.py``); conversions run on the core's
+``app.jobs``.
 
 Imports stay inside ``load``: the conversion worker process imports this package and
 needs none of the server.
@@ -18,15 +19,13 @@ from .settings import LargeImageSettings, configure_large_image
 class LargeImagePlugin(Plugin):
     name = 'large_image'
     description = 'Tile serving and conversion of large images (girder_large_image API).'
-    # it sets up the job service too (until the core does), so it declares its settings
     settings = dict(LargeImageSettings.declared(), **JobSettings.declared())
 
     def load(self, app):
-        from ...jobs.rest import attach
         from .rest import CacheResource, TilesResource
         from .service import LargeImageService
 
-        jobs = attach(app)
+        jobs = app.jobs
         settings = LargeImageSettings.from_settings(
             app.settings, work_dir=os.path.join(app.settings.data_dir, 'tmp', 'large_image'),
             item_cache_seconds=app.settings.auth_cache_seconds)
@@ -39,12 +38,6 @@ class LargeImagePlugin(Plugin):
         app.events.subscribe('model.item.moved', app.large_image.on_item_moved)
         app.events.subscribe('model.item.removing', app.large_image.on_item_removing)
         app.events.subscribe('model.file.removed', app.large_image.on_file_removed)
-
-    def start(self, app):
-        app.jobs.start()
-
-    def stop(self, app):
-        app.jobs.stop()
 
 
 plugin = LargeImagePlugin()
