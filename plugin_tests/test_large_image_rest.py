@@ -189,6 +189,20 @@ def test_conversion_over_rest(server, admin, samples, hold_pool):
     assert 'largeImage' not in server.request('item/%s' % item['_id'], user=admin).json
 
 
+def test_force_restarts_a_conversion_under_way(server, admin, samples, hold_pool):
+    item = upload(server, admin, samples.strip)
+    first = item['largeImage']['jobId']
+    r = server.request(tiles_url(item), method='POST', user=admin)
+    assert r.status == 400 and 'already has a large image' in r.json['message']
+    job = server.request(tiles_url(item), method='POST', user=admin, params={
+        'fileId': item['largeImage']['originalId'], 'force': True,
+        'compression': 'deflate'}).json
+    assert job['_id'] != first
+    assert server.request('job/%s' % first, user=admin).json['status'] == JobStatus.CANCELED
+    now = server.request('item/%s' % item['_id'], user=admin).json['largeImage']
+    assert now['expected'] and now['jobId'] == job['_id']
+
+
 def test_forced_conversion_and_undo(server, admin, samples):
     item = upload(server, admin, samples.pyramid)
     r = server.request(tiles_url(item), method='POST', user=admin)

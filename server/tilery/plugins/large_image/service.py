@@ -103,7 +103,14 @@ class LargeImageService:
     def create(self, item, file_doc, user, force=False, compression=None, quality=None,
                tile_size=None):
         """Make ``file_doc`` the item's large image; return the conversion job, or None."""
-        if item.get('largeImage'):
+        info = item.get('largeImage')
+        if info and force and info.get('expected'):
+            # force restarts a conversion still under way (e.g. the automatic one
+            # started at upload) with the options of this request
+            self.delete(item)
+            item = dict(item)
+            item.pop('largeImage')
+        elif info:
             raise RestError('This item already has a large image; DELETE its tiles first.')
         if file_doc.get('itemId') != item['_id']:
             raise RestError('File %s is not in this item.' % file_doc['_id'])
