@@ -4,12 +4,11 @@ import traceback
 import urllib.parse
 import uuid
 
-import cherrypy
 
 from ..errors import AccessError, RestError, TileryError
 from .params import ModelParam, Paging
-from .request import BodyReader, Raw, Request, dumps
-from .routing import ADMIN_ONLY, PUBLIC, USER
+from .request import Raw, Request, dumps
+from .routing import ADMIN_ONLY, PUBLIC
 
 log = logging.getLogger(__name__)
 FULL_ACCESS_SCOPE = 'core.user_auth'
@@ -168,53 +167,3 @@ def anonymous_error(message='You must be logged in.'):
     exc = AccessError(message, 401)
     exc.anonymous = True
     return exc
-
-
-class CherryPyApi:
-    """The object CherryPy mounts at /api/v1; it only adapts CherryPy to the Dispatcher."""
-
-    def __init__(self, dispatcher, cors_origins=()):
-        self.dispatcher = dispatcher
-        self.cors_origins = set(cors_origins)
-
-    @cherrypy.expose
-    def default(self, *args, **kwargs):
-        request, response = cherrypy.request, cherrypy.response
-        path = '/'.join(args)
-        cookies = {k: m.value for k, m in request.cookie.items()}
-        try:
-            length = int(request.headers.get('Content-Length') or 0)
-        except ValueError:
-            length = 0
-        reader = BodyReader(request.rfile, length)
-        if request.method == 'OPTIONS':
-            status, headers, body = 200, {}, b''
-        else:
-            status, headers, body = self.dispatcher.handle(
-                request.method, path, request.query_string, request.headers,
-                reader, cookies)
-        response.status = status
-        for name, value in headers.items():
-            response.headers[name] = value
-        self._cors(request, response)
-        # a body the handler did not read is drained so keep-alive clients stay in step
-        if not reader.drain() or is_chunked(request.headers):
-            response.headers['Connection'] = 'close'
-        if isinstance(body, (bytes, bytearray)):
-            if request.method != 'HEAD' or 'Content-Length' not in headers:
-                response.headers['Content-Length'] = str(len(body))
-            return [body] if body else []
-        return body
-
-    def _cors(self, request, response):
-        origin = request.headers.get('Origin')
-        if origin and ('*' in self.cors_origins or origin in self.cors_origins):
-            response.headers['Access-Control-Allow-Origin'] = origin
-            response.headers['Access-Control-Allow-Credentials'] = 'true'
-            response.headers['Access-Control-Allow-Methods'] = \
-                'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS'
-            response.headers['Access-Control-Allow-Headers'] = \
-                'Content-Type, Girder-Token, Girder-OTP, Authorization, Range'
-        response.headers['Access-Control-Expose-Headers'] = \
-            'Girder-Total-Count, Content-Disposition, Girder-Request-Uid, Content-Range, ETag'
-

@@ -128,8 +128,9 @@ def hilbert_order(x, y):
 def encode(annotation_id, batch, ids, boxes, details, order, styles, texts):
     """A chunk document (and its JSON part documents) from parallel per-element data.
 
-    ``ids`` are 24-hex strings, ``boxes`` an (n, 6) float64 array, ``styles`` a list of
-    style tuples and ``texts`` the elements' compact JSON bytes.
+    ``ids`` is an S12 array (or 12 bytes an element), ``boxes`` an (n, 6) float64 array,
+    ``styles`` a list of style tuples and ``texts`` the elements' compact JSON bytes (or
+    memoryviews of them).
     """
     table = {}
     style_index = np.fromiter((table.setdefault(s, len(table)) for s in styles),
@@ -138,8 +139,8 @@ def encode(annotation_id, batch, ids, boxes, details, order, styles, texts):
     np.cumsum([len(t) for t in texts], out=offsets[1:])
     blob = zlib.compress(b''.join(texts), ZLIB_LEVEL)
     doc = {
-        '_id': ObjectId(), 'annotationId': annotation_id, 'batch': batch, 'n': len(ids),
-        'ids': Binary(bytes.fromhex(''.join(ids))),
+        '_id': ObjectId(), 'annotationId': annotation_id, 'batch': batch, 'n': len(texts),
+        'ids': Binary(np.asarray(ids, dtype='S12').tobytes()),
         'box': Binary(np.ascontiguousarray(boxes, dtype='<f8').tobytes()),
         'details': Binary(np.asarray(details, dtype='<i4').tobytes()),
         'order': Binary(np.asarray(order, dtype='<i8').tobytes()),
