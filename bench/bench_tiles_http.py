@@ -1,0 +1,205 @@
+"""Tiles over HTTP against large_image in-process, on a converted 20000 x 20000 image.
+
+Starts a Tilery (embedded database, scratch data directory) unless BASE_URL is set,
+uploads a synthetic 20000^2 strip TIFF with girder-client (Tilery converts it in a
+job), then in the same run measures:
+  - large_image's own getTile rate on the converted file, one thread (default options,
+    and with ICC correction off, which is what Tilery does for files without a profile);
+  - GET /item/:id/tiles/zxy over HTTP with 1 and 8 Python client threads (p50/p95), and
+    with wrk (8 connections) when it is installed (apt-get install wrk);
+and prints one JSON line with the ratios HTTP / in-process.
+Env: BASE_URL, BENCH_TMP (/tmp/tilery-bench), SIZE_PX (20000), N_TILES (2000),
+WRK_SECONDS (10). Run: .venv/bin/python bench/bench_tiles_http.py
+"""
+import concurrent.futures
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import girder_client
+import requests
+
+TMP = os.environ.get('BENCH_TMP', '/tmp/tilery-bench')
+SIZE = int(os.environ.get('SIZE_PX', '20000'))
+N_TILES = int(os.environ.get('N_TILES', '2000'))
+WRK_SECONDS = int(os.environ.get('WRK_SECONDS', '10'))
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round((len(values) - 1) * p / 100.0)))]
+
+
+def strip_tiff():
+    """A synthetic RGB strip TIFF (what a scanner export without tiling looks like)."""
+    import pyvips
+    path = os.path.join(TMP, 'bench_strip_%d.tiff' % SIZE)
+    if not os.path.exists(path):
+        os.makedirs(TMP, exist_ok=True)
+        log('generating', path)
+        xyz = pyvips.Image.xyz(SIZE, SIZE)
+        x, y = xyz[0], xyz[1]
+        noise = pyvips.Image.gaussnoise(SIZE, SIZE, sigma=8, mean=0, seed=42)
+        r = ((x ^ y) & 255) * 0.6 + noise
+        g = ((x * 0.25 + y * 0.5) % 256) * 0.8 + noise
+        b = ((x * 0.03 + y * 0.07) % 256) * 0.7 + noise * 0.5
+        image = r.bandjoin([g, b]).cast('uchar')
+        image.tiffsave(path + '.tmp', tile=False, compression='none', bigtiff=True)
+        os.rename(path + '.tmp', path)
+    return path
+
+
+class Server:
+    """A Tilery started for this run (or the one at BASE_URL)."""
+
+    def __init__(self):
+        self.url = os.environ.get('BASE_URL')
+        self.proc = None
+        self.data = None
+
+    def __enter__(self):
+        if self.url:
+            return self
+        self.data = tempfile.mkdtemp(prefix='tilery-tiles-bench-')
+        port = 18000 + os.getpid() % 1000
+        exe = os.path.join(os.path.dirname(sys.executable), 'tilery')
+        self.proc = subprocess.Popen([exe, 'serve', '--port', str(port), '--data-dir',
+                                      self.data, '--no-build'], stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.data, 'log'), 'w'))
+        self.url = 'http://127.0.0.1:%d/api/v1' % port
+        for _ in range(240):
+            try:
+                requests.get(self.url + '/system/version', timeout=1).raise_for_status()
+                break
+            except requests.RequestException:
+                time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(60)
+            shutil.rmtree(self.data, ignore_errors=True)
+
+
+def login(url):
+    gc = girder_client.GirderClient(apiUrl=url)
+    try:
+        gc.authenticate('admin', 'adminpass1')
+    except (girder_client.AuthenticationError, girder_client.HttpError):
+        requests.post(url + '/user', params={
+            'login': 'admin', 'email': 'admin@example.com', 'firstName': 'Bench',
+            'lastName': 'Admin', 'password': 'adminpass1'}).raise_for_status()
+        gc.authenticate('admin', 'adminpass1')
+    return gc
+
+
+def in_process_rate(path, coords, level, icc):
+    import large_image_source_tiff
+    source = large_image_source_tiff.open(path, noCache=True, **(
+        {} if icc else {'style': {'icc': False}}))
+    t0 = time.perf_counter()
+    for x, y in coords:
+        source.getTile(x, y, level)
+    return len(coords) / (time.perf_counter() - t0)
+
+
+def http_rate(url, token, coords, threads):
+    local = threading.local()
+
+    def get(c):
+        session = getattr(local, 's', None)
+        if session is None:
+            session = local.s = requests.Session()
+            session.headers['Girder-Token'] = token
+        t0 = time.perf_counter()
+        r = session.get(url % c)
+        r.content
+        return r.status_code, time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(get, coords))
+    wall = time.perf_counter() - t0
+    lat = [r[1] for r in results]
+    return {'threads': threads, 'tiles_per_s': round(len(coords) / wall, 1),
+            'errors': sum(1 for r in results if r[0] != 200),
+            'p50_ms': round(percentile(lat, 50) * 1000, 2),
+            'p95_ms': round(percentile(lat, 95) * 1000, 2)}
+
+
+def wrk_rate(url, token, across, down):
+    if shutil.which('wrk') is None:
+        return None
+    script = os.path.join(TMP, 'tiles.lua')
+    base, path = url.split('/api/', 1)
+    with open(script, 'w') as fh:
+        fh.write('math.randomseed(7)\nwrk.headers["Girder-Token"] = "%s"\n'
+                 'request = function()\n  return wrk.format(nil, string.format("/api/%s", '
+                 'math.random(0, %d), math.random(0, %d)))\nend\n' % (
+                     token, path, across - 1, down - 1))
+    out = subprocess.run(['wrk', '-t2', '-c8', '-d%ds' % WRK_SECONDS, '--latency', '-s',
+                          script, base], capture_output=True, text=True)
+    rate = re.search(r'Requests/sec:\s+([\d.]+)', out.stdout)
+    lat = dict(re.findall(r'^\s+(50|90|99)%\s+(\S+)', out.stdout, re.M))
+    non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', out.stdout)
+    return {'connections': 8, 'tiles_per_s': float(rate.group(1)) if rate else None,
+            'latency': lat, 'non_2xx': int(non2xx.group(1)) if non2xx else 0}
+
+
+def main():
+    src = strip_tiff()
+    out = {'bench': 'tiles_http', 'size_px': SIZE, 'tiles': N_TILES}
+    with Server() as server:
+        gc = login(server.url)
+        me = gc.get('user/me')
+        private = next(gc.listFolder(me['_id'], 'user', name='Private'))
+        folder = gc.createFolder(private['_id'], 'tiles-bench-%d' % time.time())
+        t0 = time.perf_counter()
+        f = gc.uploadFileToFolder(folder['_id'], src)
+        out['upload_s'] = round(time.perf_counter() - t0, 2)
+        item = gc.getItem(f['itemId'])
+        job_id = item['largeImage']['jobId']
+        while gc.get('job/%s' % job_id)['status'] not in (3, 4, 5):
+            time.sleep(0.2)
+        job = gc.get('job/%s' % job_id)
+        out['convert_s_after_upload'] = round(time.perf_counter() - t0 - out['upload_s'], 2)
+        assert job['status'] == 3, job.get('log')
+        item = gc.getItem(f['itemId'])
+        meta = gc.get('item/%s/tiles' % item['_id'])
+        level = meta['levels'] - 1
+        across = -(-meta['sizeX'] // meta['tileWidth'])
+        down = -(-meta['sizeY'] // meta['tileHeight'])
+        converted = os.path.join(TMP, 'converted_%d.tiff' % SIZE)
+        gc.downloadFile(item['largeImage']['fileId'], converted)
+        rng = random.Random(1)
+        coords = [(rng.randrange(across), rng.randrange(down)) for _ in range(N_TILES)]
+        out['in_process_default_tiles_per_s'] = round(
+            in_process_rate(converted, coords, level, True), 1)
+        out['in_process_icc_off_tiles_per_s'] = round(
+            in_process_rate(converted, coords, level, False), 1)
+        url = server.url + '/item/%s/tiles/zxy/%d/%%d/%%d' % (item['_id'], level)
+        requests.get(url % (0, 0), headers={'Girder-Token': gc.token}).raise_for_status()
+        out['http'] = [http_rate(url, gc.token, coords, 1),
+                       http_rate(url, gc.token, coords[::-1], 8)]
+        out['wrk'] = wrk_rate(url, gc.token, across, down)
+        base = out['in_process_icc_off_tiles_per_s']
+        out['ratio_http8_to_in_process'] = round(out['http'][1]['tiles_per_s'] / base, 3)
+        if out['wrk'] and out['wrk']['tiles_per_s']:
+            out['ratio_wrk8_to_in_process'] = round(out['wrk']['tiles_per_s'] / base, 3)
+        gc.delete('folder/%s' % folder['_id'])
+    print(json.dumps(out, sort_keys=True))
+
+
+if __name__ == '__main__':
+    main()
