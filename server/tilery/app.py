@@ -39,6 +39,9 @@ class App:
         self.jobs = None
 
     def start(self):
+        import datetime
+        from .models.base import now
+        self.uploads.cleanup_stale(now() - datetime.timedelta(days=self.settings.upload_stale_days))
         self.jobs.start()
         for plugin in self.plugins.values():
             plugin.start(self)

@@ -101,6 +101,26 @@ def serve(args):
     return 0
 
 
+def list_settings(args):
+    """Print every setting: the server's, then each installed plugin's."""
+    import dataclasses
+
+    from . import plugins
+    from .settings import Settings
+    for field in dataclasses.fields(Settings):
+        if field.name != 'extra':
+            print('%-32s %r' % (field.name, field.default))
+    from .jobs.settings import JobSettings
+    sections = [('jobs', 'Background jobs (conversions, imports)', JobSettings.declared())]
+    sections += [(name, plugin.description, plugin.settings)
+                 for name, plugin in sorted(plugins.discover().items())]
+    for name, description, declared in sections:
+        print('\n[plugins.%s]  %s' % (name, description))
+        for key, (default, meaning) in sorted(declared.items()):
+            print('%-32s %-24r %s' % (key.split('.', 1)[1], default, meaning))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='tilery', description=__doc__)
     parser.add_argument('--version', action='version', version=__version__)
@@ -113,12 +133,15 @@ def main(argv=None):
     p.add_argument('--config', help='a TOML settings file')
     p.add_argument('--debug', action='store_true', help='tracebacks in error answers')
     p.add_argument('--no-build', action='store_true', help='do not build the web client')
+    sub.add_parser('settings', help='list every setting with its default')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')
     logging.getLogger('cherrypy.access').setLevel(logging.WARNING)
     if args.command == 'serve':
         return serve(args)
+    if args.command == 'settings':
+        return list_settings(args)
     return 1
 
 

@@ -18,10 +18,9 @@ class Settings:
     token_days: float = 30.0
     auth_cache_seconds: float = 5.0  # how long a token->user lookup is reused in-process
     min_password_length: int = 6
-    registration: str = 'open'  # open, closed
     max_json_body: int = 256 * 1024 * 1024
     max_upload_size: int = 0  # 0: no limit
-    upload_stale_days: float = 7.0
+    upload_stale_days: float = 7.0  # unfinished uploads untouched this long are dropped at start
     cors_origins: tuple = ()
     web_client_dir: str = None  # None: web_client/dist beside the package, when built
     import_roots: tuple = ()  # server folders admins may import from (empty: any)

@@ -3,6 +3,7 @@ import logging
 
 from ...models.base import AccessControlledModel
 from .. import Plugin
+from . import imports, orphans
 from .formats import importer
 from .service import AnnotationService
 
@@ -15,27 +16,7 @@ class Annotation(AccessControlledModel):
     collection_name = 'annotation'
     model_type = 'annotation'
     missing_status = 404
-    private_fields = ('_chunks', '_maxOrder', '_girderIds')
-
-
-class IterReader:
-    """A read()-able view of an iterator of byte strings."""
-
-    def __init__(self, chunks):
-        self._chunks = iter(chunks)
-        self._buf = b''
-
-    def read(self, size=-1):
-        while size < 0 or len(self._buf) < size:
-            piece = next(self._chunks, None)
-            if piece is None:
-                break
-            self._buf += piece
-        if size < 0:
-            data, self._buf = self._buf, b''
-        else:
-            data, self._buf = self._buf[:size], self._buf[size:]
-        return data
+    private_fields = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
 
 
 class AnnotationPlugin(Plugin):
@@ -50,13 +31,15 @@ class AnnotationPlugin(Plugin):
     }
 
     def load(self, app):
-        from .rest import AnnotationResource
+        from .rest import AnnotationAdminResource, AnnotationResource
         options = {key.split('.', 1)[1]: app.settings.get(key, default)
                    for key, (default, _) in self.settings.items()}
         app.models.add(Annotation(app))
         app.annotations = AnnotationService(app.db, options)
         app.annotations.ensure_indexes()
+        app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         app.router.add_resource(AnnotationResource(app))
+        app.router.add_resource(AnnotationAdminResource(app))
         app.events.subscribe('model.item.removed',
                              lambda item: app.annotations.delete_for_item(item['_id']))
         app.events.subscribe('model.item.moved', lambda item: app.annotations.item_moved(
@@ -79,15 +62,21 @@ class AnnotationPlugin(Plugin):
             return
         if info.get('replaced'):
             return
-        creator = {'_id': file.get('creatorId') or item.get('creatorId')}
-        folder = app.models.folder.load(item['folderId'])
         try:
-            importer.import_file(app.annotations, item, creator,
-                                 IterReader(app.models.file.open_range(file)),
-                                 file['name'], folder)
+            imports.schedule_import(app, file, item)
         except Exception:
-            # an upload stays an upload even when its contents are not an annotation
-            log.warning('File %s was not imported as annotations', file['_id'], exc_info=True)
+            # the upload stands whatever happens to its import
+            log.exception('The import of file %s as annotations could not be queued',
+                          file['_id'])
+
+    def start(self, app):
+        # chunks of ingests that died with their process; in the background, since a
+        # large database takes a while to check and nothing waits for it
+        app.annotations.sweeper = orphans.Sweeper(app.db, log=log).start()
+
+    def stop(self, app):
+        if app.annotations.sweeper is not None:
+            app.annotations.sweeper.stop()
 
 
 plugin = AnnotationPlugin()

@@ -1,9 +1,10 @@
 """REST routes of the annotation plugin (Girder / large_image compatible)."""
-from ...errors import AccessError
-from ...models import Folder, Item
+from ...errors import AccessError, RestError
+from ...models import File, Folder, Item
 from ...plugins import ANNOTATE_FLAG
 from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
 from ...rest.params import ADMIN, READ, WRITE
+from ...rest.routing import DATA_SCOPES
 from . import schema
 from .formats import importer
 
@@ -54,6 +55,8 @@ class BodyStream:
 
 class AnnotationResource(Resource):
     prefix = 'annotation'
+    # token scopes by verb as for Girder's data; ACL routes declare core.data.own
+    default_scopes = DATA_SCOPES
 
     def __init__(self, app):
         self.app = app
@@ -163,11 +166,12 @@ class AnnotationResource(Resource):
         self.service.delete(annotation['_id'])
         return {'message': 'Deleted annotation %s.' % annotation['_id']}
 
-    @route('GET', ':id/access', access=USER, params=[_ann(ADMIN)], summary='The ACL.')
+    @route('GET', ':id/access', access=USER, scope='core.data.own', params=[_ann(ADMIN)],
+           summary='The ACL.')
     def get_access(self, req, annotation):
         return {'access': annotation.get('access'), 'public': annotation.get('public', False)}
 
-    @route('PUT', ':id/access', access=USER, params=[
+    @route('PUT', ':id/access', access=USER, scope='core.data.own', params=[
         _ann(ADMIN), Param('access', type='json', json_types=(dict,), required=True),
         Param('public', type='boolean')], summary='Set the ACL.')
     def set_access(self, req, annotation, access, public=None):
@@ -268,6 +272,33 @@ class AnnotationResource(Resource):
         docs = self.service.create_many(item, req.user, BodyStream(req), folder)
         return len(docs)
 
+    @route('POST', 'item/:id/mask', access=USER, raw_body=True, params=[
+        ModelParam('id', model=Item, level=READ, dest='item', location='path'),
+        ModelParam('fileId', 'A stored mask file to read (without it, the body is the image).',
+                   model=File, level=READ, dest='file', required=False),
+        Param('scale', 'The mask size over the slide size (0.25: a quarter-size mask).',
+              type='number', default=1.0, min=1e-6),
+        Param('classes', 'JSON: a list of class names for values 1, 2, ...; or an object '
+              'mapping mask values to a name or {name, fillColor, lineColor}, and then only '
+              'those values are imported. Default: every non-zero value, as "class N".',
+              type='json', json_types=(list, dict)),
+        Param('name', 'The name of the new annotation.', default='Label mask')],
+        summary='Import a label mask (PNG/TIFF of class values) as polygons.')
+    def item_mask(self, req, item, file=None, scale=1.0, classes=None, name='Label mask'):
+        folder = self._require_annotate(item, req.user)
+        limit = self.service.settings['max_upload_bytes']
+        if file is not None:
+            if file.get('size', 0) > limit:
+                raise RestError('The mask file is larger than the %d byte limit.' % limit, 413)
+            data = b''.join(self.app.models.file.open_range(file))
+        else:
+            data = req.read_body(limit)
+            if not data:
+                raise RestError('Send the mask image as the request body, or give fileId.')
+        doc = importer.import_mask(self.service, item, req.user, data, classes, scale, name,
+                                   folder)
+        return self._out(doc, req.user)
+
     @route('DELETE', 'item/:id', access=USER, params=[
         ModelParam('id', model=Item, level=READ, dest='item', location='path')],
         summary="Delete the item's annotations the caller may write.")
@@ -308,7 +339,7 @@ class AnnotationResource(Resource):
     def folder_can_create(self, req, folder):
         return self._can_annotate(folder, req.user)
 
-    @route('PUT', 'folder/:id/access', access=USER, params=[
+    @route('PUT', 'folder/:id/access', access=USER, scope='core.data.own', params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
         Param('access', type='json', json_types=(dict,), required=True),
         Param('public', type='boolean'), Param('recurse', type='boolean', default=False)],
@@ -331,3 +362,17 @@ class AnnotationResource(Resource):
             self.service.delete(doc['_id'])
         return {'deleted': len(docs)}
 
+
+
+class AnnotationAdminResource(Resource):
+    """Maintenance routes: admin-only, and without a token scope (full access needed)."""
+
+    prefix = 'annotation'
+
+    def __init__(self, app):
+        self.service = app.annotations
+
+    @route('DELETE', 'orphans', summary='Remove chunks that no version refers to and that are '
+           'over an hour old (left by ingests that died with their process).')
+    def remove_orphans(self, req):
+        return self.service.remove_orphans()

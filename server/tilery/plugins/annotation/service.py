@@ -18,11 +18,11 @@ from bson.errors import InvalidId
 
 from ...database import icase_contains
 from ...errors import Conflict, NotFound, RestError, ValidationError
-from . import query, store, streams
+from . import orphans, query, store, streams
 from .validate import check_header
 
 ADMIN = 2
-INTERNAL_FIELDS = ('_chunks', '_maxOrder', '_girderIds')
+INTERNAL_FIELDS = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
 STATE_FIELDS = ('annotation', '_chunks', '_elementCount', '_detailsCount', 'bbox', 'groups',
                 '_maxOrder', '_girderIds')
 
@@ -52,6 +52,7 @@ class AnnotationService:
         self.overlay_size = overlay_size  # item id -> (sizeX, sizeY), for image elements
         self.annotations = db[store.ANNOTATION]
         self.versions = db[store.VERSION]
+        self.sweeper = None  # the orphan sweep started with the server (orphans.Sweeper)
 
     def ensure_indexes(self):
         """Create the collections' indexes (idempotent)."""
@@ -116,10 +117,11 @@ class AnnotationService:
         return result
 
     # -- creating
-    def create(self, item, creator, document, folder=None, public=None):
+    def create(self, item, creator, document, folder=None, public=None, import_job=None):
         """Create an annotation on ``item`` from a dict or a byte stream; returns the document.
 
         The annotation takes the folder's ACL and public flag and its creator gets ADMIN.
+        ``import_job`` marks it as made by that import job (see ``purge_import``).
         """
         source = self._source(document)
         header = self._header(source.header)
@@ -140,6 +142,8 @@ class AnnotationService:
                                   if e.get('id') != creator['_id']]
         doc['access']['users'].append({'id': creator['_id'], 'level': ADMIN, 'flags': []})
         doc.update(state)
+        if import_job is not None:
+            doc['_importJob'] = import_job
         try:
             self.versions.insert_one(self._version_doc(doc, created, creator['_id']))
             self.annotations.insert_one(doc)
@@ -367,6 +371,18 @@ class AnnotationService:
         store.delete_chunks(self.db, ids)
         self.versions.delete_many({'annotationId': oid})
         self.annotations.delete_one({'_id': oid})
+
+    def purge_import(self, item_id, job_id):
+        """Remove what an import job made on an item before it was interrupted; the count."""
+        found = list(self.annotations.find(
+            {'itemId': object_id(item_id, 'item'), '_importJob': job_id}, {'_id': 1}))
+        for doc in found:
+            self.purge(doc['_id'])
+        return len(found)
+
+    def remove_orphans(self, min_age=orphans.DEFAULT_MIN_AGE):
+        """Delete chunks no version refers to, older than ``min_age`` seconds; the counts."""
+        return orphans.remove_orphans(self.db, min_age)
 
     def history(self, annotation_id, offset=0, limit=0, sortdir=-1):
         """The saved versions, newest first: header fields and counts, no elements."""

@@ -168,28 +168,93 @@ def _path(parts):
     return '/'.join(str(part) for part in parts)
 
 
+_TYPE_NAMES = {'number': 'a number', 'integer': 'a whole number', 'string': 'a string',
+               'object': 'an object', 'array': 'a list', 'boolean': 'true or false'}
+
+
+def _noun(parts):
+    """What the items of the list at ``parts`` are, for 'must hold at least 2 points'."""
+    keys = [p for p in parts if isinstance(p, str)]
+    last = keys[-1] if keys else ''
+    if last in ('points', 'holes') and isinstance(parts[-1], str):
+        return 'hole outlines' if last == 'holes' else 'points'
+    if last == 'holes':
+        return 'points'
+    if last in ('values', 'categories', 'matrix'):
+        return last
+    return 'items'
+
+
+def describe(error):
+    """A sentence a person understands for a jsonschema error: 'points must hold ...'."""
+    parts = list(error.absolute_path)
+    field = _path(parts) or 'the object'
+    kind, limit, value = error.validator, error.validator_value, error.instance
+    if kind in ('minItems', 'maxItems'):
+        if error.schema.get('minItems') == error.schema.get('maxItems'):
+            if error.schema.get('items') == {'type': 'number'} and limit in (3, 4):
+                return '%s must be an [x, y, z%s] coordinate' % (
+                    field, ', value' if limit == 4 else '')
+            return '%s must hold exactly %d %s' % (field, limit, _noun(parts))
+        return '%s must hold at %s %d %s' % (
+            field, 'least' if kind == 'minItems' else 'most', limit, _noun(parts))
+    if kind == 'required':
+        missing = [_path(parts + [key]) for key in limit if key not in value]
+        return '%s %s missing' % (', '.join(missing), 'is' if len(missing) == 1 else 'are')
+    if kind == 'type':
+        wanted = [limit] if isinstance(limit, str) else limit
+        return '%s must be %s, not %s' % (field, ' or '.join(
+            _TYPE_NAMES.get(t, t) for t in wanted), _short(value))
+    if kind == 'pattern' and limit == schema.COLOR_PATTERN:
+        return ('%s %s is not a colour (#rgb, #rgba, #rrggbb, #rrggbbaa, rgb(r, g, b) or '
+                'rgba(r, g, b, a))' % (field, _short(value)))
+    if kind == 'pattern' and limit == schema.ID_PATTERN:
+        return '%s must be 24 lowercase hexadecimal digits, not %s' % (field, _short(value))
+    if kind == 'enum':
+        return '%s must be one of %s, not %s' % (
+            field, ', '.join(_short(v) for v in limit), _short(value))
+    if kind in ('minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum'):
+        words = {'minimum': 'at least', 'exclusiveMinimum': 'greater than',
+                 'maximum': 'at most', 'exclusiveMaximum': 'less than'}[kind]
+        return '%s must be %s %s, not %s' % (field, words, limit, _short(value))
+    if kind == 'minLength' and limit == 1:
+        return '%s must not be empty' % field
+    if kind == 'additionalProperties' and isinstance(value, dict):
+        unknown = sorted(set(value) - set(error.schema.get('properties', ())))
+        return '%s has unknown field%s %s (allowed: %s)' % (
+            field, 's' if len(unknown) > 1 else '', ', '.join(unknown),
+            ', '.join(sorted(error.schema.get('properties', ()))))
+    return '%s: %s' % (field, error.message)
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + '...'
+
+
 def element_error(element, index):
     """The ValidationError for an element the fast path refused, or None if it is valid."""
     where = 'elements/%d' % index
     if not isinstance(element, dict):
-        return ValidationError('Element %d must be an object.' % index, where)
+        return ValidationError('Element %d must be an object, not %s.' % (
+            index, _short(element)), where)
     kind = element.get('type')
     validator = schema.element_validators.get(kind) if isinstance(kind, str) else None
     if validator is None:
-        return ValidationError('Element %d has an unknown type %r; allowed: %s.' % (
-            index, kind, ', '.join(sorted(schema.ELEMENT_SCHEMAS))), where + '/type')
+        return ValidationError('Element %d has an unknown type %s; allowed: %s.' % (
+            index, _short(kind), ', '.join(sorted(schema.ELEMENT_SCHEMAS))), where + '/type')
     error = next(iter(sorted(validator.iter_errors(element), key=lambda e: list(e.path))), None)
     if error is not None:
         field = _path(error.absolute_path)
-        return ValidationError('Element %d (%s) field %s: %s' % (
-            index, kind, field or '(element)', error.message),
-            where + ('/' + field if field else ''))
+        text = describe(error).replace('the object', 'the element', 1)
+        return ValidationError('Element %d (%s): %s.' % (index, kind, text),
+                               where + ('/' + field if field else ''))
     if not finite_tree(element):
         return ValidationError(
             'Element %d (%s) holds a number that is NaN, infinite or too large.' % (index, kind),
             where)
     if 'id' in element and not _ID_RE.match(element['id']):
-        return ValidationError('Element %d id must be 24 lowercase hexadecimal digits.' % index,
+        return ValidationError('Element %d: id must be 24 lowercase hexadecimal digits.' % index,
                                where + '/id')
     return None
 
@@ -210,8 +275,8 @@ def check_header(header):
     error = next(iter(schema.header_validator.iter_errors(header)), None)
     if error is not None:
         field = _path(error.absolute_path)
-        raise ValidationError('Annotation field %s: %s' % (field or '(annotation)', error.message),
-                              field or 'annotation')
+        raise ValidationError('Annotation: %s.' % describe(error).replace(
+            'the object', 'the annotation', 1), field or 'annotation')
     if not finite_tree(header):
         raise ValidationError('The annotation holds a number that is NaN or infinite.',
                               'annotation')

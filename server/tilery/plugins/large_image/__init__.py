@@ -11,7 +11,6 @@ needs none of the server.
 """
 import os
 
-from ...jobs.settings import JobSettings
 from .. import Plugin
 from .settings import LargeImageSettings, configure_large_image
 
@@ -19,7 +18,7 @@ from .settings import LargeImageSettings, configure_large_image
 class LargeImagePlugin(Plugin):
     name = 'large_image'
     description = 'Tile serving and conversion of large images (girder_large_image API).'
-    settings = dict(LargeImageSettings.declared(), **JobSettings.declared())
+    settings = LargeImageSettings.declared()
 
     def load(self, app):
         from .rest import CacheResource, TilesResource

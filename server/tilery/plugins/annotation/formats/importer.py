@@ -58,15 +58,48 @@ def sources(stream, name, limit=None):
     found = _geojson_source(fileobj, name)
     if found is not None:
         return [_Source(*found)]
-    return list(streams.open_annotations(fileobj, limit))
+    # a list is read one entry at a time, as the import goes
+    return streams.open_annotations(fileobj, limit)
 
 
-def import_file(service, item, creator, stream, name, folder=None):
-    """Create the annotations held in an uploaded .json, .geojson or .iid file."""
+class _Counted:
+    """A source whose elements are counted as they are read (for job progress)."""
+
+    def __init__(self, source, counter):
+        self.header = source.header
+        self.has_elements = getattr(source, 'has_elements', True)
+        self._source = source
+        self._counter = counter
+
+    def elements(self):
+        counter = self._counter
+        for element in self._source.elements():
+            yield element
+            counter.count += 1
+            if counter.count % counter.every == 0:
+                counter.callback(counter.count)
+
+
+class _Counter:
+    def __init__(self, callback, every):
+        self.callback, self.every, self.count = callback, every, 0
+
+
+def import_file(service, item, creator, stream, name, folder=None, progress=None,
+                import_job=None, every=10000):
+    """Create the annotations held in an uploaded .json, .geojson or .iid file.
+
+    ``progress(elements read)`` is called every ``every`` elements (it may raise to stop
+    the import); ``import_job`` tags the annotations made (``service.purge_import``).
+    """
     created = []
+    counter = _Counter(progress, every) if progress else None
     try:
         for source in sources(stream, name, service.settings['max_upload_bytes']):
-            created.append(service.create(item, creator, source, folder))
+            if counter is not None:
+                source = _Counted(source, counter)
+            created.append(service.create(item, creator, source, folder,
+                                          import_job=import_job))
     except BaseException:
         # all or nothing: a file whose third annotation is invalid leaves none behind
         for doc in created:
@@ -76,11 +109,12 @@ def import_file(service, item, creator, stream, name, folder=None):
 
 
 def import_mask(service, item, creator, data, classes=None, scale=1.0, name=None,
-                folder=None):
-    """Create an annotation of polygons traced from a label mask image."""
-    elements = mask.to_elements(data, classes, scale)
+                folder=None, min_pixels=1):
+    """Create an annotation of polygons traced from a label mask image (see mask.py)."""
+    elements = mask.to_elements(data, classes, scale, min_pixels,
+                                service.settings.get('max_mask_pixels'))
     if not elements:
-        raise ValidationError('The mask holds no labelled pixels.', 'file')
+        raise ValidationError('The mask holds no pixels of the classes asked for.', 'file')
     return service.create(item, creator, {'name': name or 'Label mask', 'elements': elements},
                           folder)
 

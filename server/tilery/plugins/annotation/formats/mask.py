@@ -1,12 +1,16 @@
 """Label masks: one PNG or TIFF whose pixel values are class indices, and back."""
 import io
 import math
+import re
 
 import numpy as np
 from PIL import Image
 
 from ....errors import RestError, ValidationError
+from ..schema import COLOR_PATTERN
 from . import raster
+
+_COLOR = re.compile(COLOR_PATTERN)
 
 
 def class_of(element):
@@ -61,27 +65,98 @@ def encode(label, fmt='png'):
     return out.getvalue()
 
 
-def to_elements(data, classes=None, scale=1.0, min_pixels=1):
-    """Closed polylines (with holes) tracing each class value of a mask image."""
+def parse_classes(classes):
+    """{mask value: {'name', 'fillColor', 'lineColor'}} and whether unlisted values count.
+
+    ``classes`` is None (every non-zero value, named 'class N'), a list of names in
+    value order (value 1 first, as ``render`` numbers them), or an object mapping
+    values to a name or to {name, fillColor, lineColor}; then only those values count.
+    """
+    if classes is None:
+        return {}, True
+    if isinstance(classes, list):
+        for name in classes:
+            if not isinstance(name, str) or not name:
+                raise ValidationError('Class names must be non-empty strings.', 'classes')
+        return {i + 1: {'name': name} for i, name in enumerate(classes)}, True
+    if not isinstance(classes, dict):
+        raise ValidationError('classes must be a list of names or an object mapping mask '
+                              'values to classes.', 'classes')
+    mapping = {}
+    for key, entry in classes.items():
+        try:
+            value = int(key)
+        except (TypeError, ValueError):
+            value = -1
+        if value < 0 or str(value) != str(key).strip():
+            raise ValidationError('Class key %r is not a mask value (a whole number >= 0).'
+                                  % key, 'classes')
+        if isinstance(entry, str):
+            entry = {'name': entry}
+        if not isinstance(entry, dict) or not set(entry) <= {'name', 'fillColor', 'lineColor'}:
+            raise ValidationError('Class %s must be a name or an object with name, fillColor '
+                                  'and lineColor.' % key, 'classes')
+        name = entry.get('name')
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValidationError('Class %s: name must be a non-empty string.' % key, 'classes')
+        for color in ('fillColor', 'lineColor'):
+            if color in entry and not (isinstance(entry[color], str) and
+                                       _COLOR.search(entry[color])):
+                raise ValidationError('Class %s: %s %r is not a colour (#rrggbb, rgb(...) or '
+                                      'rgba(...)).' % (key, color, entry[color]), 'classes')
+        mapping[value] = dict(entry)
+    return mapping, False
+
+
+def read_label(data, max_pixels=None):
+    """The 2-D integer array of a PNG/TIFF label mask (checked before it is decoded)."""
     try:
         image = Image.open(io.BytesIO(data))
+        width, height = image.size
+    except Exception as exc:
+        raise ValidationError('Not a readable mask image: %s' % exc, 'file')
+    if max_pixels and width * height > max_pixels:
+        raise ValidationError('A %dx%d mask is larger than the %d pixel limit.' % (
+            width, height, max_pixels), 'file')
+    try:
         label = np.array(image)
     except Exception as exc:
         raise ValidationError('Not a readable mask image: %s' % exc, 'file')
     if label.ndim != 2:
-        raise ValidationError('A label mask must have a single channel.', 'file')
+        raise ValidationError('A label mask must have a single channel (its mode is %s).'
+                              % image.mode, 'file')
+    if label.dtype == bool:
+        label = label.astype(np.uint8)
+    if label.dtype.kind not in 'iu':
+        raise ValidationError('A label mask must hold whole numbers (its mode is %s).'
+                              % image.mode, 'file')
+    return label
+
+
+def to_elements(data, classes=None, scale=1.0, min_pixels=1, max_pixels=None):
+    """Closed polylines (with holes) tracing each class value of a mask image.
+
+    ``scale`` is the mask's size over the slide's (0.25: a quarter-size mask); points
+    come out in slide pixels. ``classes`` as in ``parse_classes``.
+    """
+    mapping, all_values = parse_classes(classes)
+    label = read_label(data, max_pixels)
     elements = []
-    for value in np.unique(label):
-        if value == 0:
+    for value in np.unique(label).tolist():
+        entry = mapping.get(value)
+        if entry is None and (value == 0 or not all_values):
             continue
-        name = classes[value - 1] if classes and value - 1 < len(classes) else 'class %d' % value
+        entry = entry or {}
+        name = entry.get('name') or 'class %d' % value
         mask = label == value
         if mask.sum() < min_pixels:
             continue
+        style = {k: entry[k] for k in ('fillColor', 'lineColor') if k in entry}
         for outer, holes in raster.mask_to_polygons(mask, 0, 0, scale):
             element = {'type': 'polyline', 'closed': True, 'group': name,
-                       'points': [[x, y, 0] for x, y in outer]}
+                       'label': {'value': name}, 'points': [[x, y, 0] for x, y in outer]}
             if holes:
                 element['holes'] = [[[x, y, 0] for x, y in hole] for hole in holes]
+            element.update(style)
             elements.append(element)
     return elements
