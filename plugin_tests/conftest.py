@@ -3,6 +3,7 @@ import os
 import tempfile
 import uuid
 
+import girder_client
 import pytest
 
 from tilery import database
@@ -80,3 +81,11 @@ def other(server, admin):
 def make_user(server, admin):
     """Make more users: ``make_user('login')``."""
     return lambda login, admin=False: _make_user(server, login, admin)
+
+
+@pytest.fixture
+def gc(bound_server, admin):
+    """girder-client from PyPI, signed in as the admin over real HTTP."""
+    client = girder_client.GirderClient(apiUrl=bound_server.api_url)
+    client.authenticate('admin', 'password1')
+    return client

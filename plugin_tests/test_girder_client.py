@@ -29,13 +29,6 @@ def tree_hashes(root):
 
 
 @pytest.fixture
-def gc(bound_server, admin):
-    client = girder_client.GirderClient(apiUrl=bound_server.api_url)
-    client.authenticate('admin', 'password1')
-    return client
-
-
-@pytest.fixture
 def private_folder(gc):
     me = gc.get('user/me')
     return next(gc.listFolder(me['_id'], 'user', name='Private'))

@@ -26,13 +26,6 @@ WAIT = 120
 
 
 @pytest.fixture
-def gc(bound_server, admin):
-    client = girder_client.GirderClient(apiUrl=bound_server.api_url)
-    client.authenticate('admin', 'password1')
-    return client
-
-
-@pytest.fixture
 def folder(gc):
     me = gc.get('user/me')
     return next(gc.listFolder(me['_id'], 'user', name='Private'))

@@ -68,3 +68,26 @@ def _coerce(raw, like):
     if isinstance(like, float):
         return float(raw)
     return raw
+
+
+def setting(default, meaning):
+    """A dataclass field that is also a documented server setting."""
+    return dataclasses.field(default=default, metadata={'doc': meaning})
+
+
+class SettingsGroup:
+    """Base of frozen dataclasses holding one plugin's ``<prefix>.<name>`` settings."""
+
+    prefix = ''
+
+    @classmethod
+    def read(cls, settings, **extra):
+        """The group's values from an object with ``get(key, default)``, plus ``extra``."""
+        return cls(**{f.name: settings.get('%s.%s' % (cls.prefix, f.name), f.default)
+                      for f in dataclasses.fields(cls) if 'doc' in f.metadata}, **extra)
+
+    @classmethod
+    def declared(cls):
+        """{'<prefix>.<name>': (default, meaning)}, as plugins declare their settings."""
+        return {'%s.%s' % (cls.prefix, f.name): (f.default, f.metadata['doc'])
+                for f in dataclasses.fields(cls) if 'doc' in f.metadata}

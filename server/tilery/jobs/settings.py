@@ -1,14 +1,14 @@
 """The job runner's settings: ``jobs.<name>`` in the server's settings."""
 import dataclasses
 
-
-def _setting(default, meaning):
-    return dataclasses.field(default=default, metadata={'doc': meaning})
+from ..settings import SettingsGroup, setting as _setting
 
 
 @dataclasses.dataclass(frozen=True)
-class JobSettings:
+class JobSettings(SettingsGroup):
     """Runner settings, read once when the job service is made."""
+
+    prefix = 'jobs'
 
     pool_size: int = _setting(
         1, 'Jobs run at once by one server process (a conversion can take over 1 GB).')
@@ -27,14 +27,7 @@ class JobSettings:
     @classmethod
     def from_settings(cls, settings):
         """Read ``jobs.*`` keys from an object with ``get(key, default)``."""
-        values = {f.name: settings.get('jobs.' + f.name, f.default)
-                  for f in dataclasses.fields(cls)}
-        if int(values['pool_size']) < 1:
+        values = cls.read(settings)
+        if int(values.pool_size) < 1:
             raise ValueError('jobs.pool_size must be at least 1')
-        return cls(**values)
-
-    @classmethod
-    def declared(cls):
-        """{'jobs.<name>': (default, meaning)}, as plugins declare their settings."""
-        return {'jobs.' + f.name: (f.default, f.metadata['doc'])
-                for f in dataclasses.fields(cls)}
+        return values

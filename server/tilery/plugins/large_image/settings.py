@@ -2,16 +2,16 @@
 import dataclasses
 import logging
 
-log = logging.getLogger(__name__)
+from ...settings import SettingsGroup, setting
 
-def setting(default, meaning):
-    """A field that is also a server setting, documented by ``meaning``."""
-    return dataclasses.field(default=default, metadata={'doc': meaning})
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
-class LargeImageSettings:
+class LargeImageSettings(SettingsGroup):
     """The plugin's settings (``large_image.<name>``), read once when it loads."""
+
+    prefix = 'large_image'
 
     source_cache_size: int = setting(
         32, 'Open tile sources kept per process (each holds file handles and metadata).')
@@ -44,14 +44,7 @@ class LargeImageSettings:
     @classmethod
     def from_settings(cls, settings, **extra):
         """Read ``large_image.*`` keys from an object with ``get(key, default)``."""
-        return cls(**{f.name: settings.get('large_image.' + f.name, f.default)
-                      for f in dataclasses.fields(cls) if 'doc' in f.metadata}, **extra)
-
-    @classmethod
-    def declared(cls):
-        """{'large_image.<name>': (default, meaning)}, as the plugin declares them."""
-        return {'large_image.' + f.name: (f.default, f.metadata['doc'])
-                for f in dataclasses.fields(cls) if 'doc' in f.metadata}
+        return cls.read(settings, **extra)
 
 
 def configure_large_image(settings):
