@@ -1,0 +1,342 @@
+// Uploads: drag and drop of files and whole folders, a progress bar per file
+// and overall, resumable chunked transfer, then the conversion to a large image.
+import { ApiError, chunkTransport, files as filesApi, folders, type ParentType } from '../api';
+import { sendChunks } from '../lib/chunks';
+import type { GirderFile, Upload } from '../types';
+import { formatSize, h, icon, replace } from '../ui/dom';
+import { errorText } from '../ui/notify';
+import { followConversion, type ConversionState } from './conversion';
+
+export interface UploadEntry {
+  file: File;
+  /** Folder names between the drop target and the file. */
+  dirs: string[];
+}
+
+export interface Destination {
+  type: ParentType;
+  id: string;
+  name: string;
+}
+
+type TaskState = 'queued' | 'uploading' | 'converting' | 'done' | 'error' | 'cancelled';
+
+interface Task {
+  entry: UploadEntry;
+  dest: Destination;
+  state: TaskState;
+  sent: number;
+  uploadId?: string;
+  itemId?: string;
+  fileId?: string;
+  message: string;
+  controller: AbortController;
+  row: HTMLElement;
+  bar: HTMLElement;
+  status: HTMLElement;
+  actions: HTMLElement;
+}
+
+/** Collect files from a drop, walking dropped directories. */
+export async function entriesFromDrop(dt: DataTransfer): Promise<UploadEntry[]> {
+  const roots = Array.from(dt.items ?? [])
+    .filter((i) => i.kind === 'file')
+    .map((i) => (i as DataTransferItem & { webkitGetAsEntry?: () => FileSystemEntry | null }).webkitGetAsEntry?.() ?? null);
+  if (!roots.length || roots.some((r) => !r)) {
+    return Array.from(dt.files).map((file) => ({ file, dirs: [] }));
+  }
+  const out: UploadEntry[] = [];
+  const walk = async (entry: FileSystemEntry, dirs: string[]): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
+      out.push({ file, dirs });
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      // readEntries returns at most 100 entries per call.
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+        if (!batch.length) break;
+        for (const child of batch) await walk(child, [...dirs, entry.name]);
+      }
+    }
+  };
+  for (const r of roots) await walk(r as FileSystemEntry, []);
+  return out;
+}
+
+/** Files from an <input type=file> (with webkitdirectory, paths keep their folders). */
+export function entriesFromInput(list: FileList): UploadEntry[] {
+  return Array.from(list).map((file) => {
+    const rel = (file as File & { webkitRelativePath?: string }).webkitRelativePath || '';
+    const parts = rel.split('/').filter(Boolean);
+    return { file, dirs: parts.slice(0, -1) };
+  });
+}
+
+class UploadPanel {
+  private tasks: Task[] = [];
+  private running = false;
+  private folderCache = new Map<string, string>();
+  private listeners = new Set<(dest: Destination) => void>();
+  private el: HTMLElement | null = null;
+  private list!: HTMLElement;
+  private overall!: HTMLElement;
+  private overallText!: HTMLElement;
+
+  /** Call `fn` each time a file lands in a destination (to refresh lists). */
+  onFileDone(fn: (dest: Destination) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  enqueue(entries: UploadEntry[], dest: Destination): void {
+    if (!entries.length) return;
+    if (dest.type !== 'folder' && entries.some((e) => !e.dirs.length)) {
+      throw new Error('Files must go into a folder: open a folder first, or drop a whole folder here.');
+    }
+    this.show();
+    for (const entry of entries) {
+      const bar = h('div.progress-bar');
+      const status = h('span.upload-status', null, 'Waiting');
+      const actions = h('span.upload-actions');
+      const row = h('div.upload-row', null,
+        h('div.upload-name', { title: [...entry.dirs, entry.file.name].join('/') }, icon('file', 14), h('span', null, [...entry.dirs, entry.file.name].join('/'))),
+        h('div.progress', null, bar),
+        h('div.upload-meta', null, status, h('span.muted', null, formatSize(entry.file.size)), actions));
+      const task: Task = { entry, dest, state: 'queued', sent: 0, message: '', controller: new AbortController(), row, bar, status, actions };
+      this.setActions(task);
+      this.tasks.push(task);
+      this.list.append(row);
+    }
+    this.refreshOverall();
+    void this.pump();
+  }
+
+  private show(): void {
+    if (this.el?.isConnected) {
+      this.el.classList.remove('collapsed');
+      return;
+    }
+    this.list = h('div.upload-list');
+    this.overall = h('div.progress-bar');
+    this.overallText = h('span');
+    this.el = h('aside.upload-panel', { 'aria-label': 'Uploads' },
+      h('div.upload-head', null,
+        h('strong', null, 'Uploads'), this.overallText, h('span.spacer'),
+        h('button.icon-button', { title: 'Minimise', onclick: () => this.el!.classList.toggle('collapsed') }, icon('chevronRight', 14)),
+        h('button.icon-button', { title: 'Clear finished', onclick: () => this.clearFinished() }, icon('close', 14))),
+      h('div.progress.overall', null, this.overall),
+      this.list);
+    document.body.append(this.el);
+  }
+
+  private clearFinished(): void {
+    this.tasks = this.tasks.filter((t) => {
+      const keep = !['done', 'error', 'cancelled'].includes(t.state);
+      if (!keep) t.row.remove();
+      return keep;
+    });
+    if (!this.tasks.length) this.el?.remove();
+    else this.refreshOverall();
+  }
+
+  private refreshOverall(): void {
+    const total = this.tasks.reduce((s, t) => s + t.entry.file.size, 0);
+    const sent = this.tasks.reduce((s, t) => s + (t.state === 'done' || t.state === 'converting' ? t.entry.file.size : t.sent), 0);
+    const frac = total ? sent / total : 1;
+    this.overall.style.width = `${(frac * 100).toFixed(1)}%`;
+    const left = this.tasks.filter((t) => t.state === 'queued' || t.state === 'uploading').length;
+    const converting = this.tasks.filter((t) => t.state === 'converting').length;
+    const failed = this.tasks.filter((t) => t.state === 'error').length;
+    const parts = [`${formatSize(sent)} of ${formatSize(total)}`];
+    if (left) parts.push(`${left} to upload`);
+    if (converting) parts.push(`${converting} converting`);
+    if (failed) parts.push(`${failed} failed`);
+    this.overallText.textContent = parts.join(' · ');
+  }
+
+  private setState(t: Task, state: TaskState, message: string, fraction?: number | null): void {
+    t.state = state;
+    t.message = message;
+    t.status.textContent = message;
+    t.row.dataset.state = state;
+    if (fraction !== undefined) {
+      t.bar.style.width = fraction === null ? '100%' : `${(fraction * 100).toFixed(1)}%`;
+      t.bar.classList.toggle('indeterminate', fraction === null);
+    }
+    this.setActions(t);
+    this.refreshOverall();
+  }
+
+  private setActions(t: Task): void {
+    const buttons: HTMLElement[] = [];
+    if (t.state === 'queued' || t.state === 'uploading') {
+      buttons.push(h('button.link', { onclick: () => this.cancel(t) }, 'Cancel'));
+    }
+    if (t.state === 'error' && t.sent < t.entry.file.size) {
+      buttons.push(h('button.link', { onclick: () => this.retry(t) }, t.uploadId ? 'Resume' : 'Retry'));
+    }
+    if (t.state === 'done' && t.itemId) {
+      buttons.push(h('a.link', { href: `/item/${t.itemId}` }, 'Details'));
+      if (t.message === 'Ready') buttons.push(h('a.link', { href: `/view/${t.itemId}` }, 'Open'));
+    }
+    replace(t.actions, buttons);
+  }
+
+  private cancel(t: Task): void {
+    t.controller.abort();
+    if (t.uploadId) filesApi.cancel(t.uploadId).catch(() => undefined);
+    this.setState(t, 'cancelled', 'Cancelled');
+  }
+
+  private retry(t: Task): void {
+    t.controller = new AbortController();
+    this.setState(t, 'queued', 'Waiting');
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let t = this.next(); t; t = this.next()) await this.run(t);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private next(): Task | undefined {
+    return this.tasks.find((t) => t.state === 'queued');
+  }
+
+  /** Folder id for a path below the destination, creating folders as needed. */
+  private async folderFor(dest: Destination, dirs: string[]): Promise<string> {
+    let type: ParentType = dest.type;
+    let id = dest.id;
+    for (let i = 0; i < dirs.length; i += 1) {
+      const key = `${dest.type}:${dest.id}/${dirs.slice(0, i + 1).join('/')}`;
+      let folderId = this.folderCache.get(key);
+      if (!folderId) {
+        folderId = (await folders.create(type, id, dirs[i], '', true))._id;
+        this.folderCache.set(key, folderId);
+      }
+      type = 'folder';
+      id = folderId;
+    }
+    return id;
+  }
+
+  private async run(t: Task): Promise<void> {
+    const { file } = t.entry;
+    this.setState(t, 'uploading', 'Uploading', t.sent / Math.max(1, file.size));
+    try {
+      let fileDoc: GirderFile | null = null;
+      let start = 0;
+      if (t.uploadId) {
+        // Resume: the server knows how much of this upload it stored.
+        start = await filesApi.offset(t.uploadId);
+      } else {
+        const parentId = await this.folderFor(t.dest, t.entry.dirs);
+        const init = await filesApi.initUpload('folder', parentId, file.name, file.size, file.type);
+        if ((init as GirderFile).itemId && file.size === 0) fileDoc = init as GirderFile;
+        else {
+          t.uploadId = init._id;
+          start = (init as Upload).received ?? 0;
+        }
+      }
+      if (!fileDoc) {
+        const result = await sendChunks(chunkTransport(t.controller.signal), t.uploadId!, file, start, {
+          signal: t.controller.signal,
+          onProgress: (n) => {
+            t.sent = n;
+            t.bar.style.width = `${((n / Math.max(1, file.size)) * 100).toFixed(1)}%`;
+            t.status.textContent = `Uploading ${Math.floor((n / Math.max(1, file.size)) * 100)}%`;
+            this.refreshOverall();
+          },
+        });
+        fileDoc = result as GirderFile;
+      }
+      t.sent = file.size;
+      t.uploadId = undefined;
+      t.itemId = fileDoc.itemId;
+      t.fileId = fileDoc._id;
+      this.listeners.forEach((fn) => fn(t.dest));
+      this.setState(t, 'converting', 'Checking image', null);
+      void this.convert(t);
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') return;
+      const msg = err instanceof ApiError && err.status === 0 ? 'Connection lost — resume when you are back online' : errorText(err);
+      this.setState(t, 'error', msg);
+    }
+  }
+
+  private async convert(t: Task): Promise<void> {
+    try {
+      const final = await followConversion(t.itemId!, {
+        fileId: t.fileId,
+        name: t.entry.file.name,
+        start: true,
+        signal: t.controller.signal,
+        report: (s: ConversionState) => {
+          if (s.phase === 'converting') {
+            this.setState(t, 'converting', s.fraction === null ? s.message : `${s.message} ${Math.round(s.fraction * 100)}%`, s.fraction);
+          }
+        },
+      });
+      if (final.phase === 'ready') this.setState(t, 'done', 'Ready', 1);
+      else if (final.phase === 'not-image') this.setState(t, 'done', 'Uploaded', 1);
+      else if (final.phase === 'error') this.setState(t, 'error', final.message, 1);
+      this.listeners.forEach((fn) => fn(t.dest));
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') this.setState(t, 'error', `Conversion status unknown: ${errorText(err)}`, 1);
+    }
+  }
+}
+
+export const uploads = new UploadPanel();
+
+/** Make an element accept dropped files and folders for a destination. */
+export function makeDropZone(el: HTMLElement, dest: () => Destination | null, onError: (err: unknown) => void): void {
+  let depth = 0;
+  el.addEventListener('dragenter', (e) => {
+    if (!dest() || !e.dataTransfer?.types.includes('Files')) return;
+    depth += 1;
+    el.classList.add('drop-active');
+  });
+  el.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) el.classList.remove('drop-active');
+  });
+  el.addEventListener('dragover', (e) => {
+    if (dest() && e.dataTransfer?.types.includes('Files')) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  });
+  el.addEventListener('drop', (e) => {
+    const d = dest();
+    depth = 0;
+    el.classList.remove('drop-active');
+    if (!d || !e.dataTransfer) return;
+    e.preventDefault();
+    entriesFromDrop(e.dataTransfer)
+      .then((entries) => uploads.enqueue(entries, d))
+      .catch(onError);
+  });
+}
+
+/** Open the browser's file (or folder) chooser and upload the choice. */
+export function chooseAndUpload(dest: Destination, directory: boolean, onError: (err: unknown) => void): void {
+  const input = h('input', { type: 'file', multiple: true, style: { display: 'none' } });
+  if (directory) input.setAttribute('webkitdirectory', '');
+  input.onchange = () => {
+    try {
+      if (input.files?.length) uploads.enqueue(entriesFromInput(input.files), dest);
+    } catch (err) {
+      onError(err);
+    }
+    input.remove();
+  };
+  document.body.append(input);
+  input.click();
+}
