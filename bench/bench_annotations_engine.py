@@ -3,7 +3,8 @@
 Builds N rectangles (default 1,000,000) on a 16384 px slide as one JSON body, ingests
 it through the streamed path (as POST /annotation does), then times: 50 region queries
 of ~1% of the slide (p50/p95), centroids of all elements, a full JSON answer, and a
-one-element PATCH. Prints one JSON line; peak RSS included.
+one-element PATCH. Prints one JSON line; peak RSS included, and the RSS the ingest
+added at its peak (sampled every 10 ms).
 
     python bench/bench_annotations_engine.py            # N=1000000, embedded SecantusDB
     BENCH_N=100000 MONGO_URI=mongodb://... python bench/bench_annotations_engine.py
@@ -15,9 +16,11 @@ import os
 import random
 import resource
 import tempfile
+import threading
 import time
 
 import orjson
+import psutil
 from bson import ObjectId
 
 from tilery import database
@@ -40,6 +43,26 @@ def drain(pieces):
     return sum(len(p) for p in pieces)
 
 
+class RssPeak:
+    """The highest RSS of this process while the ``with`` block runs."""
+
+    def __enter__(self):
+        self._proc = psutil.Process()
+        self.start = self.peak = self._proc.memory_info().rss
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._done.wait(0.01):
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+
+
 def run(db):
     overrides = {key: int(os.environ[env]) for key, env in (
         ('chunk_size', 'BENCH_CHUNK_SIZE'), ('batch_size', 'BENCH_BATCH_SIZE'))
@@ -55,8 +78,10 @@ def run(db):
     res['peak_rss_before_ingest_mb'] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     t0 = time.perf_counter()
-    doc = svc.create(item, owner, io.BytesIO(data))
+    with RssPeak() as rss:
+        doc = svc.create(item, owner, io.BytesIO(data))
     res['ingest_s'] = round(time.perf_counter() - t0, 2)
+    res['ingest_rss_added_mb'] = round((rss.peak - rss.start) / 2 ** 20)
     res['ingest_elements_per_s'] = round(N / res['ingest_s'])
     del data
     res['chunks'] = db.annotation_chunk.count_documents({})

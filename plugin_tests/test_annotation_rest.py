@@ -146,7 +146,55 @@ def test_girder_client_posts_gets_and_deletes(bound_server, server, setup, user)
     with open(path, 'wb') as fh:
         fh.write(orjson.dumps({'name': 'from file', 'elements': rects(7)}))
     gc.uploadFileToItem(str(item['_id']), path)
+    [job] = gc.get('job', parameters={'types': '["annotation_import"]'})
+    bound_server.app.jobs.wait(job['_id'], 30)
+    job = gc.get('job/%s' % job['_id'])
+    assert job['status'] == 3 and job['progress']['current'] == 7, job
     names = [a['annotation']['name'] for a in
              gc.get('annotation', parameters={'itemId': str(item['_id'])})]
     assert names == ['from file']
     
+
+def scoped_token(server, user, scope):
+    key = server.request('api_key', 'POST', user, {'scope': scope}).json
+    return server.request('api_key/token', 'POST', params={'key': key['key']}).json[
+        'authToken']['token']
+
+
+def test_token_scopes(server, setup, user):
+    folder, item = setup
+    aid = server.request('annotation', 'POST', user, {'itemId': item['_id']},
+                         {'name': 'a', 'elements': rects(3)}).json['_id']
+    read = scoped_token(server, user, ['core.data.read'])
+    r = server.request('annotation/' + aid, token=read)
+    assert r.status == 200 and len(r.json['annotation']['elements']) == 3
+    assert server.request('annotation', token=read, params={'itemId': item['_id']}).json
+    assert server.request('annotation/%s/history' % aid, token=read).status == 200
+    for method, path, params, body in (
+            ('POST', 'annotation', {'itemId': item['_id']}, {'elements': rects(1)}),
+            ('PUT', 'annotation/' + aid, {}, {'name': 'renamed'}),
+            ('PATCH', 'annotation/' + aid, {}, [{'op': 'replace', 'path': 'name',
+                                                 'value': 'z'}]),
+            ('DELETE', 'annotation/' + aid, {}, None),
+            ('PUT', 'annotation/%s/metadata' % aid, {}, {'k': 1}),
+            ('POST', 'annotation/item/%s' % item['_id'], {}, [{'name': 'x'}]),
+            ('POST', 'annotation/item/%s/mask' % item['_id'], {}, b'png'),
+            ('GET', 'annotation/%s/access' % aid, {}, None)):
+        r = server.request(path, method, token=read, params=params, body=body)
+        assert r.status in (401, 403) and 'scope' in r.json['message'], (method, path, r)
+    doc = server.app.annotations.load(aid)
+    assert doc['_version'] == 1 and doc['_active'] and doc['annotation']['name'] == 'a'
+    assert server.app.db.annotation.count_documents({}) == 1
+    write = scoped_token(server, user, ['core.data.read', 'core.data.write'])
+    r = server.request('annotation/' + aid, 'PATCH', token=write,
+                       body=[{'op': 'replace', 'path': 'name', 'value': 'z'}])
+    assert r.status == 200 and r.json['annotation']['name'] == 'z'
+    # changing who may see it takes core.data.own
+    access = {'users': [{'id': str(user['_id']), 'level': 2}]}
+    r = server.request('annotation/%s/access' % aid, 'PUT', token=write,
+                       params={'access': access})
+    assert r.status == 403 and 'core.data.own' in r.json['message']
+    own = scoped_token(server, user, ['core.data.own'])
+    r = server.request('annotation/%s/access' % aid, 'PUT', token=own,
+                       params={'access': access, 'public': True})
+    assert r.status == 200 and r.json['public'] is True

@@ -1,6 +1,7 @@
 """The annotation service against a real database: storage, queries, versions, errors."""
 import io
 import threading
+import tracemalloc
 
 import numpy as np
 import orjson
@@ -251,3 +252,26 @@ def test_history_pruning_removes_unreferenced_chunks(db, owner, item):
     svc.update(doc['_id'], {'name': 'x', 'elements': grid(5)}, owner)
     assert [h['_version'] for h in svc.history(doc['_id'])] == [2]
     assert db[store.CHUNK].count_documents({}) == 1
+
+
+def test_ingest_buffer_stays_small(owner):
+    """Buffered elements cost their JSON plus ~100 bytes (lists of objects took ~4.6 KB)."""
+    writer = store.ChunkWriter(None, ObjectId(), dict(store.DEFAULT_SETTINGS, batch_size=10 ** 6))
+    def element(i):
+        return {'type': 'rectangle', 'center': [i, 5.5, 0], 'width': 4, 'height': 4.25,
+                'lineColor': '#00ff00'}
+    n = 20000
+    json_bytes = sum(len(orjson.dumps(element(i))) for i in range(n)) + 36 * n  # ids added
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for index in range(n):
+            writer.add(element(index), index)
+        used = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert used < json_bytes * 1.2 + 120 * n, (used / n, json_bytes / n)
+    ids, box, details, order, style, ends = writer._buf.arrays()
+    assert len(ids) == 20000 and box[7].tolist() == [5, 3.375, 0, 9, 7.625, 0]
+    assert ends[-1] == len(writer._buf.text) and writer._styles == [
+        ('rectangle', 'rgba(0,0,0,0)', '#00ff00', 2)]

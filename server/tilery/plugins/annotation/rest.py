@@ -55,8 +55,9 @@ class BodyStream:
 
 class AnnotationResource(Resource):
     prefix = 'annotation'
-    # token scopes by verb as for Girder's data; ACL routes declare core.data.own
-    default_scopes = DATA_SCOPES
+    # token scopes by verb as for Girder's data (DATA_SCOPES has no PATCH: the core
+    # uses none); ACL routes declare core.data.own
+    default_scopes = dict(DATA_SCOPES, PATCH='core.data.write')
 
     def __init__(self, app):
         self.app = app

@@ -94,9 +94,9 @@ class ChunkTable:
 class PackedBuffer:
     """Elements waiting to be sorted and written, packed into flat arrays.
 
-    About 50 bytes an element plus its JSON. Lists of per-element Python objects cost
-    ~4.6 KB an element (orjson's bytes keep a 4 KB allocation each, a tuple of six
-    floats ~250 B), which made a 200,000-element batch take ~0.9 GB.
+    About 100 bytes an element plus its JSON (arrays grow ahead). Lists of per-element
+    Python objects cost ~4.6 KB an element (orjson's bytes keep a 4 KB allocation each,
+    a tuple of six floats ~250 B): a 200,000-element batch took ~0.9 GB.
     """
 
     __slots__ = ('ids', 'box', 'details', 'order', 'style', 'text', 'ends')
