@@ -12,7 +12,11 @@ fi
 stamp=.venv/.tilery-installed
 if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
   echo "Installing Tilery and its dependencies into .venv (first run takes a minute or two) ..."
-  .venv/bin/pip install -q --disable-pip-version-check -U pip wheel setuptools
-  .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
+  # (grep drops pip's warnings about a local index folder some machines configure)
+  .venv/bin/pip install -q --disable-pip-version-check -U pip wheel setuptools 2>&1 \
+    | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/pip install -q --disable-pip-version-check -e ".[test]" 2>&1 \
+    | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/python -c "import tilery, large_image, pymongo, cherrypy"
   touch "$stamp"
 fi
