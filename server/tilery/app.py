@@ -4,9 +4,11 @@ import os
 
 import cheroot.wsgi
 import cherrypy
+import pymongo.errors
 
 from . import database, plugins
 from .auth import Auth
+from .errors import ValidationError
 from .events import Events
 from .jobs.rest import attach as attach_jobs
 from .models import CORE_MODELS, ModelRegistry
@@ -88,7 +90,10 @@ def ensure_default_assetstore(app):
     assetstores = app.models.assetstore
     if assetstores.find_one({}, {'_id': 1}) is None and app.settings.data_dir:
         root = os.path.abspath(os.path.join(app.settings.data_dir, 'assetstore'))
-        assetstores.create('Default filesystem', 0, root=root, current=True)
+        try:
+            assetstores.create('Default filesystem', 0, root=root, current=True)
+        except (ValidationError, pymongo.errors.DuplicateKeyError):
+            pass  # another server process made it first
 
 
 def mount(app):

@@ -44,51 +44,71 @@ def build_web_client(force=False):
 
 
 def serve(args):
-    """Run the HTTP server until Ctrl-C or SIGTERM."""
-    import cheroot.wsgi
-
-    from .app import create_app, mount
-    from .database import EmbeddedDatabase
+    """Run the server (one process, or several sharing the port) until Ctrl-C or SIGTERM."""
+    from .database import EmbeddedDatabase, free_port
     from .settings import Settings
 
     settings = Settings.load(args.config, host=args.host, port=args.port,
                              data_dir=args.data_dir, mongo_uri=args.mongo_uri,
-                             debug=args.debug or None)
+                             debug=args.debug or None, workers=args.workers)
     os.makedirs(settings.data_dir, exist_ok=True)
-    if not args.no_build:
+    if not args.no_build and not args.reuse_port:
         build_web_client()
     embedded = None
-    if not settings.mongo_uri:
-        path = os.path.join(settings.data_dir, 'db')
-        print('Starting the embedded database (SecantusDB) in %s ...' % path, flush=True)
-        embedded = EmbeddedDatabase(path).start()
-        settings.mongo_uri = embedded.uri
+    try:
+        if not settings.mongo_uri:
+            path = os.path.join(settings.data_dir, 'db')
+            print('Starting the embedded database (SecantusDB) in %s ...' % path, flush=True)
+            embedded = EmbeddedDatabase(path).start()
+            settings.mongo_uri = embedded.uri
+        if settings.workers > 1 and not args.reuse_port:
+            if not settings.port:
+                settings.port = free_port(settings.host)
+            return _run_workers(settings, args)
+        return _serve_one(settings, reuse_port=args.reuse_port)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _announce(settings, port, workers=1):
+    host = settings.host if settings.host not in ('0.0.0.0', '::') else 'localhost'
+    print('Tilery %s is running%s. Open http://%s:%d/ in your browser (API at '
+          'http://%s:%d/api/v1). Press Ctrl-C to stop.' % (
+              __version__, ' in %d processes' % workers if workers > 1 else '', host, port,
+              host, port), flush=True)
+
+
+def _serve_one(settings, reuse_port=False):
+    """One server process: the app on cheroot."""
+    import cheroot.wsgi
+
+    from .app import create_app, mount
+
     app = None
     server = None
     stopping = threading.Event()
     try:
         app = create_app(settings)
-        tree = mount(app)
-        server = cheroot.wsgi.Server((settings.host, settings.port), tree,
+        server = cheroot.wsgi.Server((settings.host, settings.port), mount(app),
                                      numthreads=settings.thread_pool,
-                                     server_name='tilery/%s' % __version__)
+                                     server_name='tilery/%s' % __version__,
+                                     reuse_port=reuse_port)
         server.max_request_body_size = 0
         server.prepare()
 
         def on_signal(signum, frame):
             if not stopping.is_set():
                 stopping.set()
-                print('\nStopping Tilery...', flush=True)
+                if not reuse_port:
+                    print('\nStopping Tilery...', flush=True)
                 threading.Thread(target=server.stop, daemon=True).start()
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         app.start()
-        host = settings.host if settings.host not in ('0.0.0.0', '::') else 'localhost'
-        port = server.bind_addr[1]
         app.events.emit('server.started', app)
-        print('Tilery %s is running. Open http://%s:%d/ in your browser (API at '
-              'http://%s:%d/api/v1). Press Ctrl-C to stop.' % (__version__, host, port, host,
-                                                                 port), flush=True)
+        if not reuse_port:
+            _announce(settings, server.bind_addr[1])
         server.serve()
     finally:
         if server is not None:
@@ -96,9 +116,61 @@ def serve(args):
         if app is not None:
             app.stop()
             app.mongo_client.close()
-        if embedded is not None:
-            embedded.stop()
     return 0
+
+
+def _run_workers(settings, args):
+    """Several server processes on one port (SO_REUSEPORT): Python serves HTTP on one
+    core per process, so this is how a server uses all of a machine's cores."""
+    import time
+    import urllib.request
+
+    command = [sys.executable, '-m', 'tilery.cli', 'serve', '--reuse-port', '--no-build',
+               '--host', settings.host, '--port', str(settings.port), '--data-dir',
+               settings.data_dir, '--mongo-uri', settings.mongo_uri]
+    if args.config:
+        command += ['--config', args.config]
+    if settings.debug:
+        command.append('--debug')
+    children = [subprocess.Popen(command) for _ in range(settings.workers)]
+    stopping = threading.Event()
+
+    def on_signal(signum, frame):
+        if not stopping.is_set():
+            stopping.set()
+            print('\nStopping Tilery...', flush=True)
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    host = settings.host if settings.host not in ('0.0.0.0', '::') else '127.0.0.1'
+    url = 'http://%s:%d/api/v1/system/version' % (host, settings.port)
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            _announce(settings, settings.port, settings.workers)
+            break
+        except OSError:
+            if any(child.poll() is not None for child in children):
+                break
+            time.sleep(0.1)
+    # a worker that dies takes the others down with it: better a clear stop than a
+    # server that answers some requests and not others
+    while not stopping.is_set():
+        if any(child.poll() is not None for child in children):
+            log.error('A server process exited; stopping the others.')
+            on_signal(signal.SIGTERM, None)
+            break
+        stopping.wait(0.5)
+    code = 0
+    for child in children:
+        try:
+            code = child.wait(60) or code
+        except subprocess.TimeoutExpired:
+            child.kill()
+            code = 1
+    return code
 
 
 def list_settings(args):
@@ -133,6 +205,10 @@ def main(argv=None):
     p.add_argument('--config', help='a TOML settings file')
     p.add_argument('--debug', action='store_true', help='tracebacks in error answers')
     p.add_argument('--no-build', action='store_true', help='do not build the web client')
+    p.add_argument('--workers', type=int,
+                   help='server processes sharing the port (default 1; one per core serves '
+                        'the most tiles)')
+    p.add_argument('--reuse-port', action='store_true', help=argparse.SUPPRESS)
     sub.add_parser('settings', help='list every setting with its default')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: '

@@ -15,6 +15,7 @@ class Settings:
     database: str = 'tilery'
     debug: bool = False
     thread_pool: int = 32
+    workers: int = 1  # server processes sharing the port
     token_days: float = 30.0
     auth_cache_seconds: float = 5.0  # how long a token->user lookup is reused in-process
     min_password_length: int = 6

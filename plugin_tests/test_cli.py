@@ -1,0 +1,88 @@
+"""`tilery serve` as users run it: embedded database, clean stop, several processes."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import requests
+
+from tilery.database import free_port
+
+TILERY = os.path.join(os.path.dirname(sys.executable), 'tilery')
+
+
+def wait_for(url, proc, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read()
+        try:
+            return requests.get(url, timeout=2).json()
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise AssertionError('%s did not answer' % url)
+
+
+def test_serve_with_embedded_database_and_clean_stop(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([TILERY, 'serve', '--port', str(port), '--data-dir',
+                             str(tmp_path), '--no-build'], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        api = 'http://127.0.0.1:%d/api/v1' % port
+        assert wait_for(api + '/system/version', proc)['release'].startswith('3.')
+        r = requests.post(api + '/user', params={
+            'login': 'first', 'email': 'f@example.com', 'firstName': 'F', 'lastName': 'L',
+            'password': 'password1'})
+        assert r.status_code == 200 and r.json()['admin'] is True
+        database = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                    if 'secantusd' in ' '.join(p.cmdline())]
+        assert len(database) == 1
+        assert (tmp_path / 'assetstore').is_dir() and (tmp_path / 'db').is_dir()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 0, out
+    assert 'Open http://127.0.0.1:%d/' % port in out
+    assert not database[0].is_running() or database[0].status() == psutil.STATUS_ZOMBIE
+    # the data survives a restart: the same user signs in
+    port = free_port()
+    proc = subprocess.Popen([TILERY, 'serve', '--port', str(port), '--data-dir',
+                             str(tmp_path), '--no-build'], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        api = 'http://127.0.0.1:%d/api/v1' % port
+        wait_for(api + '/system/version', proc)
+        r = requests.get(api + '/user/authentication', auth=('first', 'password1'))
+        assert r.status_code == 200 and r.json()['user']['login'] == 'first'
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=120)
+
+
+def test_several_server_processes_share_the_port(tmp_path, mongo_uri, mongo_client):
+    port = free_port()
+    name = 'cli_workers_%d' % port
+    uri = mongo_uri.replace('/?', '/%s?' % name)
+    proc = subprocess.Popen([TILERY, 'serve', '--port', str(port), '--data-dir',
+                             str(tmp_path), '--no-build', '--workers', '2', '--mongo-uri', uri],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        api = 'http://127.0.0.1:%d/api/v1' % port
+        wait_for(api + '/system/version', proc)
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        # every answer is right whichever process takes it (fresh connections spread)
+        for i in range(40):
+            assert requests.get(api + '/system/version').status_code == 200
+        served = sum(1 for w in workers if w.num_threads() > 1)
+        assert served == 2
+        # both processes started on an empty database: one default assetstore, not two
+        assert mongo_client[name].assetstore.count_documents({}) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=120)[0]
+    mongo_client.drop_database(name)
+    assert proc.returncode == 0, out
+    assert all(not w.is_running() or w.status() == psutil.STATUS_ZOMBIE for w in workers)
