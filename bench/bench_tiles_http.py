@@ -9,7 +9,8 @@ job), then in the same run measures:
     with wrk (8 connections) when it is installed (apt-get install wrk);
 and prints one JSON line with the ratios HTTP / in-process.
 Env: BASE_URL, BENCH_TMP (/tmp/tilery-bench), SIZE_PX (20000), N_TILES (2000),
-WRK_SECONDS (10). Run: .venv/bin/python bench/bench_tiles_http.py
+WRK_SECONDS (10), WORKERS (1: server processes, `tilery serve --workers`).
+Run: .venv/bin/python bench/bench_tiles_http.py
 """
 import concurrent.futures
 import json
@@ -30,6 +31,7 @@ TMP = os.environ.get('BENCH_TMP', '/tmp/tilery-bench')
 SIZE = int(os.environ.get('SIZE_PX', '20000'))
 N_TILES = int(os.environ.get('N_TILES', '2000'))
 WRK_SECONDS = int(os.environ.get('WRK_SECONDS', '10'))
+WORKERS = int(os.environ.get('WORKERS', '1'))
 
 
 def log(*args):
@@ -75,7 +77,7 @@ class Server:
         port = 18000 + os.getpid() % 1000
         exe = os.path.join(os.path.dirname(sys.executable), 'tilery')
         self.proc = subprocess.Popen([exe, 'serve', '--port', str(port), '--data-dir',
-                                      self.data, '--no-build'], stdout=subprocess.DEVNULL,
+                                      self.data, '--no-build', '--workers', str(WORKERS)], stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.data, 'log'), 'w'))
         self.url = 'http://127.0.0.1:%d/api/v1' % port
         for _ in range(240):
@@ -159,7 +161,7 @@ def wrk_rate(url, token, across, down):
 
 def main():
     src = strip_tiff()
-    out = {'bench': 'tiles_http', 'size_px': SIZE, 'tiles': N_TILES}
+    out = {'bench': 'tiles_http', 'size_px': SIZE, 'tiles': N_TILES, 'workers': WORKERS}
     with Server() as server:
         gc = login(server.url)
         me = gc.get('user/me')
