@@ -140,7 +140,7 @@ class ElementQuery:
                 column = table.box[:, col]
                 keep &= (column >= p[key]) if op == 'ge' else (column < p[key])
         self.table = table.select(keep)
-        parts = {k: [] for k in ('chunk', 'index', 'order', 'size', 'details', 'ids', 'box',
+        parts = {k: [] for k in ('chunk', 'index', 'order', 'size', 'details', 'ids', 'centre',
                                  'style')}
         style_map = {}
         self.props = []
@@ -157,15 +157,20 @@ class ElementQuery:
             index = np.nonzero(mask)[0]
             if not len(index):
                 continue
-            parts['chunk'].append(np.full(len(index), ci, dtype=np.int32))
-            parts['index'].append(index.astype(np.int32))
+            if not p['centroids']:  # where the JSON texts are
+                parts['chunk'].append(np.full(len(index), ci, dtype=np.int32))
+                parts['index'].append(index.astype(np.int32))
             parts['order'].append(chunk.order[index])
             parts['size'].append(size[index])
             parts['details'].append(chunk.details[index])
             if p['centroids'] or p['sort'] == 'id':
                 parts['ids'].append(chunk.ids[index])
             if p['centroids']:
-                parts['box'].append(box[index])
+                # only the float32 centres are sent: keeping whole boxes took 6x the memory
+                centre = np.empty((len(index), 2), dtype=np.float32)
+                centre[:, 0] = (box[index, 0] + box[index, 3]) * 0.5
+                centre[:, 1] = (box[index, 1] + box[index, 4]) * 0.5
+                parts['centre'].append(centre)
                 # chunk-local style numbers -> one table for the whole answer
                 local = np.array([style_map.setdefault(s, len(style_map))
                                   for s in chunk.styles], dtype=np.int32)
@@ -269,10 +274,11 @@ class ElementQuery:
         sel = self.selection
         out = np.zeros(len(sel), dtype=CENTROID_DTYPE)
         if len(sel):
-            box = self.cat['box'][sel]
+            centre = self.cat['centre'][sel]
             out['id'] = self.cat['ids'][sel]
-            out['x'] = (box[:, 0] + box[:, 3]) * 0.5
-            out['y'] = (box[:, 1] + box[:, 4]) * 0.5
+            out['x'] = centre[:, 0]
+            out['y'] = centre[:, 1]
+            del centre
             size = self.cat['size'][sel]
             styles = self.cat['style'][sel]
             point_styles = np.array([s[0] == 'point' for s in self.props] or [False])

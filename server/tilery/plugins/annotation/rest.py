@@ -364,7 +364,6 @@ class AnnotationResource(Resource):
         return {'deleted': len(docs)}
 
 
-
 class AnnotationAdminResource(Resource):
     """Maintenance routes: admin-only, and without a token scope (full access needed)."""
 
