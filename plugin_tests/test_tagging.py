@@ -76,3 +76,15 @@ def test_csv_round_trip_is_all_or_nothing(server, admin, tagged_folder):
     assert now['img_001.jpg']['meta']['modality'] == 'camera_front'
     assert now['img_003.jpg']['meta']['tags'] == ['200']
     assert now['img_002.jpg']['meta']['tags'] == ['300']
+
+
+def test_a_read_only_api_key_cannot_tag(server, admin, tagged_folder):
+    key = server.app.models.api_key.create(admin, 'reader', scope=['core.data.read'])
+    _, token = server.app.models.api_key.token_for(key['key'])
+    items = items_by_name(server, tagged_folder, admin)
+    url = 'item/%s/tags' % items['img_001.jpg']['_id']
+    r = server.request(url, 'PUT', token=token['_id'], body=['100'])
+    assert r.status == 403 and 'core.data.write' in r.json['message']
+    summary = server.request('folder/%s/tags/summary' % tagged_folder['_id'],
+                             token=token['_id'])
+    assert summary.status == 200 and summary.json['untagged'] == 3

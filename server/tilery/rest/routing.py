@@ -8,7 +8,8 @@ PUBLIC, USER, ADMIN_ONLY = 'public', 'user', 'admin'
 #: Token scopes by verb for data resources, as in Girder (routes that delete whole
 #: folders or change access declare 'core.data.own' themselves).
 DATA_SCOPES = {'GET': 'core.data.read', 'HEAD': 'core.data.read', 'POST': 'core.data.write',
-               'PUT': 'core.data.write', 'DELETE': 'core.data.write'}
+               'PUT': 'core.data.write', 'PATCH': 'core.data.write',
+               'DELETE': 'core.data.write'}
 
 
 @dataclasses.dataclass

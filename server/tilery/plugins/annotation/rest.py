@@ -55,9 +55,8 @@ class BodyStream:
 
 class AnnotationResource(Resource):
     prefix = 'annotation'
-    # token scopes by verb as for Girder's data (DATA_SCOPES has no PATCH: the core
-    # uses none); ACL routes declare core.data.own
-    default_scopes = dict(DATA_SCOPES, PATCH='core.data.write')
+    # token scopes by verb as for Girder's data; ACL routes declare core.data.own
+    default_scopes = DATA_SCOPES
 
     def __init__(self, app):
         self.app = app

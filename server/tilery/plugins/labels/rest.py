@@ -4,7 +4,7 @@ from ...models.base import READ, WRITE
 from ...models.folder import Folder
 from ...models.item import Item
 from ...rest import ModelParam, Param, Raw, Resource, route
-from ...rest.routing import PUBLIC, USER
+from ...rest.routing import DATA_SCOPES, PUBLIC, USER
 from ...services.downloads import content_disposition, file_download, zip_stream
 from .. import ANNOTATE_FLAG
 
@@ -12,6 +12,7 @@ ITEM = ModelParam('itemId', model=Item, level=READ, dest='item')
 
 
 class ItemLabelsResource(Resource):
+    default_scopes = DATA_SCOPES
     prefix = 'item/:itemId'
 
     def __init__(self, app, service):
@@ -77,6 +78,7 @@ class ItemLabelsResource(Resource):
 
 
 class FolderLabelsResource(Resource):
+    default_scopes = DATA_SCOPES
     prefix = 'folder/:id/labels'
 
     def __init__(self, app, service):

@@ -4,12 +4,13 @@ from ...models.base import READ, WRITE
 from ...models.folder import Folder
 from ...models.item import Item
 from ...rest import ModelParam, Raw, Resource, route
-from ...rest.routing import PUBLIC, USER
+from ...rest.routing import DATA_SCOPES, PUBLIC, USER
 from ...services.downloads import content_disposition
 from .. import ANNOTATE_FLAG
 
 
 class TaggingResource(Resource):
+    default_scopes = DATA_SCOPES
     def __init__(self, app, service):
         self.app = app
         self.service = service
