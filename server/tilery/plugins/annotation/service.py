@@ -9,15 +9,14 @@ document from the version it was read at: two concurrent saves cannot both win, 
 the loser's chunks are deleted (409).
 """
 import copy
-import datetime
 
 import numpy as np
 import pymongo
 from bson import ObjectId
-from bson.errors import InvalidId
 
 from ...database import icase_contains
-from ...errors import Conflict, NotFound, RestError, ValidationError
+from ...errors import Conflict, NotFound, ValidationError
+from ...models.base import now, to_object_id as object_id
 from . import orphans, query, store, streams
 from .validate import check_header
 
@@ -25,22 +24,6 @@ ADMIN = 2
 INTERNAL_FIELDS = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
 STATE_FIELDS = ('annotation', '_chunks', '_elementCount', '_detailsCount', 'bbox', 'groups',
                 '_maxOrder', '_girderIds')
-
-
-def now():
-    """UTC now, naive, at millisecond precision (what MongoDB stores)."""
-    t = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    return t.replace(microsecond=t.microsecond // 1000 * 1000)
-
-
-def object_id(value, what='annotation'):
-    """An ObjectId from a string, or a 400."""
-    if isinstance(value, ObjectId):
-        return value
-    try:
-        return ObjectId(value)
-    except (InvalidId, TypeError):
-        raise RestError('Invalid %s id (%s).' % (what, value))
 
 
 class AnnotationService:
