@@ -16,6 +16,7 @@ from .rest.describe import DescribeResource
 from .rest.dispatch import Dispatcher
 from .rest.wsgi import WsgiApi
 from .rest.routing import Router
+from .services.listing import ListingCache
 from .services.tree import TreeService
 from .services.uploads import UploadService
 
@@ -71,6 +72,7 @@ def create_app(settings, mongo_client=None, db=None):
     app.auth = Auth(app)
     app.uploads = UploadService(app)
     app.tree = TreeService(app)
+    app.listings = ListingCache()
     attach_jobs(app)  # app.jobs and the /job routes
     from .rest.resources import core_resources
     for resource in core_resources(app):

@@ -2,6 +2,7 @@
 import copy
 
 from ..errors import RestError, ValidationError
+from ..services.listing import bump
 from .base import ADMIN, AccessControlledModel, check_name, now
 
 
@@ -21,6 +22,11 @@ class Folder(AccessControlledModel):
             query['_id'] = {'$ne': doc['_id']}
         if self.find_one(query, {'_id': 1}):
             raise ValidationError('A folder with that name already exists here.', 'name')
+        return doc
+
+    def save(self, doc, validate=True):
+        doc = super().save(doc, validate)
+        bump(self.app.models, doc['parentCollection'], [doc['parentId']])
         return doc
 
     def create(self, name, parent, parent_type, creator, description='', public=None,
@@ -113,6 +119,7 @@ class Folder(AccessControlledModel):
             for item in items.find({'folderId': {'$in': batch}}):
                 items.remove(item, adjust_sizes=False)
             self.collection.delete_many({'_id': {'$in': batch}})
+        bump(self.app.models, doc['parentCollection'], [doc['parentId']])
         if doc['parentCollection'] == 'folder':
             self.adjust_size(doc['parentId'], -doc.get('size', 0))
         else:
@@ -137,9 +144,13 @@ class Folder(AccessControlledModel):
         for start in range(0, len(ids), 500):
             self.collection.update_many({'_id': {'$in': ids[start:start + 500]}},
                                         {'$set': update})
+        # listings filter subfolders by their ACL: every parent in the subtree changed
+        bump(self.app.models, 'folder', ids)
+        bump(self.app.models, doc['parentCollection'], [doc['parentId']])
 
     def filter(self, doc, user=None):
         out = super().filter(doc, user)
         out.pop('access', None)
         out.pop('publicFlags', None)
+        out.pop('listVersion', None)
         return out

@@ -1,4 +1,5 @@
 """Items: named groups of files inside a folder; access comes from the folder."""
+from ..services.listing import bump
 from .base import READ, Model, check_name, now
 
 
@@ -22,6 +23,11 @@ class Item(Model):
             n += 1
             doc['name'] = '%s (%d)' % (base, n)
         doc['lowerName'] = doc['name'].lower()
+        return doc
+
+    def save(self, doc, validate=True):
+        doc = super().save(doc, validate)
+        bump(self.app.models, 'folder', [doc['folderId']])  # a new or renamed child
         return doc
 
     def create(self, name, folder, creator, description='', reuse_existing=False, meta=None):
@@ -74,6 +80,7 @@ class Item(Model):
         for f in files.find({'itemId': doc['_id']}):
             files.remove(f, adjust_sizes=False)
         self.collection.delete_one({'_id': doc['_id']})
+        bump(self.app.models, 'folder', [doc['folderId']])
         if adjust_sizes:
             self.app.models.folder.adjust_size(doc['folderId'], -doc.get('size', 0))
         self.app.events.emit('model.item.removed', doc)

@@ -2,6 +2,7 @@
 from ..database import icase_contains
 from ..errors import RestError, ValidationError
 from ..models.base import ADMIN, READ, WRITE, now
+from .listing import bump
 
 RESOURCE_TYPES = ('collection', 'user', 'folder', 'item', 'file')
 
@@ -130,6 +131,7 @@ class TreeService:
             raise ValidationError('A folder with that name already exists here.', 'name')
         size = folder.get('size', 0)
         self._adjust_container(folder['parentId'], folder['parentCollection'], -size)
+        bump(m, folder['parentCollection'], [folder['parentId']])
         if parent_type == 'folder':
             base_type, base_id = parent['baseParentType'], parent['baseParentId']
         else:
@@ -152,9 +154,11 @@ class TreeService:
         if item['folderId'] == folder['_id']:
             return item
         m.folder.adjust_size(item['folderId'], -item.get('size', 0))
+        old_folder = item['folderId']
         item.update({'folderId': folder['_id'], 'baseParentType': folder['baseParentType'],
                      'baseParentId': folder['baseParentId'], 'updated': now()})
         m.item.save(item)
+        bump(m, 'folder', [old_folder])
         m.folder.adjust_size(folder['_id'], item.get('size', 0))
         self.app.events.emit('model.item.moved', item)
         return item

@@ -1,6 +1,7 @@
 """Pieces several resources share: metadata edits, ACL answers, paging answers."""
 from ...errors import RestError, ValidationError
 from ...models.base import ADMIN, NONE, now, to_object_id
+from ...services.listing import bump
 from ..params import Param
 
 
@@ -101,6 +102,8 @@ def set_access(app, model, doc, access, public, public_flags=None, recurse=False
     if public_flags is not None:
         update['publicFlags'] = doc['publicFlags']
     model.collection.update_one({'_id': doc['_id']}, {'$set': update})
+    if model.model_type == 'folder':  # folder listings filter children by their ACL
+        bump(app.models, doc['parentCollection'], [doc['parentId']])
     if recurse:
         folders = app.models.folder
         if model.model_type == 'folder':

@@ -41,8 +41,15 @@ class FolderResource(Resource):
         if parent_id is not None:
             if parent_type is None:
                 raise RestError('parentType is required with parentId.')
-            self._parent(req, parent_type, parent_id, READ)
-            clauses.append({'parentId': parent_id, 'parentCollection': parent_type})
+            parent = self._parent(req, parent_type, parent_id, READ)
+            query = {'parentId': parent_id, 'parentCollection': parent_type}
+            page = None if text or name is not None else self.app.listings.page(
+                self.folders, parent, query, paging, fields=('public', 'access'),
+                visible=lambda row: self.folders.has_access(row, req.user, READ))
+            if page is not None:
+                req.set_total_count(page[1])
+                return [self.folders.filter(d, req.user) for d in page[0]]
+            clauses.append(query)
         elif text is None:
             raise RestError('Give parentType and parentId, or text.')
         if text:

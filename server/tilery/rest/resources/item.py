@@ -36,7 +36,9 @@ class ItemResource(Resource):
                 query['name'] = icase_contains(text)
             if name is not None:
                 query['name'] = name
-            docs, total = self.items.find_page(query, paging)
+            page = None if len(query) > 1 else self.app.listings.page(
+                self.items, folder, query, paging)
+            docs, total = page or self.items.find_page(query, paging)
             req.set_total_count(total)
             return [self.items.filter(d, req.user) for d in docs]
         if not text:
