@@ -48,6 +48,8 @@ class Headers(dict):
 class TestServer:
     """An App plus a way to call it without HTTP."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, app):
         self.app = app
         self._tokens = {}
