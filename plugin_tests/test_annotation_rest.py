@@ -198,3 +198,17 @@ def test_token_scopes(server, setup, user):
     r = server.request('annotation/%s/access' % aid, 'PUT', token=own,
                        params={'access': access, 'public': True})
     assert r.status == 200 and r.json['public'] is True
+
+
+def test_put_without_item_id_keeps_the_item(server, admin):
+    folders = server.app.models.folder
+    private = folders.find_one({'parentId': admin['_id'], 'name': 'Private'})
+    item = server.app.models.item.create('slide', private, admin)
+    created = server.request('annotation', 'POST', admin, params={'itemId': item['_id']},
+                             body={'name': 'a', 'elements': []}).json
+    r = server.request('annotation/%s' % created['_id'], 'PUT', admin, body={
+        'name': 'renamed', 'elements': [{'type': 'point', 'center': [1, 2, 0]}]})
+    assert r.status == 200, r.json
+    got = server.request('annotation/%s' % created['_id'], user=admin).json
+    assert got['annotation']['name'] == 'renamed' and got['itemId'] == str(item['_id'])
+    assert len(got['annotation']['elements']) == 1

@@ -284,3 +284,26 @@ def test_cache_routes(server, admin, user, samples):
     cleared = server.request('large_image/cache/clear', method='PUT', user=admin).json
     assert cleared['sources']['used'] == 0 and cleared['items']['used'] == 0
     assert server.request(tiles_url(item, '/zxy/0/0/0'), user=admin).status == 200
+
+
+def test_sharing_reaches_the_tile_cache_at_once(mongo_client, db, tmp_path, admin, user,
+                                                 samples):
+    from tilery.testing import TestServer, make_app
+    app = make_app(mongo_client, db, tmp_path / 'cached', auth_cache_seconds=60)
+    cached = TestServer(app)
+    try:
+        item = upload(cached, admin, samples.pyramid, folder='Private')
+        url = tiles_url(item, '/zxy/0/0/0')
+        assert cached.request(url, user=admin).status == 200  # the item is now cached
+        assert cached.request(url, user=user).status == 403
+        folder = item['folderId']
+        shared = {'users': [{'id': str(admin['_id']), 'level': 2},
+                            {'id': str(user['_id']), 'level': 0}], 'groups': []}
+        r = cached.request('folder/%s/access' % folder, 'PUT', admin, params={'access': shared})
+        assert r.status == 200
+        assert cached.request(url, user=user).status == 200
+        own = {'users': [{'id': str(admin['_id']), 'level': 2}], 'groups': []}
+        cached.request('folder/%s/access' % folder, 'PUT', admin, params={'access': own})
+        assert cached.request(url, user=user).status == 403
+    finally:
+        app.stop()

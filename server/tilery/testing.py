@@ -101,8 +101,8 @@ def make_app(mongo_client, db, data_dir, **overrides):
     import os
     if os.environ.get('TILERY_PLUGINS') is not None and 'plugins' not in overrides:
         overrides['plugins'] = tuple(p for p in os.environ['TILERY_PLUGINS'].split(',') if p)
-    settings = Settings(data_dir=str(data_dir), mongo_uri='mongodb://unused',
-                        auth_cache_seconds=0, **overrides)
+    overrides.setdefault('auth_cache_seconds', 0)
+    settings = Settings(data_dir=str(data_dir), mongo_uri='mongodb://unused', **overrides)
     return create_app(settings, mongo_client=mongo_client, db=db)
 
 

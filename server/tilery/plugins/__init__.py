@@ -32,6 +32,8 @@ EVENTS = {
     'model.item.moved': 'the item document after the move',
     'model.item.copied': "{'source', 'copy', 'user'}: after the files are copied",
     'model.folder.removed': 'the removed folder document (its subtree is gone)',
+    'model.folder.access_changed': "{'folder', 'recurse'}: a folder's ACL or public flag "
+                                   "changed (recurse: its subfolders' too)",
     'model.file.finalized': "{'file', 'item', 'upload', 'replaced'}: a file's bytes are "
                             "complete (a new file, or new contents of 'replaced')",
     'model.file.removed': 'the removed file document',

@@ -142,7 +142,8 @@ class AnnotationResource(Resource):
         return out
 
     @route('PUT', ':id', access=USER, raw_body=True, params=[
-        _ann(WRITE), ModelParam('itemId', model=Item, level=READ, dest='item'),
+        _ann(WRITE), ModelParam('itemId', 'Move the annotation to this item.', model=Item,
+                                level=READ, required=False, dest='item'),
         Param('version', 'Refuse (409) unless the annotation is at this version.',
               type='integer')], summary='Replace an annotation (elements kept if absent).')
     def update(self, req, annotation, item=None, version=None):

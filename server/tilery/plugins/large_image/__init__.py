@@ -37,6 +37,8 @@ class LargeImagePlugin(Plugin):
         app.events.subscribe('model.item.moved', app.large_image.on_item_moved)
         app.events.subscribe('model.item.removing', app.large_image.on_item_removing)
         app.events.subscribe('model.file.removed', app.large_image.on_file_removed)
+        app.events.subscribe('model.folder.access_changed',
+                             lambda event: app.large_image.item_cache.forget())
 
 
 plugin = LargeImagePlugin()

@@ -257,9 +257,9 @@ class ItemCache:
     """item id -> (item, folder) for the tile routes, reused for ``ttl`` seconds.
 
     The hot path: without it every tile costs two database round trips (the item and
-    its folder's ACL). As with the token cache (the same ``auth_cache_seconds``), a
-    change of a folder's access is seen within ``ttl`` seconds; changes of an item's
-    large image, moves and deletions made in this process are seen at once.
+    its folder's ACL). Changes made in this process (access, large image, moves,
+    deletions) are seen at once; as with the token cache (the same
+    ``auth_cache_seconds``), another server process sees them within ``ttl`` seconds.
     """
 
     def __init__(self, models, ttl, size):

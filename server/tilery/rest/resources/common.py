@@ -113,6 +113,8 @@ def set_access(app, model, doc, access, public, public_flags=None, recurse=False
             for child in folders.find({'parentId': doc['_id']}):
                 folders.set_access_recursive(child, doc['access'], doc.get('public', False),
                                              doc.get('publicFlags'))
+    if model.model_type == 'folder':
+        app.events.emit('model.folder.access_changed', {'folder': doc, 'recurse': recurse})
     return doc
 
 
