@@ -14,7 +14,7 @@ Environment:
   BENCH_KEEP=1    keep the bench folder afterwards
 
 Prints one JSON line per part ("core_transfer", "core_crud"); progress goes to stderr.
-The CRUD part measures what /work/shared/peer/bench_crud.py measures, the same way.
+The CRUD part measures what ../shared/peer/bench_crud.py measures, the same way.
 """
 import hashlib
 import json

@@ -2,7 +2,7 @@
 // `tilery serve`, talk to its API from Node, launch Debian's Chromium, and
 // make test images. Nothing here is mocked.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,10 +27,27 @@ export function tileryCommand() {
     const parts = process.env.TILERY_CMD.split(/\s+/).filter(Boolean);
     return parts.includes('serve') ? parts : [...parts, 'serve'];
   }
-  for (const bin of [join(REPO_DIR, '.venv/bin/tilery'), '/work/venv/bin/tilery']) {
+  for (const bin of [join(REPO_DIR, '.venv/bin/tilery')]) {
     if (existsSync(bin)) return [bin, 'serve'];
   }
   return ['tilery', 'serve'];
+}
+
+/** The Python that has large_image's dependencies (numpy, tifffile, pyvips). */
+export function pythonCommand() {
+  if (process.env.TILERY_PYTHON) return process.env.TILERY_PYTHON;
+  for (const bin of [join(REPO_DIR, '.venv/bin/python')]) {
+    if (existsSync(bin)) return bin;
+  }
+  return 'python3';
+}
+
+/** Write e2e/images.py's TIFFs (multi-frame, with label and macro, strip) to a temp dir. */
+export function makeTiffs() {
+  const dir = mkdtempSync(join(tmpdir(), 'tilery-tiffs-'));
+  const r = spawnSync(pythonCommand(), [join(here, 'images.py'), dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error('e2e/images.py failed');
+  return { channels: join(dir, 'channels.tif'), labelled: join(dir, 'labelled.tif'), strip: join(dir, 'strip.tif') };
 }
 
 /** Build dist/ so the server serves the current client. */
@@ -207,6 +224,20 @@ export function makePng(width, height, seed = 1) {
       raw[o + 2] = Math.round(236 - v * 70 - t * 10);
     }
   }
+  return encodePng(width, height, 2, raw);
+}
+
+/** A grayscale PNG of class values: `value(x, y)` per pixel (for label masks). */
+export function makeGrayPng(width, height, value) {
+  const raw = Buffer.alloc((width + 1) * height);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) raw[y * (width + 1) + 1 + x] = value(x, y);
+  }
+  return encodePng(width, height, 0, raw);
+}
+
+/** PNG bytes from filtered scanlines (filter byte 0 per row); colour type 0 gray, 2 RGB. */
+function encodePng(width, height, colorType, raw) {
   const crcTable = Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -229,19 +260,11 @@ export function makePng(width, height, seed = 1) {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
-  ihdr[9] = 2;
+  ihdr[9] = colorType;
   return Buffer.concat([
     Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
   ]);
-}
-
-/** Write a PNG to a temp file and return its path. */
-export function pngFile(name, width, height) {
-  const dir = mkdtempSync(join(tmpdir(), 'tilery-img-'));
-  const path = join(dir, name);
-  writeFileSync(path, makePng(width, height));
-  return path;
 }
 
 /** `count` elements alternating rectangles and closed 6-point polygons spread over the image. */

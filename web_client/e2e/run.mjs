@@ -1,386 +1,84 @@
 // End-to-end tests in headless Chromium against a real `tilery serve`.
-// Run with `npm run e2e`. TILERY_CMD overrides the server command (default
+// Run with `npm run e2e` (or `npm run e2e -- <pattern>` for the tests whose
+// group or name matches). TILERY_CMD overrides the server command (default
 // `tilery serve` from the repo's .venv), TILERY_URL uses a running server.
-// Screenshots of the main screens go to e2e/artifacts/.
-import { mkdirSync } from 'node:fs';
+// One server and one browser serve every test. Screenshots of the screens go
+// to e2e/artifacts/, and a failure saves every open page as failed-*.png.
 import { join } from 'node:path';
-import { Api, WEB_DIR, buildClient, launchBrowser, manyElements, pngFile, startServer, until } from './lib.mjs';
+import { Api, buildClient, launchBrowser, startServer } from './lib.mjs';
+import { ARTIFACTS, ctx, removeTempDirs, signIn, tests } from './harness.mjs';
+import './tests/core.mjs';
+import './tests/uploads.mjs';
+import './tests/slides.mjs';
+import './tests/dialogs.mjs';
+import './tests/tagging.mjs';
+import './tests/labelling.mjs';
 
-const ARTIFACTS = join(WEB_DIR, 'e2e', 'artifacts');
-mkdirSync(ARTIFACTS, { recursive: true });
-
-const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
-function assert(cond, message) {
-  if (!cond) throw new Error(`Assertion failed: ${message}`);
-}
-
-const ctx = {};
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-}
-
-async function signIn(page, login, password) {
-  await page.goto(`${ctx.url}/login`);
-  await page.fill('input[name=login]', login);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('.header-user .user-button');
-}
-
-/** Screen position of an image pixel in the viewer. */
-async function screenOf(page, x, y) {
-  return page.evaluate(([px, py]) => {
-    const { map } = window.__tilery;
-    const [sx, sy] = map.getPixelFromCoordinate([px, -py]);
-    const r = map.getTargetElement().getBoundingClientRect();
-    return [r.left + sx, r.top + sy];
-  }, [x, y]);
-}
-
-async function waitForTiles(page) {
-  await page.waitForFunction(() => window.__tilery?.map && document.querySelector('.viewer-map canvas'));
-  // OpenLayers fires rendercomplete once every visible tile is loaded and drawn.
-  await page.evaluate(() => new Promise((resolve) => {
-    const { map } = window.__tilery;
-    map.once('rendercomplete', () => resolve(null));
-    map.render();
-  }));
-}
-
-async function waitSaved(page) {
-  await page.waitForFunction(() => window.__tilery.layers.length && window.__tilery.layers.every((l) => l.saveState === 'saved' && !l.hasUnsaved()), null, { timeout: 20000 });
-}
-
-test('sign in, upload an image and wait for its conversion', async () => {
-  const { page } = ctx;
-  await page.goto(`${ctx.url}/login`);
-  await shot(page, '01-sign-in');
-  await signIn(page, 'alice', 'alice-password1');
-  const me = ctx.alice;
-  await page.goto(`${ctx.url}/folder/${ctx.aliceFolder._id}`);
-  await page.waitForSelector('table.entries');
-  const chooser = page.waitForEvent('filechooser');
-  await page.click('button:has-text("Upload files")');
-  await (await chooser).setFiles(pngFile('slide-a.png', 2048, 1536));
-  // The upload panel shows the file's progress, then the conversion, then Ready.
-  await page.waitForSelector('.upload-row[data-state="done"]', { timeout: 120000 });
-  const status = await page.textContent('.upload-row .upload-status');
-  assert(status === 'Ready', `upload ended as "${status}"`);
-  await shot(page, '02-upload-done');
-  const items = await ctx.api.call('GET', 'item', { params: { folderId: ctx.aliceFolder._id } });
-  ctx.item = items.find((i) => i.name === 'slide-a.png');
-  assert(ctx.item?.largeImage, 'the uploaded item is a large image');
-  assert(me.login === 'alice', 'signed in as alice');
-  await page.goto(`${ctx.url}/folder/${ctx.aliceFolder._id}`);
-  await page.waitForSelector(`tr[data-id="${ctx.item._id}"] img.thumb`);
-  await shot(page, '03-folder');
-});
-
-test('register a new account', async () => {
-  const context = await ctx.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
+/** Log in, creating the account first when it does not exist yet. */
+async function account(url, login, password, first, last) {
+  const api = new Api(url);
   try {
-    await page.goto(`${ctx.url}/register`);
-    await page.fill('input[name=firstName]', 'Carol');
-    await page.fill('input[name=lastName]', 'Curator');
-    await page.fill('input[name=login]', 'carol');
-    await page.fill('input[name=email]', 'carol@example.org');
-    await page.fill('input[name=password]', 'carol-password1');
-    await shot(page, '00-register');
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/user\/[0-9a-f]{24}/);
-    await page.waitForSelector('text=Private');
-    // Signing out returns to the sign-in page.
-    await page.click('.user-button');
-    await page.click('.menu-item:has-text("Sign out")');
-    await page.waitForURL(/\/login/);
-  } finally {
-    await context.close();
+    return { api, user: await api.login(login, password) };
+  } catch {
+    await api.createUser(login, password, first, last);
+    return { api, user: await api.login(login, password) };
   }
-});
+}
 
-test('open the slide, draw a rectangle and a polygon, edit a vertex, reload and find them', async () => {
-  const { page } = ctx;
-  await page.goto(`${ctx.url}/view/${ctx.item._id}`);
-  await waitForTiles(page);
-  await page.waitForFunction(() => window.__tilery.editor.enabled);
-  // Rectangle: press R and drag.
-  await page.keyboard.press('r');
-  let [x1, y1] = await screenOf(page, 300, 300);
-  let [x2, y2] = await screenOf(page, 700, 600);
-  await page.mouse.move(x1, y1);
-  await page.mouse.down();
-  await page.mouse.move(x2, y2, { steps: 8 });
-  await page.mouse.up();
-  // Polygon: press P, click the corners, Enter finishes.
-  await page.keyboard.press('p');
-  const corners = [[1000, 300], [1500, 350], [1450, 800], [1050, 700]];
-  for (const [cx, cy] of corners) {
-    const [sx, sy] = await screenOf(page, cx, cy);
-    await page.mouse.click(sx, sy);
+async function screenshotAll(browser, n) {
+  let k = 0;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) {
+      k += 1;
+      await page.screenshot({ path: join(ARTIFACTS, `failed-${n}-${k}.png`) }).catch(() => undefined);
+    }
   }
-  await page.keyboard.press('Enter');
-  await waitSaved(page);
-  const drawn = await page.evaluate(() => [...window.__tilery.layers[0].elements.values()].map((e) => e.type));
-  assert(drawn.length === 2 && drawn.includes('rectangle') && drawn.includes('polyline'), `drawn ${drawn}`);
-  // Select the polygon and drag its first vertex.
-  await page.keyboard.press('v');
-  const [inX, inY] = await screenOf(page, 1250, 520);
-  await page.mouse.click(inX, inY);
-  await page.waitForFunction(() => window.__tilery.editor.selection.length === 1);
-  [x1, y1] = await screenOf(page, 1000, 300);
-  [x2, y2] = await screenOf(page, 900, 200);
-  await page.mouse.move(x1, y1);
-  await page.mouse.down();
-  await page.mouse.move(x2, y2, { steps: 8 });
-  await page.mouse.up();
-  await waitSaved(page);
-  await shot(page, '04-viewer-editing');
-  await page.keyboard.press('Escape');
-  // Reload: the stored annotation has both shapes and the moved vertex.
-  await page.reload();
-  await waitForTiles(page);
-  await page.evaluate(() => window.__tilery.loaded);
-  const stored = await page.evaluate(() => [...window.__tilery.layers[0].elements.values()]);
-  const poly = stored.find((e) => e.type === 'polyline');
-  const rect = stored.find((e) => e.type === 'rectangle');
-  assert(stored.length === 2 && poly && rect, 'both shapes are stored');
-  const moved = poly.points.some(([px, py]) => Math.abs(px - 900) < 25 && Math.abs(py - 200) < 25);
-  assert(moved, `vertex moved: ${JSON.stringify(poly.points)}`);
-  assert(Math.abs(rect.width - 400) < 25 && Math.abs(rect.height - 300) < 25, `rectangle ${rect.width}x${rect.height}`);
-  const anns = await ctx.api.call('GET', 'annotation', { params: { itemId: ctx.item._id } });
-  const full = await ctx.api.call('GET', `annotation/${anns[0]._id}`);
-  assert(full.annotation.elements.length === 2, 'the server holds two elements');
-  ctx.annotationId = anns[0]._id;
-  await shot(page, '05-viewer-reloaded');
-});
-
-test('undo and redo a deletion', async () => {
-  const { page } = ctx;
-  await page.keyboard.press('v');
-  const [sx, sy] = await screenOf(page, 500, 450);
-  await page.mouse.click(sx, sy);
-  await page.waitForFunction(() => window.__tilery.editor.selection.length === 1);
-  await page.keyboard.press('Delete');
-  await page.waitForFunction(() => window.__tilery.layers[0].elements.size === 1);
-  await page.keyboard.press('Control+z');
-  await page.waitForFunction(() => window.__tilery.layers[0].elements.size === 2);
-  await waitSaved(page);
-  const full = await ctx.api.call('GET', `annotation/${ctx.annotationId}`);
-  assert(full.annotation.elements.length === 2, 'undo restored the element on the server');
-});
-
-test('share the folder read-only: the second user sees but cannot edit', async () => {
-  const { page } = ctx;
-  await page.goto(`${ctx.url}/folder/${ctx.aliceFolder._id}`);
-  await page.click('button:has-text("Share")');
-  await page.fill('.dialog input[type=search]', 'bobby');
-  await page.click('.search-result:has-text("bobby")');
-  await shot(page, '06-share-dialog');
-  await page.click('.dialog button:has-text("Save")');
-  await page.waitForSelector('.toast-success');
-  const access = await ctx.api.call('GET', `folder/${ctx.aliceFolder._id}/access`);
-  const bob = access.users.find((u) => u.id === ctx.bob._id);
-  assert(bob && bob.level === 0, 'bob has read access');
-
-  const bobContext = await ctx.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const bobPage = await bobContext.newPage();
-  try {
-    await signIn(bobPage, 'bobby', 'bob-password1');
-    await bobPage.goto(`${ctx.url}/folder/${ctx.aliceFolder._id}`);
-    await bobPage.waitForSelector('table.entries');
-    assert(await bobPage.locator('button:has-text("Upload files")').count() === 0, 'no upload for a reader');
-    assert(await bobPage.locator('button:has-text("Share")').count() === 0, 'no sharing for a reader');
-    await bobPage.goto(`${ctx.url}/view/${ctx.item._id}`);
-    await waitForTiles(bobPage);
-    await bobPage.evaluate(() => window.__tilery.loaded);
-    await bobPage.waitForSelector('.readonly-badge');
-    const tools = await bobPage.$$eval('.toolbar [data-tool]', (els) => els.map((e) => e.dataset.tool));
-    assert(tools.length === 1 && tools[0] === 'select', `reader tools: ${tools}`);
-    const count = await bobPage.evaluate(() => window.__tilery.layers[0].elements.size);
-    assert(count === 2, 'the reader sees both shapes');
-    // Keyboard shortcuts cannot switch a reader to a drawing tool either.
-    await bobPage.keyboard.press('r');
-    assert(await bobPage.evaluate(() => window.__tilery.editor.currentTool) === 'select', 'no drawing tool for a reader');
-    await bobPage.click('.ann-row .ann-name');
-    assert(await bobPage.evaluate(() => window.__tilery.editor.enabled) === false, 'the annotation stays view only');
-    await shot(bobPage, '07-reader-view-only');
-  } finally {
-    await bobContext.close();
-  }
-});
-
-test('a 100,000-element annotation loads and pans', async () => {
-  const { page } = ctx;
-  const meta = await ctx.api.call('GET', `item/${ctx.item._id}/tiles`);
-  const t0 = Date.now();
-  const ann = await ctx.api.call('POST', 'annotation', {
-    params: { itemId: ctx.item._id },
-    json: { name: 'Nuclei (100k)', elements: manyElements(100000, meta.sizeX, meta.sizeY) },
-  });
-  console.log(`    stored 100,000 elements in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await page.goto(`${ctx.url}/view/${ctx.item._id}?ann=${ann._id}`);
-  await waitForTiles(page);
-  await page.waitForFunction((id) => {
-    const l = window.__tilery.layers.find((x) => x.id === id);
-    return l && l.count === 100000 && l.mode === 'region';
-  }, ann._id, { timeout: 60000 });
-  await waitForTiles(page);
-  await shot(page, '08-100k-overview');
-  // Pan for a second and count rendered frames.
-  const fps = await page.evaluate(async () => {
-    const { map } = window.__tilery;
-    const view = map.getView();
-    const c = view.getCenter();
-    let frames = 0;
-    const count = () => (frames += 1);
-    map.on('postrender', count);
-    const start = performance.now();
-    // Mark the pan as an interaction, as a mouse drag does, so layers draw
-    // their current buffers instead of rebuilding them every frame.
-    view.beginInteraction();
-    await new Promise((resolve) => {
-      const step = () => {
-        const t = (performance.now() - start) / 1000;
-        view.setCenter([c[0] + Math.sin(t * 3) * 300, c[1] + Math.cos(t * 3) * 200]);
-        if (t < 1.5) requestAnimationFrame(step);
-        else resolve(null);
-      };
-      requestAnimationFrame(step);
-    });
-    view.endInteraction();
-    map.un('postrender', count);
-    return frames / ((performance.now() - start) / 1000);
-  });
-  console.log(`    panning over 100k elements: ${fps.toFixed(1)} frames/s`);
-  assert(fps > 5, `panning is fluid enough (${fps.toFixed(1)} fps)`);
-  // Zoom in: the visible region's elements load in full.
-  await page.evaluate(() => {
-    const { map } = window.__tilery;
-    map.getView().setResolution(0.2);
-  });
-  await page.waitForFunction((id) => {
-    const l = window.__tilery.layers.find((x) => x.id === id);
-    return l && l.elements.size > 0 && l.elements.size < 20000;
-  }, ann._id, { timeout: 30000 });
-  await waitForTiles(page);
-  await shot(page, '09-100k-zoomed');
-});
-
-test('paint pixel labels, erase with the right button and save a checkpoint', async () => {
-  const { page } = ctx;
-  await page.goto(`${ctx.url}/view/${ctx.item._id}?ann=`);
-  await waitForTiles(page);
-  await page.waitForFunction(() => window.__tilery.editor.enabled);
-  await page.keyboard.press('b');
-  await page.waitForSelector('.pixel-panel .cat-row');
-  await page.keyboard.press('2');
-  let [x1, y1] = await screenOf(page, 200, 1000);
-  let [x2, y2] = await screenOf(page, 1600, 1100);
-  await page.mouse.move(x1, y1);
-  await page.mouse.down();
-  await page.mouse.move(x2, y2, { steps: 12 });
-  await page.mouse.up();
-  const painted = await page.evaluate(() => window.__tilery.labeller.fractions().get(2));
-  assert(painted > 0.005, `painted share ${painted}`);
-  // Right button erases part of the stroke.
-  [x1, y1] = await screenOf(page, 800, 1050);
-  await page.mouse.move(x1, y1);
-  await page.mouse.down({ button: 'right' });
-  await page.mouse.move(x1 + 60, y1, { steps: 4 });
-  await page.mouse.up({ button: 'right' });
-  const after = await page.evaluate(() => window.__tilery.labeller.fractions().get(2));
-  assert(after < painted, 'erasing removed labels');
-  await page.click('.pixel-panel button:has-text("Save checkpoint")');
-  await page.waitForFunction(() => !window.__tilery.labeller.dirty && window.__tilery.labeller.status === 'checkpoint');
-  await shot(page, '12-pixel-labels');
-  const masks = await ctx.api.call('GET', `item/${ctx.item._id}/labels`);
-  assert(masks.length === 1 && masks[0].status === 'checkpoint' && masks[0].values.includes(2), `stored masks ${JSON.stringify(masks)}`);
-  // Reopening the slide brings the mask back.
-  await page.reload();
-  await waitForTiles(page);
-  await page.keyboard.press('b');
-  await page.waitForFunction((v) => Math.abs(window.__tilery.labeller.fractions().get(2) - v) < 0.002, after);
-});
-
-test('tag images from the keyboard', async () => {
-  const { page } = ctx;
-  await ctx.api.call('PUT', `folder/${ctx.aliceFolder._id}/tagset`, { json: { tags: [{ code: 'tumour', alias: 'Tumour' }, { code: 'normal', alias: 'Normal' }], multiple: true } });
-  await page.goto(`${ctx.url}/tag/${ctx.aliceFolder._id}`);
-  await page.waitForSelector('.tag-button');
-  await page.keyboard.press('1');
-  await until(async () => (await ctx.api.call('GET', `item/${ctx.item._id}`)).meta?.tags?.includes('tumour'), { message: 'tag saved' });
-  await shot(page, '10-tagging');
-});
-
-test('item page shows the image, its files and annotations; collections page lists collections', async () => {
-  const { page } = ctx;
-  await ctx.api.call('POST', 'collection', { params: { name: 'Pathology atlas', description: 'Reference slides', public: true } });
-  await page.goto(`${ctx.url}/item/${ctx.item._id}`);
-  await page.waitForSelector('img.preview');
-  await page.waitForSelector('.plain-list a:has-text("Nuclei (100k)")');
-  assert(await page.locator('a:has-text("Open viewer")').count() === 1, 'the item links to the viewer');
-  await shot(page, '13-item');
-  await page.goto(`${ctx.url}/collections`);
-  await page.waitForSelector('.tile:has-text("Pathology atlas")');
-  await shot(page, '14-collections');
-  await page.fill('.header-search', 'slide');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('.results a:has-text("slide-a.png")');
-});
-
-test('API keys page creates a key', async () => {
-  const { page } = ctx;
-  await page.goto(`${ctx.url}/keys`);
-  await page.click('button:has-text("New key")');
-  await page.fill('.dialog input[name=name]', 'e2e scripts');
-  await page.click('.dialog button[type=submit]');
-  await page.waitForSelector('.dialog input.mono');
-  const key = await page.inputValue('.dialog input.mono');
-  assert(key.length >= 32, 'a key is shown');
-  const r = await fetch(`${ctx.url}/api/v1/api_key/token?key=${key}`, { method: 'POST' });
-  assert(r.ok, 'the key authenticates');
-  await page.keyboard.press('Escape');
-  await shot(page, '11-api-keys');
-});
+}
 
 async function main() {
   const started = Date.now();
+  const pattern = process.argv[2] ? new RegExp(process.argv[2], 'i') : null;
+  const chosen = tests.filter((t) => !pattern || pattern.test(t.group) || pattern.test(t.name));
   buildClient();
   const server = await startServer({ log: Boolean(process.env.E2E_SERVER_LOG) });
   ctx.url = server.url;
+  // A reused server (TILERY_URL) keeps earlier runs' data: name this run's things apart.
+  ctx.suffix = process.env.TILERY_URL ? ` ${Date.now().toString(36)}` : '';
   let passed = 0;
   let failed = 0;
   let browser;
   try {
-    const api = new Api(server.url);
-    ctx.alice = await api.createUser('alice', 'alice-password1', 'Alice', 'Admin');
-    ctx.bob = await api.createUser('bobby', 'bob-password1', 'Bob', 'Reader');
-    await api.login('alice', 'alice-password1');
-    ctx.api = api;
-    ctx.aliceFolder = await api.call('POST', 'folder', { params: { parentType: 'folder', parentId: (await api.privateFolder(ctx.alice._id))._id, name: 'Study 1' } });
+    const alice = await account(server.url, 'alice', 'alice-password1', 'Alice', 'Admin');
+    const bob = await account(server.url, 'bobby', 'bob-password1', 'Bob', 'Reader');
+    ctx.api = alice.api;
+    ctx.alice = alice.user;
+    ctx.bob = bob.user;
+    ctx.bobApi = bob.api;
+    ctx.aliceFolder = await ctx.api.call('POST', 'folder', { params: { parentType: 'folder', parentId: (await ctx.api.privateFolder(ctx.alice._id))._id, name: `Study 1${ctx.suffix}` } });
     browser = await launchBrowser();
     ctx.browser = browser;
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     ctx.page = await context.newPage();
     ctx.page.on('pageerror', (err) => console.log(`    [page error] ${err.message}`));
-    for (const t of tests) {
+    await signIn(ctx.page, 'alice', 'alice-password1');
+    for (const t of chosen) {
       const t0 = Date.now();
       try {
         await t.fn();
         passed += 1;
-        console.log(`ok ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        console.log(`ok ${t.group}: ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (err) {
         failed += 1;
-        console.log(`FAIL ${t.name}\n    ${err.stack?.split('\n').slice(0, 4).join('\n    ')}`);
-        await ctx.page.screenshot({ path: join(ARTIFACTS, `failed-${passed + failed}.png`) }).catch(() => undefined);
+        console.log(`FAIL ${t.group}: ${t.name}\n    ${err.stack?.split('\n').slice(0, 5).join('\n    ')}`);
+        await screenshotAll(browser, passed + failed);
       }
+      // A test's extra contexts (other users) must not leak into the next.
+      for (const c of browser.contexts()) if (c !== context) await c.close();
     }
   } finally {
     await browser?.close();
     await server.stop();
+    removeTempDirs();
   }
   console.log(`e2e took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`${passed} passed, ${failed} failed`);

@@ -440,6 +440,11 @@ export const labels = {
   /** Store your mask (a grayscale PNG of class values) as work in progress or done. */
   save: (itemId: string, png: Blob, status: 'checkpoint' | 'done') =>
     request<MaskEntry>('PUT', `item/${itemId}/labels`, { params: { status }, body: png, headers: { 'Content-Type': 'image/png' } }),
+  /** Superpixels of an image region: a PNG of ids, their count, and image pixels per PNG pixel. */
+  superpixels: async (itemId: string, params: { left: number; top: number; right: number; bottom: number; maxSize: number; algorithm: string; nSegments: number; compactness: number }, signal?: AbortSignal) => {
+    const resp = await request<Response>('GET', `item/${itemId}/superpixels`, { params, as: 'response', signal });
+    return { png: await resp.blob(), count: Number(resp.headers.get('Superpixel-Count')), scale: Number(resp.headers.get('Superpixel-Scale')) };
+  },
   progress: (folderId: string) => get<{ items: number; labellers: Array<{ login: string; done: number; checkpoint: number }> }>(`folder/${folderId}/labels/progress`),
   downloadUrl: (folderId: string) => apiUrl(`folder/${folderId}/labels/download`),
 };

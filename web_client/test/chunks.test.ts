@@ -105,8 +105,11 @@ describe('sendChunks', () => {
     server.dropBefore.add(2); // second chunk never arrives
     server.dropAfter.add(4); // third chunk arrives but its answer is lost
     server.offsetFailures = 1; // and the first offset query fails too
-    const file = await sendChunks(server, 'u1', blob, 0, opts);
+    const retries: number[] = [];
+    const file = await sendChunks(server, 'u1', blob, 0, { ...opts, onRetry: (attempt) => retries.push(attempt) });
     expect(file).toEqual({ _id: 'file1', size });
+    // Each failed chunk is announced before its retry; the count restarts after a success.
+    expect(retries).toEqual([1, 1]);
     expect(sameBytes(server.received, bytes)).toBe(true);
     // Nothing is sent twice: after the lost answer the loop asks the offset and goes on.
     expect(server.calls).toEqual([

@@ -5,7 +5,7 @@ import {
 } from '../src/lib/mask';
 import { crc32, encodeGrayPng } from '../src/lib/png';
 import { inflateSync } from 'node:zlib';
-import { NONE_KEY, itemTags, nextIndex, parseTagLines, parseTagset, tagForKey, tagLines, tagSetupFromMeta, toggleTag } from '../src/lib/tags';
+import { NONE_KEY, itemTags, nextIndex, parseTagLines, parseTagset, tagForKey, tagLines, tagSetupFromMeta, pressTag } from '../src/lib/tags';
 
 describe('label masks', () => {
   it('chooses a power-of-two scale that bounds the mask', () => {
@@ -107,13 +107,13 @@ describe('fast tagging', () => {
     expect(tagForKey(NONE_KEY, setup)).toBeUndefined();
   });
 
-  it('toggles tags in multiple and single mode', () => {
+  it('toggles tags with several per image, sets the one tag otherwise', () => {
     const multi = { ...setup, multiple: true };
-    expect(toggleTag([], '200', multi)).toEqual(['200']);
-    expect(toggleTag(['300'], '100', multi)).toEqual(['100', '300']);
-    expect(toggleTag(['100', '300'], '100', multi)).toEqual(['300']);
-    expect(toggleTag(['100'], '200', setup)).toEqual(['200']);
-    expect(toggleTag(['200'], '200', setup)).toEqual([]);
+    expect(pressTag([], '200', multi)).toEqual(['200']);
+    expect(pressTag(['300'], '100', multi)).toEqual(['100', '300']);
+    expect(pressTag(['100', '300'], '100', multi)).toEqual(['300']);
+    expect(pressTag(['100'], '200', setup)).toEqual(['200']);
+    expect(pressTag(['200'], '200', setup)).toEqual(['200']);
     expect(itemTags({ tags: 'x' })).toEqual(['x']);
     expect(itemTags({})).toEqual([]);
   });

@@ -44,6 +44,8 @@ export interface UploadLoopOptions {
   /** Wait before retry n (0-based); tests pass () => 0. */
   backoff?: (attempt: number) => number;
   onProgress?: (bytesDone: number) => void;
+  /** Called when a chunk failed and will be retried after `delayMs`. */
+  onRetry?: (attempt: number, delayMs: number, err: unknown) => void;
   signal?: AbortSignal;
   isTransient?: (err: unknown) => boolean;
 }
@@ -98,7 +100,9 @@ export async function sendChunks(
       opts.onProgress?.(offset);
     } catch (err) {
       if ((err as Error)?.name === 'AbortError' || !transient(err) || attempt >= maxRetries) throw err;
-      await wait(backoff(attempt), opts.signal);
+      const delay = backoff(attempt);
+      opts.onRetry?.(attempt + 1, delay, err);
+      await wait(delay, opts.signal);
       attempt += 1;
       // The chunk may have landed before the connection broke: ask the server.
       try {

@@ -59,10 +59,14 @@ export function itemTags(meta: Record<string, unknown> | undefined): string[] {
   return [];
 }
 
-/** Toggle a tag code: in single mode it replaces any other. Keeps the tag set's order. */
-export function toggleTag(current: string[], code: string, setup: TagSetup): string[] {
+/**
+ * The tags after pressing a tag's key: with several tags per image it toggles
+ * (keeping the tag set's order); with one, it sets that tag, as the fast
+ * tagging tool does before moving on (F is how to clear).
+ */
+export function pressTag(current: string[], code: string, setup: TagSetup): string[] {
+  if (!setup.multiple) return [code];
   const has = current.includes(code);
-  if (!setup.multiple) return has ? [] : [code];
   const next = has ? current.filter((t) => t !== code) : [...current, code];
   const order = (c: string) => {
     const i = setup.tags.findIndex((t) => t.code === c);

@@ -95,7 +95,8 @@ export async function associatedImages(itemId: string): Promise<HTMLElement | nu
       title: `Show the ${name} image`,
       onclick: () => {
         const d = openDialog(name[0].toUpperCase() + name.slice(1), { wide: true });
-        d.body.append(h('img.assoc-large', { src: tiles.associatedUrl(itemId, name, { width: 1200, height: 900 }), alt: name }));
+        // Full size: a width and height would make the server enlarge small labels.
+        d.body.append(h('img.assoc-large', { src: tiles.associatedUrl(itemId, name), alt: name }));
       },
     }, h('img', { src: tiles.associatedUrl(itemId, name, { width: 160, height: 120 }), alt: name, loading: 'lazy' }), h('span', null, name)))));
 }

@@ -1,4 +1,5 @@
-// Pixel labelling: paint classes with a round brush (right button erases).
+// Pixel labelling: paint classes with a round brush or by superpixel (right
+// button erases).
 // Each labeller's work is a label mask (grayscale PNG of class values) stored
 // with PUT /item/:id/labels as a checkpoint or as done; the classes live on
 // the folder (GET/PUT /folder/:id/labels/classes).
@@ -13,8 +14,10 @@ import {
   restorePatch, strokeLine, unionRect, type LabelClass, type Mask, type Rect,
 } from '../lib/mask';
 import { encodeGrayPng } from '../lib/png';
+import { paintSegment, segmentAt } from '../lib/superpixels';
 import type { UndoStack } from '../lib/undo';
 import type { Item, TileMetadata } from '../types';
+import { SuperpixelTool } from './superpixel-tool';
 
 type PointerMapEvent = MapBrowserEvent<PointerEvent | KeyboardEvent | WheelEvent>;
 
@@ -36,6 +39,9 @@ export class PixelLabeller {
   current = 1;
   /** Brush radius in screen pixels, so it feels the same at any zoom. */
   radius = 12;
+  /** Paint with the round brush, or a whole superpixel per click. */
+  mode: 'brush' | 'superpixel' = 'brush';
+  readonly superpixels: SuperpixelTool;
   dirty = false;
   status: 'checkpoint' | 'done' | null = null;
   private display: HTMLCanvasElement;
@@ -43,11 +49,12 @@ export class PixelLabeller {
   private layer: ImageLayer<ImageCanvasSource>;
   private source: ImageCanvasSource;
   private interaction: PointerInteraction;
-  private stroke: { value: number; last: number[]; rect: Rect; before: Uint8Array } | null = null;
+  private stroke: { value: number; last: number[]; rect: Rect; before: Uint8Array; segment: number } | null = null;
   onChange: () => void = () => undefined;
 
   constructor(private readonly map: Map, meta: TileMetadata, private readonly item: Item, private readonly undo: UndoStack, private readonly canEditClasses: boolean) {
     this.scale = maskScale(meta.sizeX, meta.sizeY);
+    this.superpixels = new SuperpixelTool(map, meta, item._id);
     this.mask = createMask(Math.ceil(meta.sizeX / this.scale), Math.ceil(meta.sizeY / this.scale));
     this.display = document.createElement('canvas');
     this.display.width = this.mask.width;
@@ -75,6 +82,24 @@ export class PixelLabeller {
 
   setActive(on: boolean): void {
     this.interaction.setActive(on);
+  }
+
+  setMode(mode: 'brush' | 'superpixel'): void {
+    this.mode = mode;
+    this.source.changed();
+    this.onChange();
+  }
+
+  /** Compute superpixels for the view with the tool's parameters, and show their outlines. */
+  async calculateSegments(): Promise<number> {
+    this.onChange();
+    try {
+      const seg = await this.superpixels.compute();
+      return seg.count;
+    } finally {
+      this.source.changed();
+      this.onChange();
+    }
   }
 
   /** Load the folder's classes and this user's mask, if any. */
@@ -132,6 +157,7 @@ export class PixelLabeller {
     const k = size[0] / (extent[2] - extent[0]); // canvas pixels per map unit
     ctx.setTransform(k * this.scale, 0, 0, k * this.scale, -extent[0] * k, extent[3] * k);
     ctx.drawImage(this.display, 0, 0);
+    if (this.mode === 'superpixel') this.superpixels.draw(ctx, extent, k);
     return canvas;
   }
 
@@ -147,17 +173,36 @@ export class PixelLabeller {
   private down(e: PointerMapEvent): boolean {
     const button = (e.originalEvent as PointerEvent).button;
     if (button !== 0 && button !== 2) return false;
+    if (this.mode === 'superpixel' && !this.superpixels.segments) return false;
     const p = this.maskPoint(e);
-    this.stroke = { value: button === 2 ? 0 : this.current, last: p, rect: { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity }, before: this.mask.data.slice() };
-    this.paintTo(p);
+    this.stroke = { value: button === 2 ? 0 : this.current, last: p, rect: { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity }, before: this.mask.data.slice(), segment: -1 };
+    this.paintTo(p, e.coordinate);
     return true;
   }
 
   private drag(e: PointerMapEvent): void {
-    if (this.stroke) this.paintTo(this.maskPoint(e));
+    if (this.stroke) this.paintTo(this.maskPoint(e), e.coordinate);
   }
 
-  private paintTo(p: number[]): void {
+  /** Superpixel mode: paint the segment under the pointer (each segment once per stroke). */
+  private paintSegmentAt(coordinate: number[]): void {
+    const s = this.stroke!;
+    const seg = this.superpixels.segments;
+    if (!seg) return;
+    const id = segmentAt(seg, coordinate[0], -coordinate[1]);
+    if (id < 0 || id === s.segment) return;
+    s.segment = id;
+    const r = paintSegment(this.mask, this.scale, seg, id, s.value);
+    if (isEmptyRect(r)) return;
+    s.rect = unionRect(s.rect, r);
+    this.repaint(r);
+  }
+
+  private paintTo(p: number[], coordinate: number[]): void {
+    if (this.mode === 'superpixel') {
+      this.paintSegmentAt(coordinate);
+      return;
+    }
     const s = this.stroke!;
     const r = strokeLine(this.mask, s.last[0], s.last[1], p[0], p[1], this.maskRadius(), s.value);
     s.last = p;
@@ -179,7 +224,8 @@ export class PixelLabeller {
       this.repaint(rect);
       this.markDirty();
     };
-    this.undo.push({ label: s.value ? 'Paint' : 'Erase', apply: () => set(after), revert: () => set(before) });
+    const what = this.mode === 'superpixel' ? ' superpixels' : '';
+    this.undo.push({ label: s.value ? `Paint${what}` : `Erase${what}`, apply: () => set(after), revert: () => set(before) });
     this.markDirty();
     return false;
   }
@@ -242,6 +288,7 @@ export class PixelLabeller {
   }
 
   destroy(): void {
+    this.superpixels.destroy();
     this.map.getViewport()?.removeEventListener('contextmenu', this.blockMenu);
     this.map.removeInteraction(this.interaction);
     this.map.removeLayer(this.layer);

@@ -1,6 +1,7 @@
 // Viewer side panels: the annotation list, element style and labels,
 // annotation history, and the pixel-labelling controls.
 import { annotations as api } from '../api';
+import { ALGORITHMS, type Algorithm } from '../lib/superpixels';
 import type { Annotation } from '../types';
 import { formatDate, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog, openDialog } from '../ui/modal';
@@ -183,15 +184,74 @@ export function pixelPanel(labeller: PixelLabeller, canSave: boolean, next: (() 
   const addClass = h('button.link.small', {
     onclick: () => formDialog('New class', [{ name: 'name', label: 'Name', required: true }], 'Add', async (v) => labeller.addClass(v.name.trim())),
   }, '+ Add class');
+
+  // Brush or superpixels (seed 001: four algorithms, then "Calculate segments").
+  const sp = labeller.superpixels;
+  const modeButtons = (['brush', 'superpixel'] as const).map((m) => h('button.seg-button', {
+    dataset: { mode: m },
+    onclick: () => labeller.setMode(m),
+  }, m === 'brush' ? 'Brush' : 'Superpixels'));
+  const algorithm = h('select', { 'aria-label': 'Superpixel algorithm' }, ALGORITHMS.map((a) => h('option', { value: a.value }, a.label)));
+  algorithm.value = sp.params.algorithm;
+  const segments = h('input', { type: 'number', min: '2', max: '100000', step: '1', value: String(sp.params.nSegments), 'aria-label': 'Number of segments' });
+  const compactness = h('input', { type: 'number', min: '0.001', max: '1000', step: 'any', value: String(sp.params.compactness), 'aria-label': 'Compactness' });
+  const spStatus = h('p.muted.small.sp-status', null);
+  const readParams = () => {
+    sp.params = {
+      algorithm: algorithm.value as Algorithm,
+      nSegments: Math.max(2, Math.min(100000, Math.round(Number(segments.value) || 400))),
+      compactness: Math.max(0.001, Math.min(1000, Number(compactness.value) || 10)),
+    };
+    // Only SLIC and watershed weigh shape against colour.
+    compactness.disabled = !['slic', 'watershed'].includes(sp.params.algorithm);
+  };
+  algorithm.onchange = readParams;
+  segments.onchange = readParams;
+  compactness.onchange = readParams;
+  readParams();
+  const calculate: HTMLButtonElement = h('button.button.small.primary', {
+    onclick: async () => {
+      readParams();
+      calculate.disabled = true;
+      spStatus.textContent = 'Calculating…';
+      try {
+        const n = await labeller.calculateSegments();
+        spStatus.textContent = `${n.toLocaleString()} segments in view. Click one to paint it, right click to erase.`;
+      } catch (err) {
+        spStatus.textContent = '';
+        showError(err, 'Calculating segments');
+      } finally {
+        calculate.disabled = false;
+      }
+    },
+  }, 'Calculate segments');
+  const spBox = h('div.sp-controls', null,
+    h('label.inline-field', null, h('span', null, 'Method'), algorithm),
+    h('div.sp-grid', null,
+      h('label', null, h('span', null, 'Segments'), segments),
+      h('label', null, h('span', null, 'Compactness'), compactness)),
+    calculate, spStatus);
+  const brushRow = h('label.inline-field', null, h('span', null, 'Brush'), radius, radiusOut);
+  const hint = h('p.muted.small', null);
+
   const el = h('section.panel.pixel-panel', null,
     h('div.panel-head', null, h('h3.panel-title', null, 'Pixel labels'), state),
-    h('p.muted.small', null, 'Paint with the left button, erase with the right. Keys 1–9 pick a class, [ and ] size the brush.'),
+    h('div.seg-control', { role: 'group', 'aria-label': 'Labelling tool' }, modeButtons),
+    hint,
     cats, addClass,
-    h('label.inline-field', null, h('span', null, 'Brush'), radius, radiusOut),
+    brushRow, spBox,
     h('div.row-actions', null, h('button.button.small', { onclick: () => labeller.clear() }, 'Clear'), h('span.spacer'), checkpoint),
     done,
     canSave ? null : h('p.muted.small', null, 'You can look at labels here, but saving needs edit or annotate access to the folder.'));
   const render = () => {
+    const superpixels = labeller.mode === 'superpixel';
+    modeButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.mode === labeller.mode)));
+    brushRow.hidden = superpixels;
+    spBox.hidden = !superpixels;
+    hint.textContent = superpixels
+      ? (sp.segments ? 'Click a segment to paint it with the class, right click to erase. Keys 1–9 pick a class.' : 'Choose a method, then calculate the segments of the part in view.')
+      : 'Paint with the left button, erase with the right. Keys 1–9 pick a class, [ and ] size the brush.';
+    if (superpixels && !sp.busy && !sp.segments) spStatus.textContent = '';
     radius.value = String(labeller.radius);
     radiusOut.textContent = `${labeller.radius}px`;
     state.textContent = labeller.dirty ? 'Unsaved' : labeller.status === 'done' ? 'Done' : labeller.status === 'checkpoint' ? 'Checkpoint' : '';

@@ -155,9 +155,14 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
         { name: 'name', label: 'Name', value: layer.doc.annotation.name, required: true },
         { name: 'description', label: 'Description', type: 'textarea', value: layer.doc.annotation.description ?? '' },
       ], 'Save', async (v) => {
-        const body = { name: v.name.trim(), description: v.description, display: layer.doc.annotation.display, attributes: layer.doc.annotation.attributes };
-        const doc = await annApi.update(layer.id, Object.fromEntries(Object.entries(body).filter(([, val]) => val !== undefined)) as typeof body);
-        layer.doc = { ...layer.doc, annotation: { ...layer.doc.annotation, ...doc.annotation, elements: undefined } };
+        // A PATCH of the header leaves the elements alone (a PUT would need them all).
+        const name = v.name.trim();
+        const had = layer.doc.annotation.description !== undefined;
+        await annApi.patch(layer.id, [
+          { op: 'replace', path: 'name', value: name },
+          had ? { op: 'replace', path: 'description', value: v.description } : { op: 'add', path: 'description', value: v.description },
+        ]);
+        layer.doc = { ...layer.doc, annotation: { ...layer.doc.annotation, name, description: v.description, elements: undefined } };
         list.render();
       });
     },
@@ -294,10 +299,21 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
 
   // --- Keyboard ---------------------------------------------------------
   const shell = h('div.viewer');
+  const fullscreenBtn = h('button.icon-button', { 'aria-pressed': 'false' });
   const toggleFullscreen = () => {
     if (document.fullscreenElement) void document.exitFullscreen();
-    else void shell.requestFullscreen?.().catch(() => undefined);
+    else void shell.requestFullscreen?.().catch((err) => showError(err, 'Full screen'));
   };
+  const onFullscreen = () => {
+    const on = document.fullscreenElement === shell;
+    fullscreenBtn.title = on ? 'Leave full screen (Shift+F or Esc)' : 'Full screen (Shift+F)';
+    fullscreenBtn.setAttribute('aria-pressed', String(on));
+    replace(fullscreenBtn, icon(on ? 'fullscreenExit' : 'fullscreen'));
+    map.updateSize();
+  };
+  fullscreenBtn.onclick = toggleFullscreen;
+  onFullscreen();
+  document.addEventListener('fullscreenchange', onFullscreen);
   const showHelp = () => {
     const d = openDialog('Keyboard shortcuts', { wide: true });
     d.body.append(h('table.table.shortcuts', null, h('tbody', null, keymap.list().map((b) => h('tr', null,
@@ -390,7 +406,7 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
     h('button.button.small', { title: 'Fit the whole slide', onclick: () => slide.fit(250) }, 'Fit'),
     h('button.icon-button', { title: 'Copy a link to this view', onclick: copyLink }, icon('link')),
     h('button.icon-button', { title: 'Keyboard shortcuts (?)', onclick: showHelp }, icon('keyboard')),
-    h('button.icon-button', { title: 'Full screen (Shift+F)', onclick: toggleFullscreen }, icon('fullscreen')));
+    fullscreenBtn);
   const statusbar = h('div.viewer-status', null, status.scale, status.mag, status.cursor, h('span.spacer'), saveStatus);
   shell.append(topbar,
     h('div.viewer-body', null,
@@ -431,6 +447,8 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
     destroy() {
       for (const l of layers) void l.flush().catch(() => undefined);
       document.removeEventListener('keydown', onKey);
+      document.removeEventListener('fullscreenchange', onFullscreen);
+      if (document.fullscreenElement === shell) void document.exitFullscreen();
       window.removeEventListener('beforeunload', warn);
       onMoveEnd.cancel();
       // Never write this view's URL over the page being opened.

@@ -7,9 +7,10 @@ import { folderPermissions } from '../lib/access';
 import { listQuery, parseListQuery, type ListState } from '../lib/url-state';
 import type { View } from '../router';
 import type { Collection, Folder, Item, User } from '../types';
-import { formatDate, formatSize, h, icon, replace } from '../ui/dom';
+import { debounce, formatDate, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
+import { labellingCard } from './labelling';
 import { metadataCard } from './metadata';
 import { pickFolder } from './picker';
 import { shareDialog } from './share';
@@ -283,9 +284,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
 
   const share = async () => {
     try {
-      if (await shareDialog({ type: kind as 'folder' | 'collection', id, name: c.name, public: (c.doc as Folder).public })) {
-        c = await loadContainer(kind, id);
-      }
+      if (await shareDialog({ type: kind as 'folder' | 'collection', id, name: c.name, public: (c.doc as Folder).public })) await refreshSelf();
     } catch (err) {
       showError(err, 'Sharing');
     }
@@ -293,7 +292,6 @@ export async function containerView(kind: Container['kind'], id: string, search:
 
   const titleEl = h('h1', null, c.name);
   const crumbsEl = h('div', null, breadcrumbs(c.crumbs));
-  const isPublic = (c.doc as Folder).public;
   const actions = h('div.page-actions', null,
     kind === 'folder' ? h('a.button', { href: `/tag/${id}`, title: 'Tag the images of this folder from the keyboard' }, icon('tag'), 'Tag images') : null,
     perms.canEdit ? h('button.button', { onclick: newFolder }, icon('plus'), 'New folder') : null,
@@ -318,14 +316,26 @@ export async function containerView(kind: Container['kind'], id: string, search:
       sortHeader('Updated', 'updated', state, go, base),
       h('th', null, ''))),
     tbody);
+  const about = h('dl.props');
+  const renderAbout = () => replace(about,
+    h('dt', null, 'Access'), h('dd', null, perms.canShare ? 'Owner' : perms.canEdit ? 'Can edit' : 'Can view', c.level < 1 ? [' ', icon('lock', 12)] : null),
+    kind !== 'user' ? [h('dt', null, 'Visibility'), h('dd', null, (c.doc as Folder).public ? 'Public' : 'Private')] : null,
+    c.description ? [h('dt', null, 'Description'), h('dd', null, c.description)] : null,
+    (c.doc as Folder).size !== undefined ? [h('dt', null, 'Size'), h('dd', null, formatSize((c.doc as Folder).size))] : null);
+  renderAbout();
+  // Uploads change the size, sharing the visibility: read the container again.
+  const refreshSelf = async () => {
+    try {
+      c = await loadContainer(kind, id);
+      renderAbout();
+    } catch (err) {
+      showError(err, 'Reloading');
+    }
+  };
+  const labelling = kind === 'folder' && perms.canEdit ? labellingCard(id) : null;
   const side = h('aside.side', null,
-    h('section.card.info-card', null,
-      h('div.card-header', null, h('h3', null, 'About')),
-      h('dl.props', null,
-        h('dt', null, 'Access'), h('dd', null, perms.canShare ? 'Owner' : perms.canEdit ? 'Can edit' : 'Can view', c.level < 1 ? [' ', icon('lock', 12)] : null),
-        kind !== 'user' ? [h('dt', null, 'Visibility'), h('dd', null, isPublic ? 'Public' : 'Private')] : null,
-        c.description ? [h('dt', null, 'Description'), h('dd', null, c.description)] : null,
-        (c.doc as Folder).size !== undefined ? [h('dt', null, 'Size'), h('dd', null, formatSize((c.doc as Folder).size))] : null)),
+    h('section.card.info-card', null, h('div.card-header', null, h('h3', null, 'About')), about),
+    labelling?.el,
     kind !== 'user' ? metadataCard(kind as 'folder' | 'collection', id, (c.doc as Folder).meta, perms.canEdit) : null);
   const el = h('div.page.with-side', null,
     crumbsEl,
@@ -334,13 +344,18 @@ export async function containerView(kind: Container['kind'], id: string, search:
       h('div.main-col', null, bulk, h('div.card.list-card', null, table, footer)),
       side));
   makeDropZone(el, dest, (err) => showError(err, 'Upload'));
+  // Many files may land at once: refresh once they pause.
+  const refreshAfterUpload = debounce(() => void Promise.all([reload(), refreshSelf()]), 300);
   const off = uploads.onFileDone((d) => {
-    if (d.type === kind && d.id === id) void reload();
+    if (d.type === kind && d.id === id) refreshAfterUpload();
   });
-  await reload();
+  await Promise.all([reload(), labelling?.refresh()]);
   return {
     el,
-    destroy: off,
+    destroy: () => {
+      off();
+      refreshAfterUpload.cancel();
+    },
     update(newSearch: string) {
       const next = parseListQuery(newSearch);
       const resort = next.sort !== state.sort || next.sortdir !== state.sortdir;

@@ -1,7 +1,8 @@
 // Turning an uploaded image into a large image and following the job until
 // tiles can be served; errors from the job log are shown as they are.
 import { ApiError, items, jobs, tiles } from '../api';
-import { JobStatus, type Item, type Job } from '../types';
+import { jobErrorText } from '../lib/jobs';
+import { JobStatus, type Item } from '../types';
 
 const IMAGE_EXT = /\.(tiff?|svs|ndpi|scn|mrxs|vms|vmu|bif|czi|qptiff|png|jpe?g|bmp|webp|jp2|dcm|isyntax|vsi|zarr|ome\.tiff?)$/i;
 
@@ -16,15 +17,6 @@ export type ConversionState =
   | { phase: 'not-image' }
   | { phase: 'error'; message: string };
 
-/** The last meaningful lines of a job log, for showing an error plainly. */
-export function jobErrorText(job: Job): string {
-  const log = Array.isArray(job.log) ? job.log.join('') : job.log ?? '';
-  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
-  const last = lines.slice(-3).join(' — ');
-  const status = job.status === JobStatus.CANCELED ? 'The conversion was cancelled' : 'The conversion failed';
-  return last ? `${status}: ${last}` : `${status}${job.progress?.message ? `: ${job.progress.message}` : '.'}`;
-}
-
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -38,9 +30,13 @@ export async function followConversion(itemId: string, opts: { fileId?: string; 
   };
   opts.report({ phase: 'checking' });
   let item = await items.get(itemId);
+  // The server drops `largeImage` from an item whose conversion failed, so the
+  // job id is remembered to read why.
+  let jobId = item.largeImage?.jobId;
   if (!item.largeImage && opts.start && looksLikeImage(opts.name ?? item.name)) {
     try {
-      await tiles.create(itemId, opts.fileId);
+      const job = await tiles.create(itemId, opts.fileId);
+      if (job && typeof job.status === 'number') jobId = job._id;
     } catch (err) {
       // Another client (or the server's auto-set) may have started it already.
       if (!(err instanceof ApiError) || err.status >= 500 || err.status === 403) throw err;
@@ -49,23 +45,27 @@ export async function followConversion(itemId: string, opts: { fileId?: string; 
     }
     item = await items.get(itemId);
   }
-  if (!item.largeImage) return done({ phase: 'not-image' });
-  while (item.largeImage?.expected) {
+  if (!item.largeImage && !jobId) return done({ phase: 'not-image' });
+  // Small images convert in well under a second: look often at first, then less.
+  let delay = 250;
+  while (!item.largeImage || item.largeImage.expected) {
     if (opts.signal?.aborted) throw new DOMException('Stopped', 'AbortError');
-    const jobId = item.largeImage.jobId;
-    if (jobId) {
+    jobId = item.largeImage?.jobId ?? jobId;
+    if (!jobId) {
+      opts.report({ phase: 'converting', fraction: null, message: 'Converting' });
+    } else {
       const job = await jobs.get(jobId);
       if (job.status === JobStatus.ERROR || job.status === JobStatus.CANCELED) {
         return done({ phase: 'error', message: jobErrorText(job) });
       }
+      if (!item.largeImage && job.status === JobStatus.SUCCESS) break;
       const p = job.progress;
       const fraction = p && p.total ? Math.min(1, (p.current ?? 0) / p.total) : null;
       const message = job.status === JobStatus.SUCCESS ? 'Finishing' : p?.message || (job.status <= JobStatus.QUEUED ? 'Queued' : 'Converting');
       opts.report({ phase: 'converting', fraction, message });
-    } else {
-      opts.report({ phase: 'converting', fraction: null, message: 'Converting' });
     }
-    await wait(1000);
+    await wait(delay);
+    delay = Math.min(2000, delay * 1.5);
     item = await items.get(itemId);
   }
   if (!item.largeImage) return done({ phase: 'error', message: 'The conversion ended without producing a large image.' });

@@ -93,7 +93,7 @@ export async function itemView(id: string, go: (p: string) => void): Promise<Vie
       replace(annCard, h('div.card-header', null, h('h3', null, 'Annotations')),
         list.length ? h('ul.plain-list', null, list.map((a) => h('li', null,
           h('a', { href: `/view/${id}?ann=${a._id}` }, a.annotation.name),
-          h('span.muted', null, ` ${a._elementCount !== undefined ? `${a._elementCount.toLocaleString()} elements · ` : ''}${formatDate(a.updated)}`))))
+          h('span.muted', null, ` ${a._elementCount !== undefined ? `${a._elementCount.toLocaleString()} element${a._elementCount === 1 ? '' : 's'} · ` : ''}${formatDate(a.updated)}`))))
           : h('p.small-pad.muted', null, 'No annotations.'));
     } catch (err) {
       replace(annCard, h('div.card-header', null, h('h3', null, 'Annotations')), h('p.small-pad.form-error', null, (err as Error).message));

@@ -12,10 +12,11 @@ const KEY_RULE = /^[^$.][^.]*$/;
 export function metadataCard(type: Owner, id: string, meta: Record<string, unknown> | undefined, canEdit: boolean, onSaved?: (doc: { meta?: Record<string, unknown> }) => void): HTMLElement {
   let current: Record<string, unknown> = { ...(meta ?? {}) };
   const body = h('div.meta-body');
-  const card = h('section.card.meta-card', null, h('div.card-header', null, h('h3', null, 'Metadata'),
-    canEdit ? h('button.button.small', { onclick: () => edit() }, icon('edit'), 'Edit') : null), body);
+  const editBtn = canEdit ? h('button.button.small', { onclick: () => edit() }, icon('edit'), 'Edit') : null;
+  const card = h('section.card.meta-card', null, h('div.card-header', null, h('h3', null, 'Metadata'), editBtn), body);
 
   const show = () => {
+    if (editBtn) editBtn.hidden = false;
     const keys = Object.keys(current).sort();
     if (!keys.length) {
       replace(body, h('p.muted.small-pad', null, canEdit ? 'No metadata. Use Edit to add key/value pairs.' : 'No metadata.'));
@@ -27,6 +28,7 @@ export function metadataCard(type: Owner, id: string, meta: Record<string, unkno
   };
 
   const edit = () => {
+    if (editBtn) editBtn.hidden = true;
     const rows: Array<{ key: HTMLInputElement; value: HTMLTextAreaElement; json: HTMLSelectElement; original?: string; row: HTMLElement }> = [];
     const list = h('div.meta-edit');
     const addRow = (key = '', value: unknown = '', original?: string) => {

@@ -18,6 +18,8 @@ export function pickFolder(title: string, start: Place | null, exclude: Set<stri
     const list = h('div.picker-list');
     const trail: Place[] = [{ type: 'root', id: '', name: 'Start' }];
     if (start) trail.push(start);
+    // Moving to where the things already are does nothing.
+    const startId = start?.id;
     const choose = h('button.button.primary', {
       onclick: () => {
         const here = trail[trail.length - 1];
@@ -30,7 +32,8 @@ export function pickFolder(title: string, start: Place | null, exclude: Set<stri
 
     const open = async () => {
       const here = trail[trail.length - 1];
-      choose.disabled = here.type === 'root' || here.type === 'user' || here.type === 'collection';
+      choose.disabled = here.type === 'root' || here.type === 'user' || here.type === 'collection' || here.id === startId;
+      choose.title = here.id === startId ? 'This is where they are now' : '';
       replace(crumbs, trail.map((p, i) => [i ? h('span.sep', null, '/') : null,
         h('button.link', { onclick: () => { trail.length = i + 1; void open(); } }, p.name)]));
       replace(list, h('div.muted.small-pad', null, 'Loading…'));
@@ -50,7 +53,7 @@ export function pickFolder(title: string, start: Place | null, exclude: Set<stri
         replace(list, entries.length ? entries.map((e) => h('button.picker-entry', {
           ondblclick: () => { trail.push(e); void open(); },
           onclick: () => { trail.push(e); void open(); },
-        }, icon(e.type === 'folder' ? 'folder' : e.type === 'user' ? 'user' : 'collection'), e.name, icon('chevronRight')))
+        }, icon(e.type === 'folder' ? 'folder' : e.type === 'user' ? 'user' : 'collection'), h('span', null, e.name), icon('chevronRight')))
           : h('div.muted.small-pad', null, 'No subfolders'));
       } catch (err) {
         d.setError(err);
@@ -58,6 +61,16 @@ export function pickFolder(title: string, start: Place | null, exclude: Set<stri
     };
     d.body.append(crumbs, list);
     d.footer.append(h('span.muted.grow', null, 'Open a folder, then choose “Move here”.'), h('button.button', { onclick: () => d.close() }, 'Cancel'), choose);
-    void open();
+    // Show the whole path above the start so any level is one click away.
+    const above = start?.type === 'folder' ? folders.rootpath(start.id).catch(() => []) : Promise.resolve([]);
+    void above.then((path) => {
+      const me = getCurrentUser();
+      trail.splice(1, 0, ...path.map((p): Place => ({
+        type: p.type as ParentType,
+        id: p.object._id,
+        name: p.type === 'user' ? (p.object._id === me?._id ? `My files (${p.object.login})` : p.object.login ?? 'user') : p.object.name ?? '',
+      })));
+      return open();
+    });
   });
 }

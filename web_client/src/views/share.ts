@@ -59,8 +59,9 @@ export async function shareDialog(target: Target): Promise<boolean> {
           return h('label.check.small', { title: flags[f].description ?? '' }, box, flags[f].name);
         });
         return h('div.share-row', null,
-          h('span.share-icon', null, icon(r.kind === 'user' ? 'user' : 'collection')),
+          h('span.share-icon', { title: r.kind === 'user' ? 'User' : 'Group' }, icon(r.kind)),
           h('div.share-name', null, h('strong', null, r.name ?? r.login ?? r.id), r.login && r.name !== r.login ? h('span.muted', null, ` ${r.login}`) : null,
+            r.kind === 'group' ? h('span.muted', null, ' · group') : null,
             flagBoxes.length ? h('div.share-flags', null, flagBoxes) : null),
           level,
           h('button.icon-button', { title: 'Remove', onclick: () => { rows.splice(i, 1); render(); } }, icon('close')));
@@ -89,7 +90,7 @@ export async function shareDialog(target: Target): Promise<boolean> {
             results.hidden = true;
             render();
           },
-        }, icon(e.kind === 'user' ? 'user' : 'collection'), h('span', null, e.name), e.login ? h('span.muted', null, e.login) : null))
+        }, icon(e.kind), h('span', null, e.name), h('span.muted', null, e.login ?? 'group')))
           : h('div.muted.small-pad', null, 'No matches'));
         results.hidden = false;
       } catch (err) {

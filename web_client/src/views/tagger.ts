@@ -6,7 +6,7 @@ import { annotations, folders, getCurrentUser, isMissingRoute, items, metadata, 
 import { folderPermissions } from '../lib/access';
 import { isTypingTarget } from '../lib/keymap';
 import {
-  NONE_KEY, itemTags, nextIndex, parseTagLines, parseTagset, tagForKey, tagLines, tagSetupFromMeta, toggleTag, type TagSetup,
+  NONE_KEY, itemTags, nextIndex, parseTagLines, parseTagset, tagForKey, tagLines, tagSetupFromMeta, pressTag, type TagSetup,
 } from '../lib/tags';
 import type { View } from '../router';
 import type { Item } from '../types';
@@ -65,8 +65,10 @@ export async function taggerView(folderId: string, search: string, setQuiet: (p:
       ? setup.tags.map((t) => h(`button.tag-button${tags[index].includes(t.code) ? '.on' : ''}`, {
         disabled: !canTag,
         dataset: { code: t.code },
-        onclick: () => toggle(t.code),
-      }, h('kbd', null, t.key?.toUpperCase() ?? ''), h('span', null, t.alias)))
+        onclick: () => press(t.code),
+      }, h('kbd', null, t.key?.toUpperCase() ?? ''), h('span', null, t.alias))).concat(
+        h('button.tag-button.tag-none', { disabled: !canTag, title: 'No tag, next image', onclick: clearAndNext },
+          h('kbd', null, NONE_KEY.toUpperCase()), h('span', null, 'No tag, next')))
       : h('p.muted', null, perms.canEdit ? 'No tags defined for this folder yet. Use “Edit tags”.' : 'No tags are defined for this folder.'));
     // Keep the next images warm so moving on is instant.
     prefetch = [1, 2, 3].map((k) => list[index + k]).filter(Boolean).map((nx) => {
@@ -96,14 +98,17 @@ export async function taggerView(folderId: string, search: string, setQuiet: (p:
     saving.set(i, p);
   };
 
-  const toggle = (code: string) => {
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((t, k) => t === b[k]);
+
+  const press = (code: string) => {
     if (!canTag) return;
     const i = index;
     const before = tags[i];
-    tags[i] = toggleTag(before, code, setup);
+    tags[i] = pressTag(before, code, setup);
     render();
-    store(i, tags[i], before);
-    if (!setup.multiple && tags[i].length) move(1);
+    if (!same(before, tags[i])) store(i, tags[i], before);
+    // One tag per image: the choice is made, show the next image.
+    if (!setup.multiple) move(1);
   };
 
   const clearAndNext = () => {
@@ -136,16 +141,22 @@ export async function taggerView(folderId: string, search: string, setQuiet: (p:
       const doc = await folders.setMetadata(folderId, { tags: parsed.map((t) => t.code), tagMode: v.mode });
       setup = tagSetupFromMeta(doc.meta);
     }
+    renderHint();
     render();
   });
 
+  const hint = h('p.muted');
+  const renderHint = () => {
+    hint.textContent = `${setup.multiple ? 'Several tags per image: a tag’s key turns it on or off' : 'One tag per image: a tag’s key sets it and shows the next image'} · F: no tag, next · ← → or Space to move. Changes save at once.`;
+  };
+  renderHint();
   const untaggedBox = h('input', { type: 'checkbox', onchange: () => (untaggedOnly = untaggedBox.checked) });
   const onKey = (e: KeyboardEvent) => {
     if (isTypingTarget(e.target) || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('.backdrop')) return;
     const tag = tagForKey(e.key, setup);
     if (tag) {
       e.preventDefault();
-      toggle(tag.code);
+      press(tag.code);
     } else if (e.key.toLowerCase() === NONE_KEY) {
       e.preventDefault();
       clearAndNext();
@@ -162,7 +173,7 @@ export async function taggerView(folderId: string, search: string, setQuiet: (p:
   const el = h('div.page.tagger', null,
     h('div.page-header', null,
       h('div', null, h('h1', null, `Tagging: ${folder.name}`),
-        h('p.muted', null, 'Press a tag’s key to toggle it · F: no tag, next · ← → or Space to move. Changes save at once.')),
+        hint),
       h('div.page-actions', null,
         h('a.button', { href: `/folder/${folderId}` }, icon('folder'), 'Back to folder'),
         server ? h('a.button', { href: tagging.csvUrl(folderId), 'data-external': '' }, icon('download'), 'CSV') : null,

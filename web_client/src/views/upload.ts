@@ -2,16 +2,11 @@
 // and overall, resumable chunked transfer, then the conversion to a large image.
 import { ApiError, chunkTransport, files as filesApi, folders, type ParentType } from '../api';
 import { sendChunks } from '../lib/chunks';
+import { entriesFromDrop, entriesFromInput, type UploadEntry } from '../lib/drop';
 import type { GirderFile, Upload } from '../types';
 import { formatSize, h, icon, replace } from '../ui/dom';
 import { errorText } from '../ui/notify';
 import { followConversion, type ConversionState } from './conversion';
-
-export interface UploadEntry {
-  file: File;
-  /** Folder names between the drop target and the file. */
-  dirs: string[];
-}
 
 export interface Destination {
   type: ParentType;
@@ -35,42 +30,6 @@ interface Task {
   bar: HTMLElement;
   status: HTMLElement;
   actions: HTMLElement;
-}
-
-/** Collect files from a drop, walking dropped directories. */
-export async function entriesFromDrop(dt: DataTransfer): Promise<UploadEntry[]> {
-  const roots = Array.from(dt.items ?? [])
-    .filter((i) => i.kind === 'file')
-    .map((i) => (i as DataTransferItem & { webkitGetAsEntry?: () => FileSystemEntry | null }).webkitGetAsEntry?.() ?? null);
-  if (!roots.length || roots.some((r) => !r)) {
-    return Array.from(dt.files).map((file) => ({ file, dirs: [] }));
-  }
-  const out: UploadEntry[] = [];
-  const walk = async (entry: FileSystemEntry, dirs: string[]): Promise<void> => {
-    if (entry.isFile) {
-      const file = await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
-      out.push({ file, dirs });
-    } else if (entry.isDirectory) {
-      const reader = (entry as FileSystemDirectoryEntry).createReader();
-      // readEntries returns at most 100 entries per call.
-      for (;;) {
-        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
-        if (!batch.length) break;
-        for (const child of batch) await walk(child, [...dirs, entry.name]);
-      }
-    }
-  };
-  for (const r of roots) await walk(r as FileSystemEntry, []);
-  return out;
-}
-
-/** Files from an <input type=file> (with webkitdirectory, paths keep their folders). */
-export function entriesFromInput(list: FileList): UploadEntry[] {
-  return Array.from(list).map((file) => {
-    const rel = (file as File & { webkitRelativePath?: string }).webkitRelativePath || '';
-    const parts = rel.split('/').filter(Boolean);
-    return { file, dirs: parts.slice(0, -1) };
-  });
 }
 
 class UploadPanel {
@@ -176,7 +135,7 @@ class UploadPanel {
     if (t.state === 'error' && t.sent < t.entry.file.size) {
       buttons.push(h('button.link', { onclick: () => this.retry(t) }, t.uploadId ? 'Resume' : 'Retry'));
     }
-    if (t.state === 'done' && t.itemId) {
+    if ((t.state === 'done' || t.state === 'error') && t.itemId) {
       buttons.push(h('a.link', { href: `/item/${t.itemId}` }, 'Details'));
       if (t.message === 'Ready') buttons.push(h('a.link', { href: `/view/${t.itemId}` }, 'Open'));
     }
@@ -252,6 +211,10 @@ class UploadPanel {
             t.bar.style.width = `${((n / Math.max(1, file.size)) * 100).toFixed(1)}%`;
             t.status.textContent = `Uploading ${Math.floor((n / Math.max(1, file.size)) * 100)}%`;
             this.refreshOverall();
+          },
+          // The loop retries by itself; say so rather than look stuck.
+          onRetry: (attempt, delay) => {
+            t.status.textContent = `Connection lost — retrying${delay >= 1000 ? ` in ${Math.round(delay / 1000)} s` : ''} (attempt ${attempt})`;
           },
         });
         fileDoc = result as GirderFile;
