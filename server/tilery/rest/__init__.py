@@ -37,7 +37,8 @@ the OpenAPI description at ``GET /api/v1/describe``::
   passes ``paging`` (``.limit``, ``.offset``, ``.sort`` list); call
   ``req.set_total_count(n)`` for Girder-Total-Count.
 - ``json_body='object'|'list'``: the parsed body arrives as ``body``.
-  ``raw_body=True``: read it yourself with ``req.body_chunks()`` (streamed) or
+  ``raw_body=True``: read it yourself with ``req.body_chunks()`` or ``req.body_file()``
+  (streamed) or
   ``req.read_body(limit)``.
 - Handlers get ``req`` (``req.user``, ``req.token``, ``req.params`` raw query values,
   ``req.headers``, ``req.headers_out``, ``req.app``) and return JSON-able values

@@ -42,6 +42,31 @@ class BodyReader:
         return True
 
 
+class ChunkReader:
+    """A read()-able file over an iterator of byte strings (a streamed body or file)."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+        self._buf = b''
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buf) < size:
+            piece = next(self._chunks, None)
+            if piece is None:
+                break
+            self._buf += piece
+        if size < 0:
+            data, self._buf = self._buf, b''
+        else:
+            data, self._buf = self._buf[:size], self._buf[size:]
+        return data
+
+    def close(self):
+        close = getattr(self._chunks, 'close', None)
+        if close is not None:
+            close()
+
+
 class Request:
     """The caller, the parameters and the body of one request, plus headers to send back."""
 
@@ -79,6 +104,10 @@ class Request:
                 raise RestError('The request body ended early (%d bytes missing).' % remaining)
             remaining -= len(data)
             yield data
+
+    def body_file(self):
+        """The request body as a read()-able file, streamed (for parsers such as ijson)."""
+        return ChunkReader(self.body_chunks())
 
     def read_body(self, limit=None):
         """The whole body as bytes (refused beyond ``limit`` bytes)."""

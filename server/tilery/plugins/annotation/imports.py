@@ -9,6 +9,7 @@ import logging
 
 from ...errors import RestError, ValidationError
 from ...jobs.context import JobError
+from ...rest.request import ChunkReader
 from .formats import importer
 
 log = logging.getLogger(__name__)
@@ -74,29 +75,6 @@ class ImportJob:
         path = files.local_path(file)
         if path:
             return open(path, 'rb')
-        return IterReader(files.open_range(file))
+        return ChunkReader(files.open_range(file))
 
 
-class IterReader:
-    """A read()-able view of an iterator of byte strings."""
-
-    def __init__(self, chunks):
-        self._chunks = iter(chunks)
-        self._buf = b''
-
-    def read(self, size=-1):
-        while size < 0 or len(self._buf) < size:
-            piece = next(self._chunks, None)
-            if piece is None:
-                break
-            self._buf += piece
-        if size < 0:
-            data, self._buf = self._buf, b''
-        else:
-            data, self._buf = self._buf[:size], self._buf[size:]
-        return data
-
-    def close(self):
-        close = getattr(self._chunks, 'close', None)
-        if close is not None:
-            close()

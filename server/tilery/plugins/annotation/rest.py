@@ -35,24 +35,6 @@ def _ann(level):
                       dest='annotation', location='path')
 
 
-class BodyStream:
-    """The request body as a read()-able stream."""
-
-    def __init__(self, req):
-        self._chunks = req.body_chunks()
-        self._buf = b''
-
-    def read(self, size=-1):
-        while size < 0 or len(self._buf) < size:
-            piece = next(self._chunks, None)
-            if piece is None:
-                break
-            self._buf += piece
-        data = self._buf if size < 0 else self._buf[:size]
-        self._buf = b'' if size < 0 else self._buf[size:]
-        return data
-
-
 class AnnotationResource(Resource):
     prefix = 'annotation'
     # token scopes by verb as for Girder's data; ACL routes declare core.data.own
@@ -111,7 +93,7 @@ class AnnotationResource(Resource):
            params=[ModelParam('itemId', model=Item, level=READ, dest='item')])
     def create(self, req, item):
         folder = self._require_annotate(item, req.user)
-        doc = self.service.create(item, req.user, BodyStream(req), folder)
+        doc = self.service.create(item, req.user, req.body_file(), folder)
         return self._out(doc, req.user)
 
     @route('GET', 'schema', access=PUBLIC, summary='The annotation JSON schema (Draft 6).')
@@ -150,7 +132,7 @@ class AnnotationResource(Resource):
         if item is not None:
             self._require_annotate(item, req.user)
         # no body: keep header and elements (a move to another item, say)
-        body = BodyStream(req) if req.content_length else dict(annotation['annotation'])
+        body = req.body_file() if req.content_length else dict(annotation['annotation'])
         doc = self.service.update(annotation['_id'], body, req.user, version, item)
         return self._out(doc, req.user)
 
@@ -270,7 +252,7 @@ class AnnotationResource(Resource):
         summary='Create several annotations on an item (a JSON list).')
     def item_create(self, req, item):
         folder = self._require_annotate(item, req.user)
-        docs = self.service.create_many(item, req.user, BodyStream(req), folder)
+        docs = self.service.create_many(item, req.user, req.body_file(), folder)
         return len(docs)
 
     @route('POST', 'item/:id/mask', access=USER, raw_body=True, params=[
