@@ -24,26 +24,12 @@ import sys
 import tempfile
 import time
 
+from benchlib import log, synthetic
+
 SIZE = int(os.environ.get('SIZE', '20000'))
 TMP = os.environ.get('BENCH_TMP', tempfile.gettempdir())
 REPEAT = int(os.environ.get('REPEAT', '1'))
 CONVERTER = os.environ.get('CONVERTER', '0') not in ('0', '', 'false')
-
-
-def log(*args):
-    print(*args, file=sys.stderr, flush=True)
-
-
-def synthetic(size):
-    """The peer benchmark's test pattern (bench_tiles.py in shared/peer)."""
-    import pyvips
-    xyz = pyvips.Image.xyz(size, size)
-    x, y = xyz[0], xyz[1]
-    noise = pyvips.Image.gaussnoise(size, size, sigma=8, mean=0, seed=42)
-    r = ((x ^ y) & 255) * 0.6 + noise
-    g = ((x * 0.25 + y * 0.5) % 256) * 0.8 + noise
-    b = ((x * 0.03 + y * 0.07) % 256) * 0.7 + noise * 0.5
-    return r.bandjoin([g, b]).cast('uchar')
 
 
 def make_inputs():

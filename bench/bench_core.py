@@ -20,13 +20,14 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 import uuid
 
 import girder_client
 import requests
+
+from benchlib import log
 
 MIB = 1024 * 1024
 BASE_URL = os.environ.get('BASE_URL', 'http://127.0.0.1:8080/api/v1').rstrip('/')
@@ -37,10 +38,6 @@ UPLOAD_MIB = int(os.environ.get('UPLOAD_MIB', '512'))
 CRUD_N = int(os.environ.get('CRUD_N', '1000'))
 LIST_CALLS = int(os.environ.get('LIST_CALLS', '200'))
 LIST_LIMIT = int(os.environ.get('LIST_LIMIT', '50'))
-
-
-def log(*args):
-    print(*args, file=sys.stderr, flush=True)
 
 
 def emit(record):

@@ -27,6 +27,8 @@ import time
 import girder_client
 import requests
 
+from benchlib import log, percentile, synthetic
+
 TMP = os.environ.get('BENCH_TMP', '/tmp/tilery-bench')
 SIZE = int(os.environ.get('SIZE_PX', '20000'))
 N_TILES = int(os.environ.get('N_TILES', '2000'))
@@ -34,29 +36,13 @@ WRK_SECONDS = int(os.environ.get('WRK_SECONDS', '10'))
 WORKERS = int(os.environ.get('WORKERS', '1'))
 
 
-def log(*args):
-    print(*args, file=sys.stderr, flush=True)
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round((len(values) - 1) * p / 100.0)))]
-
-
 def strip_tiff():
     """A synthetic RGB strip TIFF (what a scanner export without tiling looks like)."""
-    import pyvips
     path = os.path.join(TMP, 'bench_strip_%d.tiff' % SIZE)
     if not os.path.exists(path):
         os.makedirs(TMP, exist_ok=True)
         log('generating', path)
-        xyz = pyvips.Image.xyz(SIZE, SIZE)
-        x, y = xyz[0], xyz[1]
-        noise = pyvips.Image.gaussnoise(SIZE, SIZE, sigma=8, mean=0, seed=42)
-        r = ((x ^ y) & 255) * 0.6 + noise
-        g = ((x * 0.25 + y * 0.5) % 256) * 0.8 + noise
-        b = ((x * 0.03 + y * 0.07) % 256) * 0.7 + noise * 0.5
-        image = r.bandjoin([g, b]).cast('uchar')
+        image = synthetic(SIZE)
         image.tiffsave(path + '.tmp', tile=False, compression='none', bigtiff=True)
         os.rename(path + '.tmp', path)
     return path
@@ -171,12 +157,13 @@ def main():
         f = gc.uploadFileToFolder(folder['_id'], src)
         out['upload_s'] = round(time.perf_counter() - t0, 2)
         item = gc.getItem(f['itemId'])
-        job_id = item['largeImage']['jobId']
-        while gc.get('job/%s' % job_id)['status'] not in (3, 4, 5):
+        job_id = item['largeImage'].get('jobId')  # none when a source read it directly
+        while job_id and gc.get('job/%s' % job_id)['status'] not in (3, 4, 5):
             time.sleep(0.2)
-        job = gc.get('job/%s' % job_id)
+        if job_id:
+            job = gc.get('job/%s' % job_id)
+            assert job['status'] == 3, job.get('log')
         out['convert_s_after_upload'] = round(time.perf_counter() - t0 - out['upload_s'], 2)
-        assert job['status'] == 3, job.get('log')
         item = gc.getItem(f['itemId'])
         meta = gc.get('item/%s/tiles' % item['_id'])
         level = meta['levels'] - 1
