@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMask, isEmptyRect } from '../src/lib/mask';
-import { decodeSegments, paintSegment, segmentAt, segmentOutlines } from '../src/lib/superpixels';
+import { decodeSegments, paintSegment, segmentAt, segmentBorders, segmentOutlines } from '../src/lib/superpixels';
 
 /** RGBA pixels of an id image, encoded as the server does: id = r + 256 g + 65536 b. */
 function encode(ids: number[][]): Uint8ClampedArray {
@@ -63,5 +63,15 @@ describe('superpixels', () => {
     const edge = Array.from({ length: 8 }, (_, i) => rgba[i * 4 + 3] > 0);
     // Pixel (1,0) borders id 1 on its right; (2,0) borders 300 below; (0,0) is inside.
     expect(edge).toEqual([false, true, true, true, false, true, false, false]);
+  });
+
+  it('traces borders as merged vector runs for a constant screen width', () => {
+    const seg = decodeSegments(encode(GRID), 4, 2, { left: 0, top: 0, scale: 1 });
+    // One vertical run at x = 2 down both rows, one horizontal run at y = 1 under id 1.
+    expect(Array.from(segmentBorders(seg))).toEqual([2, 0, 2, 2, 2, 1, 4, 1]);
+    // A single segment has no borders; a checkerboard has one unit edge per differing pair.
+    expect(segmentBorders({ ids: new Uint32Array(9), width: 3, height: 3 }).length).toBe(0);
+    const checker = segmentBorders({ ids: Uint32Array.from([0, 1, 1, 0]), width: 2, height: 2 });
+    expect(Array.from(checker)).toEqual([1, 0, 1, 2, 0, 1, 2, 1]);
   });
 });

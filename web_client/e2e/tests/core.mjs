@@ -26,6 +26,11 @@ test('core', 'sign in, upload an image and wait for its conversion', async () =>
   const status = await page.textContent('.upload-row .upload-status');
   assert(status === 'Ready', `upload ended as "${status}"`);
   await shot(page, '02-upload-done');
+  // Everything finished well: a few seconds later the tray folds to a small pill.
+  await page.waitForSelector('.upload-panel.collapsed .upload-pill-text:has-text("1 upload done")', { timeout: 10000 });
+  const pill = await page.locator('.upload-panel').boundingBox();
+  assert(pill.height <= 48 && pill.width <= 320, `the minimised tray is small: ${JSON.stringify(pill)}`);
+  await shot(page, '31-upload-pill');
   const items = await ctx.api.call('GET', 'item', { params: { folderId: ctx.aliceFolder._id } });
   ctx.item = items.find((i) => i.name === 'slide-a.png');
   assert(ctx.item?.largeImage, 'the uploaded item is a large image');

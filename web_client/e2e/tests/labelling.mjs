@@ -93,6 +93,22 @@ test('labelling', 'superpixels: four algorithms, a click paints a segment, right
   await page.click('.pixel-panel button:has-text("Clear")');
   shares = await page.evaluate(() => Object.fromEntries(window.__tilery.labeller.fractions()));
   assert(Object.values(shares).every((v) => v === 0), `cleared: ${JSON.stringify(shares)}`);
+  // Zoomed far in, the outlines keep one screen width (they are stroked as vectors).
+  const before = await page.evaluate(() => {
+    const view = window.__tilery.map.getView();
+    const was = [view.getCenter(), view.getResolution()];
+    view.setCenter([300, -300]);
+    view.setResolution(1 / 8);
+    return was;
+  });
+  await waitForTiles(page);
+  await shot(page, '33-superpixels-zoomed');
+  await page.evaluate(([c, r]) => {
+    const view = window.__tilery.map.getView();
+    view.setCenter(c);
+    view.setResolution(r);
+  }, before);
+  await waitForTiles(page);
 
   // Paint once more and finish: the mask is stored as done, the next image opens.
   [sx, sy] = await screenOf(page, 500, 380);

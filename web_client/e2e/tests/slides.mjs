@@ -2,7 +2,7 @@
 // changes tile URLs and pixels, associated images (label, macro) are listed
 // and shown, full screen toggles, and a copied link reopens the same view.
 import { readFileSync } from 'node:fs';
-import { until } from '../lib.mjs';
+import { makePng, until } from '../lib.mjs';
 import { assert, ctx, mapPixel, shot, test, testImages, waitForTiles } from '../harness.mjs';
 
 async function uploadTiff(name, path) {
@@ -138,4 +138,37 @@ test('slides', 'copy link: the copied URL reopens the same centre, zoom and fram
   assert(Math.abs(state.res - 0.5) < 1e-3, `resolution ${state.res}`);
   assert(state.channel === '1', `channel ${state.channel}`);
   assert(rec.urls.length && rec.urls.every((u) => u.startsWith('fzxy/1/')), `reopened tiles: ${rec.urls.slice(0, 3)}`);
+});
+
+test('slides', 'viewer chrome: the overview sits bottom left and folds away (remembered), a long folder name is cut short', async () => {
+  const { page } = ctx;
+  const long = `A folder with a very long name that would push the viewer toolbar about${ctx.suffix}`;
+  const folder = await ctx.api.call('POST', 'folder', { params: { parentType: 'folder', parentId: ctx.aliceFolder._id, name: long } });
+  const file = await ctx.api.upload(folder._id, 'wide.png', makePng(3000, 1200, 9), 'image/png');
+  await ctx.api.waitForLargeImage(file.itemId);
+  await page.evaluate(() => localStorage.removeItem('tilery.overview'));
+  await page.goto(`${ctx.url}/view/${file.itemId}`);
+  await waitForTiles(page);
+  const back = page.locator('a.viewer-back');
+  const box = await back.boundingBox();
+  assert(box.width <= 222, `the back button stays narrow: ${box.width}px`);
+  assert(await back.getAttribute('title') === `Back to ${long}`, 'the full name is in the tooltip');
+  // The whole slide in view: the overview would only cover part of it.
+  assert(!(await page.isVisible('.viewer-overview')), 'no overview while the whole slide is in view');
+  await page.evaluate(() => window.__tilery.map.getView().setResolution(1));
+  await page.waitForSelector('.viewer-overview', { state: 'visible' });
+  const [stage, ov, status] = await Promise.all(['.viewer-stage', '.viewer-overview', '.viewer-status'].map((s) => page.locator(s).first().boundingBox()));
+  assert(ov.x - stage.x < 30 && stage.y + stage.height - (ov.y + ov.height) < 90, `overview bottom left: ${JSON.stringify({ stage, ov })}`);
+  assert(ov.y + ov.height <= status.y, 'above the readouts');
+  await shot(page, '32-viewer-overview');
+  await page.click('.overview-toggle');
+  await page.waitForSelector('.viewer-overview', { state: 'hidden' });
+  assert(await page.evaluate(() => localStorage.getItem('tilery.overview')) === 'collapsed', 'the choice is stored');
+  await page.reload();
+  await waitForTiles(page);
+  await page.evaluate(() => window.__tilery.map.getView().setResolution(1));
+  await page.waitForSelector('.overview-toggle[aria-expanded="false"]');
+  assert(!(await page.isVisible('.viewer-overview')), 'still folded after a reload');
+  await page.click('.overview-toggle');
+  await page.waitForSelector('.viewer-overview', { state: 'visible' });
 });

@@ -62,6 +62,13 @@ test('tagging', 'one tag per image: a key tags and moves on, F clears and moves 
   await page.waitForSelector('.tag-button.on[data-code="100"]');
   await serverTags(items[3], ['100']);
   assert((await counter(page)).startsWith('Image 4 of 4 · 3 tagged'), await counter(page));
+  // A 480 x 320 image is shown at its own size, not enlarged to the stage.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('.tag-image');
+    return img && !img.hidden && img.complete && img.naturalWidth > 0 && img.getAttribute('src').includes('width=480');
+  });
+  const shown = await page.$eval('.tag-image', (img) => ({ w: img.naturalWidth, h: img.naturalHeight, cw: img.clientWidth }));
+  assert(shown.w === 480 && shown.h === 320 && shown.cw === 480, `shown at natural size: ${JSON.stringify(shown)}`);
   await shot(page, '26-tagging-single');
 });
 

@@ -100,3 +100,40 @@ export function segmentOutlines(seg: Segments, color: [number, number, number, n
   }
   return out;
 }
+
+/**
+ * The borders between segments as line segments `x0, y0, x1, y1` in PNG pixel
+ * coordinates (pixel (x, y) covers x..x+1, y..y+1), each straight run merged
+ * into one. Stroked as vectors they keep one screen width at any zoom, where
+ * an outline raster would grow thick as the view zooms past the PNG's pixels.
+ */
+export function segmentBorders(seg: Pick<Segments, 'ids' | 'width' | 'height'>): Float32Array {
+  const { ids, width, height } = seg;
+  const out: number[] = [];
+  // Vertical borders: between columns x and x + 1, at X = x + 1.
+  for (let x = 0; x + 1 < width; x += 1) {
+    let start = -1;
+    for (let y = 0; y <= height; y += 1) {
+      const differs = y < height && ids[y * width + x] !== ids[y * width + x + 1];
+      if (differs && start < 0) start = y;
+      else if (!differs && start >= 0) {
+        out.push(x + 1, start, x + 1, y);
+        start = -1;
+      }
+    }
+  }
+  // Horizontal borders: between rows y and y + 1, at Y = y + 1.
+  for (let y = 0; y + 1 < height; y += 1) {
+    const row = y * width;
+    let start = -1;
+    for (let x = 0; x <= width; x += 1) {
+      const differs = x < width && ids[row + x] !== ids[row + width + x];
+      if (differs && start < 0) start = x;
+      else if (!differs && start >= 0) {
+        out.push(start, y + 1, x, y + 1);
+        start = -1;
+      }
+    }
+  }
+  return Float32Array.from(out);
+}

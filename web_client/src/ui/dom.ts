@@ -93,6 +93,8 @@ export const ICONS = {
   check: ['M5 12l5 5 9-10'],
   chevronRight: ['M9 6l6 6-6 6'],
   chevronLeft: ['M15 6l-6 6 6 6'],
+  chevronUp: ['M6 15l6-6 6 6'],
+  chevronDown: ['M6 9l6 6 6-6'],
   layers: ['M12 3l9 5-9 5-9-5z', 'M3 13l9 5 9-5'],
   info: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M12 11v6', 'M12 7.5v.01'],
   lock: ['M6 11h12v10H6z', 'M8 11V7a4 4 0 0 1 8 0v4'],

@@ -126,8 +126,8 @@ export function createSlide(target: HTMLElement, overviewTarget: HTMLElement | n
  * as the view moves; a fixed picture of the whole slide reads better.)
  */
 function createOverview(target: HTMLElement, itemId: string, meta: TileMetadata, map: Map, frame: number | undefined) {
-  const boxW = 220;
-  const boxH = 170;
+  const boxW = 180;
+  const boxH = 140;
   const scale = Math.min(boxW / meta.sizeX, boxH / meta.sizeY);
   const w = Math.round(meta.sizeX * scale);
   const hgt = Math.round(meta.sizeY * scale);
@@ -157,6 +157,10 @@ function createOverview(target: HTMLElement, itemId: string, meta: TileMetadata,
     const right = Math.min(w, x1 * scale);
     const bottom = Math.min(hgt, -y0 * scale);
     Object.assign(box.style, { left: `${left}px`, top: `${top}px`, width: `${Math.max(2, right - left)}px`, height: `${Math.max(2, bottom - top)}px` });
+    // With the whole slide in view the overview adds nothing and would only
+    // cover part of it: the stylesheet hides it then.
+    const whole = left <= 0.5 && top <= 0.5 && right >= w - 0.5 && bottom >= hgt - 0.5;
+    if (whole !== target.hasAttribute('data-whole')) target.toggleAttribute('data-whole', whole);
   };
   const moveTo = (e: PointerEvent) => {
     const r = wrap.getBoundingClientRect();
@@ -176,6 +180,7 @@ function createOverview(target: HTMLElement, itemId: string, meta: TileMetadata,
     destroy() {
       unByKey(key);
       wrap.remove();
+      target.removeAttribute('data-whole');
     },
   };
 }

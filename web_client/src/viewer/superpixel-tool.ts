@@ -3,7 +3,7 @@
 // algorithms, outlined over the slide, and painted one segment at a time.
 import type Map from 'ol/Map';
 import { labels } from '../api';
-import { decodeSegments, segmentOutlines, type Algorithm, type Segments } from '../lib/superpixels';
+import { decodeSegments, segmentBorders, type Algorithm, type Segments } from '../lib/superpixels';
 import type { TileMetadata } from '../types';
 
 export interface SuperpixelParams {
@@ -16,7 +16,8 @@ export class SuperpixelTool {
   params: SuperpixelParams = { algorithm: 'slic', nSegments: 400, compactness: 10 };
   segments: Segments | null = null;
   busy = false;
-  private outlines: HTMLCanvasElement | null = null;
+  /** Segment borders as one path in PNG pixels, stroked at a constant screen width. */
+  private outlines: Path2D | null = null;
   private controller: AbortController | null = null;
 
   constructor(private readonly map: Map, private readonly meta: TileMetadata, private readonly itemId: string) {}
@@ -49,10 +50,16 @@ export class SuperpixelTool {
       ctx.drawImage(bitmap, 0, 0);
       const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
       const seg = decodeSegments(rgba, bitmap.width, bitmap.height, { left, top, scale: answer.scale || (right - left) / bitmap.width });
-      ctx.putImageData(new ImageData(segmentOutlines(seg), bitmap.width, bitmap.height), 0, 0);
+      bitmap.close();
+      const borders = segmentBorders(seg);
+      const path = new Path2D();
+      for (let i = 0; i < borders.length; i += 4) {
+        path.moveTo(borders[i], borders[i + 1]);
+        path.lineTo(borders[i + 2], borders[i + 3]);
+      }
       if (controller.signal.aborted) throw new DOMException('Superseded', 'AbortError');
       this.segments = seg;
-      this.outlines = canvas;
+      this.outlines = path;
       return seg;
     } finally {
       if (this.controller === controller) {
@@ -73,8 +80,15 @@ export class SuperpixelTool {
     const seg = this.segments;
     if (!seg || !this.outlines) return;
     // Image x = left + px * scale; map y = -(top + py * scale).
-    ctx.setTransform(k * seg.scale, 0, 0, k * seg.scale, (seg.left - extent[0]) * k, (extent[3] + seg.top) * k);
-    ctx.drawImage(this.outlines, 0, 0);
+    const unit = k * seg.scale; // canvas pixels per PNG pixel
+    ctx.save();
+    ctx.setTransform(unit, 0, 0, unit, (seg.left - extent[0]) * k, (extent[3] + seg.top) * k);
+    // One CSS pixel wide whatever the zoom (the layer canvas is in device pixels).
+    ctx.lineWidth = (window.devicePixelRatio || 1) / unit;
+    ctx.lineCap = 'square';
+    ctx.strokeStyle = 'rgba(255, 255, 0, 0.8)';
+    ctx.stroke(this.outlines);
+    ctx.restore();
   }
 
   destroy(): void {

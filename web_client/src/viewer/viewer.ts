@@ -41,6 +41,43 @@ function defaultName(): string {
   return `Annotation ${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+const OVERVIEW_KEY = 'tilery.overview';
+
+/**
+ * The overview's dock, bottom left above the scale and coordinates, out of the
+ * way of the part of the slide being looked at. A small toggle folds it away;
+ * the choice is remembered.
+ */
+function overviewPanel(overviewEl: HTMLElement): HTMLElement {
+  let collapsed = false;
+  try {
+    collapsed = localStorage.getItem(OVERVIEW_KEY) === 'collapsed';
+  } catch {
+    // Storage blocked: start open.
+  }
+  const label = h('span', null, 'Overview');
+  const chevron = h('span.overview-chevron');
+  const toggle = h('button.overview-toggle', { type: 'button' }, icon('image', 13), label, chevron);
+  const dock = h('div.overview-dock', null, overviewEl, toggle);
+  const render = () => {
+    dock.classList.toggle('collapsed', collapsed);
+    toggle.title = collapsed ? 'Show the overview' : 'Hide the overview';
+    toggle.setAttribute('aria-expanded', String(!collapsed));
+    chevron.replaceChildren(icon(collapsed ? 'chevronUp' : 'chevronDown', 13));
+  };
+  toggle.onclick = () => {
+    collapsed = !collapsed;
+    try {
+      localStorage.setItem(OVERVIEW_KEY, collapsed ? 'collapsed' : 'open');
+    } catch {
+      // Not remembered; still toggled.
+    }
+    render();
+  };
+  render();
+  return dock;
+}
+
 export async function viewerView(path: string, search: string, hooks: ViewerHooks): Promise<View> {
   const state = parseViewUrl(path, search) as ViewState;
   const itemId = state.itemId;
@@ -60,6 +97,7 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
   hooks.setFullBleed(true);
   const mapEl = h('div.viewer-map', { tabIndex: 0, 'aria-label': `Slide ${item.name}` });
   const overviewEl = h('div.viewer-overview');
+  const overviewDock = overviewPanel(overviewEl);
   let frame = state.frame ?? 0;
   const slide = createSlide(mapEl, overviewEl, itemId, meta, meta.frames && meta.frames.length > 1 ? frame : undefined);
   const { map, view } = slide;
@@ -397,7 +435,8 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
   side.append(list.el, style.el);
   if (assoc) side.append(assoc);
   const topbar = h('div.viewer-top', null,
-    h('a.button.small', { href: backHref, title: 'Back to the folder' }, icon('chevronLeft', 14), folder?.name ?? 'Back'),
+    h('a.button.small.viewer-back', { href: backHref, title: folder ? `Back to ${folder.name}` : 'Back to the item' },
+      icon('chevronLeft', 14), h('span.viewer-back-label', null, folder?.name ?? 'Back')),
     h('div.viewer-title', null, h('strong', null, item.name),
       h('span.muted.small', null, `${meta.sizeX.toLocaleString()} × ${meta.sizeY.toLocaleString()} px${meta.magnification ? ` · ${meta.magnification}×` : ''}`)),
     frames,
@@ -411,7 +450,7 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
   shell.append(topbar,
     h('div.viewer-body', null,
       toolbar,
-      h('div.viewer-stage', null, mapEl, overviewEl, tip, statusbar),
+      h('div.viewer-stage', null, mapEl, overviewDock, tip, statusbar),
       side));
 
   renderTools();

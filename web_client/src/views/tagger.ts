@@ -45,7 +45,23 @@ export async function taggerView(folderId: string, search: string, setQuiet: (p:
   const saveState = h('span.save-status');
   let prefetch: HTMLImageElement[] = [];
 
-  const imageUrl = (it: Item) => (it.largeImage && !it.largeImage.expected ? tiles.thumbnailUrl(it._id, { width: 1400, height: 1000 }) : null);
+  // The thumbnail endpoint scales up to the asked size, so ask for no more than
+  // the image's own size: small images are shown at 1:1, never enlarged.
+  const sizes = new Map<string, Promise<{ w: number; h: number } | null>>();
+  const sizeOf = (it: Item) => {
+    let p = sizes.get(it._id);
+    if (!p) {
+      p = tiles.metadata(it._id).then((m) => ({ w: m.sizeX, h: m.sizeY }), () => null);
+      sizes.set(it._id, p);
+    }
+    return p;
+  };
+  const imageUrl = async (it: Item): Promise<string | null> => {
+    if (!it.largeImage || it.largeImage.expected) return null;
+    const s = await sizeOf(it);
+    return tiles.thumbnailUrl(it._id, { width: Math.min(1400, s?.w ?? 1400), height: Math.min(1000, s?.h ?? 1000) });
+  };
+  let shown = 0;
 
   const render = () => {
     const it = list[index];
@@ -57,10 +73,17 @@ export async function taggerView(folderId: string, search: string, setQuiet: (p:
       replace(caption, h('p.muted', null, 'This folder has no items.'));
       return;
     }
-    const url = imageUrl(it);
-    img.hidden = !url;
-    if (url && img.getAttribute('src') !== url) img.src = url;
-    replace(caption, h('a', { href: `/item/${it._id}` }, it.name), url ? null : h('span.muted', null, ' (not an image)'));
+    const isImage = Boolean(it.largeImage && !it.largeImage.expected);
+    const ticket = ++shown;
+    if (!isImage) img.hidden = true;
+    else {
+      void imageUrl(it).then((url) => {
+        if (ticket !== shown || !url) return;
+        img.hidden = false;
+        if (img.getAttribute('src') !== url) img.src = url;
+      });
+    }
+    replace(caption, h('a', { href: `/item/${it._id}` }, it.name), isImage ? null : h('span.muted', null, ' (not an image)'));
     replace(buttons, setup.tags.length
       ? setup.tags.map((t) => h(`button.tag-button${tags[index].includes(t.code) ? '.on' : ''}`, {
         disabled: !canTag,
@@ -72,9 +95,10 @@ export async function taggerView(folderId: string, search: string, setQuiet: (p:
       : h('p.muted', null, perms.canEdit ? 'No tags defined for this folder yet. Use “Edit tags”.' : 'No tags are defined for this folder.'));
     // Keep the next images warm so moving on is instant.
     prefetch = [1, 2, 3].map((k) => list[index + k]).filter(Boolean).map((nx) => {
-      const u = imageUrl(nx);
       const p = new Image();
-      if (u) p.src = u;
+      void imageUrl(nx).then((u) => {
+        if (u) p.src = u;
+      });
       return p;
     });
     setQuiet(`/tag/${folderId}${index ? `?i=${index}` : ''}`);

@@ -32,6 +32,9 @@ interface Task {
   actions: HTMLElement;
 }
 
+/** How long a tray whose uploads all succeeded stays open. */
+const AUTO_COLLAPSE_MS = 4000;
+
 class UploadPanel {
   private tasks: Task[] = [];
   private running = false;
@@ -41,6 +44,11 @@ class UploadPanel {
   private list!: HTMLElement;
   private overall!: HTMLElement;
   private overallText!: HTMLElement;
+  private pillText!: HTMLElement;
+  private pillBar!: HTMLElement;
+  private pillIcon!: HTMLElement;
+  private toggleBtn!: HTMLElement;
+  private collapseTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Call `fn` each time a file lands in a destination (to refresh lists). */
   onFileDone(fn: (dest: Destination) => void): () => void {
@@ -73,20 +81,62 @@ class UploadPanel {
 
   private show(): void {
     if (this.el?.isConnected) {
-      this.el.classList.remove('collapsed');
+      this.setCollapsed(false);
       return;
     }
     this.list = h('div.upload-list');
     this.overall = h('div.progress-bar');
     this.overallText = h('span');
+    this.pillIcon = h('div.upload-pill-icon');
+    this.pillText = h('strong.upload-pill-text');
+    this.pillBar = h('div.progress-bar');
+    this.toggleBtn = h('button.icon-button', { title: 'Minimise', 'aria-expanded': 'true', onclick: () => this.setCollapsed(!this.collapsed) });
     this.el = h('aside.upload-panel', { 'aria-label': 'Uploads' },
       h('div.upload-head', null,
-        h('strong', null, 'Uploads'), this.overallText, h('span.spacer'),
-        h('button.icon-button', { title: 'Minimise', onclick: () => this.el!.classList.toggle('collapsed') }, icon('chevronRight', 14)),
+        this.pillIcon,
+        h('strong.upload-title', null, 'Uploads'), this.overallText,
+        this.pillText, h('div.progress.upload-pill-progress', null, this.pillBar),
+        h('span.spacer'),
+        this.toggleBtn,
         h('button.icon-button', { title: 'Clear finished', onclick: () => this.clearFinished() }, icon('close', 14))),
       h('div.progress.overall', null, this.overall),
       this.list);
+    // Moving the pointer onto the tray holds off collapsing it.
+    this.el.addEventListener('pointerenter', () => this.cancelAutoCollapse());
+    this.el.addEventListener('pointerleave', () => this.scheduleAutoCollapse());
+    this.setCollapsed(false);
     document.body.append(this.el);
+  }
+
+  private get collapsed(): boolean {
+    return Boolean(this.el?.classList.contains('collapsed'));
+  }
+
+  /** Minimised, the tray is a small pill with the overall progress; open, it lists every file. */
+  private setCollapsed(collapsed: boolean): void {
+    if (!this.el) return;
+    this.cancelAutoCollapse();
+    this.el.classList.toggle('collapsed', collapsed);
+    this.toggleBtn.title = collapsed ? 'Show uploads' : 'Minimise';
+    this.toggleBtn.setAttribute('aria-expanded', String(!collapsed));
+    replace(this.toggleBtn, icon(collapsed ? 'chevronUp' : 'chevronDown', 14));
+  }
+
+  private cancelAutoCollapse(): void {
+    if (this.collapseTimer) clearTimeout(this.collapseTimer);
+    this.collapseTimer = null;
+  }
+
+  /** A few seconds after every file finished well, fold the tray away; failures keep it open. */
+  private scheduleAutoCollapse(): void {
+    this.cancelAutoCollapse();
+    if (!this.el || this.collapsed || !this.tasks.length) return;
+    if (!this.tasks.every((t) => t.state === 'done' || t.state === 'cancelled')) return;
+    if (this.el.matches(':hover')) return;
+    this.collapseTimer = setTimeout(() => {
+      this.collapseTimer = null;
+      if (this.tasks.every((t) => t.state === 'done' || t.state === 'cancelled')) this.setCollapsed(true);
+    }, AUTO_COLLAPSE_MS);
   }
 
   private clearFinished(): void {
@@ -95,8 +145,10 @@ class UploadPanel {
       if (!keep) t.row.remove();
       return keep;
     });
-    if (!this.tasks.length) this.el?.remove();
-    else this.refreshOverall();
+    if (!this.tasks.length) {
+      this.cancelAutoCollapse();
+      this.el?.remove();
+    } else this.refreshOverall();
   }
 
   private refreshOverall(): void {
@@ -112,6 +164,30 @@ class UploadPanel {
     if (converting) parts.push(`${converting} converting`);
     if (failed) parts.push(`${failed} failed`);
     this.overallText.textContent = parts.join(' · ');
+    // The pill's short summary.
+    const done = this.tasks.filter((t) => t.state === 'done').length;
+    this.pillBar.style.width = `${(frac * 100).toFixed(1)}%`;
+    let state: 'busy' | 'error' | 'done';
+    if (left) {
+      state = failed ? 'error' : 'busy';
+      this.pillText.textContent = `Uploading ${Math.floor(frac * 100)}% · ${left} left`;
+    } else if (converting) {
+      state = failed ? 'error' : 'busy';
+      this.pillText.textContent = `Converting ${converting}`;
+    } else if (failed) {
+      state = 'error';
+      this.pillText.textContent = `${failed} failed${done ? ` · ${done} done` : ''}`;
+    } else {
+      state = 'done';
+      this.pillText.textContent = done ? `${done} ${done === 1 ? 'upload' : 'uploads'} done` : 'Cancelled';
+    }
+    if (this.el) this.el.dataset.state = state;
+    if (this.pillIcon.dataset.icon !== state) {
+      this.pillIcon.dataset.icon = state;
+      replace(this.pillIcon, icon(state === 'done' ? 'check' : state === 'error' ? 'info' : 'upload', 14));
+    }
+    if (state === 'done') this.scheduleAutoCollapse();
+    else this.cancelAutoCollapse();
   }
 
   private setState(t: Task, state: TaskState, message: string, fraction?: number | null): void {
@@ -119,6 +195,8 @@ class UploadPanel {
     t.message = message;
     t.status.textContent = message;
     t.row.dataset.state = state;
+    // A failure needs the user: bring the tray back open.
+    if (state === 'error' && this.collapsed) this.setCollapsed(false);
     if (fraction !== undefined) {
       t.bar.style.width = fraction === null ? '100%' : `${(fraction * 100).toFixed(1)}%`;
       t.bar.classList.toggle('indeterminate', fraction === null);
