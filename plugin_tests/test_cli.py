@@ -86,3 +86,18 @@ def test_several_server_processes_share_the_port(tmp_path, mongo_uri, mongo_clie
     mongo_client.drop_database(name)
     assert proc.returncode == 0, out
     assert all(not w.is_running() or w.status() == psutil.STATUS_ZOMBIE for w in workers)
+
+
+def test_a_taken_port_is_a_clear_error_before_anything_starts(tmp_path):
+    import socket
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([TILERY, 'serve', '--port', str(port), '--data-dir',
+                               str(tmp_path), '--no-build'], capture_output=True, text=True,
+                              timeout=60)
+    assert proc.returncode == 1
+    assert 'cannot listen on 127.0.0.1:%d' % port in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert not (tmp_path / 'db').exists()  # the database was never started

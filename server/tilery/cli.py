@@ -54,6 +54,8 @@ def serve(args):
     os.makedirs(settings.data_dir, exist_ok=True)
     if not args.no_build and not args.reuse_port:
         build_web_client()
+    if settings.port and not args.reuse_port:
+        _check_port(settings.host, settings.port)
     embedded = None
     try:
         if not settings.mongo_uri:
@@ -69,6 +71,18 @@ def serve(args):
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _check_port(host, port):
+    """Stop with a clear message (before starting anything) when the port is taken."""
+    import socket
+    try:
+        with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise SystemExit('tilery: cannot listen on %s:%d (%s). Is another server running '
+                         'there? Choose another --port.' % (host, port, exc.strerror or exc))
 
 
 def _announce(settings, port, workers=1):
