@@ -12,6 +12,7 @@ from test_core_support import (assert_error, home_folder, make_folder, make_item
                                raw_request, size_of, store_root, stored_files, temp_files,
                                upload)
 from tilery import testing
+from tilery.services import downloads
 
 KIB = 1024
 
@@ -283,3 +284,13 @@ def test_zip_downloads_of_folders_items_and_resource_sets(server, user, other):
     assert_error(server.request('folder/%s/download' % top['_id']), 401)
     cookie = server.token_for(user)
     assert unzip(server.request('folder/%s/download' % top['_id'], cookie=cookie)) == expected
+
+
+def test_duplicate_zip_paths_get_numbered():
+    entries = [('a/x.txt', 1, lambda: iter([b'1'])), ('a/x.txt', 1, lambda: iter([b'2'])),
+               ('a/x.txt', 1, lambda: iter([b'3'])), ('noext', 1, lambda: iter([b'4'])),
+               ('noext', 1, lambda: iter([b'5']))]
+    data = b''.join(downloads.zip_stream(iter(entries)))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.namelist() == ['a/x.txt', 'a/x (1).txt', 'a/x (2).txt', 'noext', 'noext (1)']
+        assert z.read('a/x (2).txt') == b'3' and z.read('noext (1)') == b'5'

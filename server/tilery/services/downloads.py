@@ -74,8 +74,10 @@ class _Sink:
 def zip_stream(entries):
     """Stream a zip (ZIP64 where needed) of (archive path, size, chunk iterator) entries."""
     sink = _Sink()
+    used = set()
     with zipfile.ZipFile(sink, 'w', zipfile.ZIP_STORED, allowZip64=True) as archive:
         for path, size, chunks in entries:
+            path = _unique(path, used)
             info = zipfile.ZipInfo(path)
             info.compress_type = zipfile.ZIP_STORED
             info.file_size = size
@@ -86,3 +88,14 @@ def zip_stream(entries):
                         yield sink.take()
             yield sink.take()
     yield sink.take()
+
+
+def _unique(path, used):
+    """``path``, or ``name (n).ext`` when an earlier entry already took it."""
+    candidate, n = path, 0
+    stem, dot, ext = path.rpartition('.') if '.' in path.rsplit('/', 1)[-1] else (path, '', '')
+    while candidate in used:
+        n += 1
+        candidate = '%s (%d)%s%s' % (stem, n, dot, ext)
+    used.add(candidate)
+    return candidate
