@@ -1,6 +1,7 @@
 """Files: chunked uploads (offsets, resume, cancel), downloads with Range, edits, zips."""
 import hashlib
 import io
+import json
 import os
 import zipfile
 
@@ -284,6 +285,15 @@ def test_zip_downloads_of_folders_items_and_resource_sets(server, user, other):
     assert_error(server.request('folder/%s/download' % top['_id']), 401)
     cookie = server.token_for(user)
     assert unzip(server.request('folder/%s/download' % top['_id'], cookie=cookie)) == expected
+    # includeMetadata adds Girder's metadata files (and gives an item its own folder)
+    server.request('folder/%s/metadata' % sub['_id'], 'PUT', user, body={'stain': 'HE'})
+    server.request('item/%s/metadata' % one['_id'], 'PUT', user, body={'score': 3})
+    got = unzip(server.request('resource/download', user=user, params={
+        'resources': {'folder': [top['_id']]}, 'includeMetadata': True}))
+    assert json.loads(got.pop('case/sub/girder-folder-metadata.json')) == {'stain': 'HE'}
+    assert json.loads(got.pop('case/single.bin/girder-item-metadata.json')) == {'score': 3}
+    assert got == {'case/single.bin/single.bin': single, 'case/sub/pair/a.bin': a,
+                   'case/sub/pair/b.bin': b}
 
 
 def test_duplicate_zip_paths_get_numbered():

@@ -1,7 +1,6 @@
 """Thin pymongo collection classes: indexes, loading, validation and ACL queries."""
 import datetime
 
-import pymongo
 from bson import ObjectId
 from bson.errors import InvalidId
 
@@ -221,4 +220,3 @@ class AccessControlledModel(Model):
         return out
 
 
-SORT_ASC = pymongo.ASCENDING

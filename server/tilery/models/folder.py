@@ -56,11 +56,6 @@ class Folder(AccessControlledModel):
             self.set_user_access(doc, creator['_id'], ADMIN)
         return self.save(doc)
 
-    def parent_of(self, doc):
-        """(parent document, parent type)."""
-        kind = doc['parentCollection']
-        return self.app.models[kind].load(doc['parentId']), kind
-
     def ancestors(self, doc):
         """[(type, document), ...] from the root user/collection down to ``doc``'s parent."""
         chain = []

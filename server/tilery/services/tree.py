@@ -1,7 +1,9 @@
 """Paths, lookups, copies, moves and name search across the data hierarchy."""
+import orjson
+
 from ..database import icase_contains
 from ..errors import RestError, ValidationError
-from ..models.base import ADMIN, READ, WRITE, now
+from ..models.base import READ, now
 from .listing import bump
 
 RESOURCE_TYPES = ('collection', 'user', 'folder', 'item', 'file')
@@ -213,36 +215,42 @@ class TreeService:
         return m.folder.load(new['_id'])
 
     # -- listing for zips
-    def folder_entries(self, folder, user, prefix=''):
-        """(path, size, chunk iterator) for every file under ``folder`` the user may read."""
+    def folder_entries(self, folder, user, prefix='', include_metadata=False):
+        """(path, size, chunk iterator) for every file under ``folder`` the user may read;
+        with ``include_metadata``, Girder's girder-*-metadata.json files too."""
         m = self.models
         base = prefix + folder['name'] + '/'
         any_entry = False
+        if include_metadata and folder.get('meta'):
+            any_entry = True
+            yield _json_entry(base + 'girder-folder-metadata.json', folder['meta'])
         for item in m.item.find({'folderId': folder['_id']}, sort=[('name', 1)]):
-            for entry in self.item_entries(item, base):
+            for entry in self.item_entries(item, base, include_metadata=include_metadata):
                 any_entry = True
                 yield entry
         for child in m.folder.find({'parentId': folder['_id'], 'parentCollection': 'folder'},
                                    sort=[('name', 1)]):
             if m.folder.has_access(child, user, READ):
                 any_entry = True
-                yield from self.folder_entries(child, user, base)
+                yield from self.folder_entries(child, user, base, include_metadata)
         if not any_entry:
             yield base, 0, lambda: iter(())
 
-    def item_entries(self, item, prefix='', own_folder=None):
+    def item_entries(self, item, prefix='', own_folder=None, include_metadata=False):
         """Zip entries of an item's files; in a folder named after the item unless it
         holds one file of its own name (``own_folder`` forces the choice)."""
         files = list(self.models.file.find({'itemId': item['_id']}, sort=[('name', 1)]))
+        with_meta = include_metadata and bool(item.get('meta'))
         if own_folder is None:
-            own_folder = not (len(files) == 1 and files[0]['name'] == item['name'])
-        if not own_folder:
-            base = prefix
-        else:
-            base = prefix + item['name'] + '/'
+            own_folder = with_meta or not (len(files) == 1 and files[0]['name'] == item['name'])
+        base = prefix + item['name'] + '/' if own_folder else prefix
         for f in files:
             yield base + f['name'], f['size'], (lambda f=f: self.models.file.open_range(f))
+        if with_meta:
+            yield _json_entry(base + 'girder-item-metadata.json', item['meta'])
 
-    def check_write(self, doc, kind, user):
-        level = ADMIN if kind in ('user', 'collection') else WRITE
-        self.models[kind].require_access(doc, user, level)
+
+def _json_entry(path, value):
+    """A zip entry holding ``value`` as JSON."""
+    data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    return path, len(data), lambda: iter([data])

@@ -19,7 +19,6 @@ BOX_FIELDS = ('lowx', 'lowy', 'lowz', 'highx', 'highy', 'highz')
 STYLE_KEYS = ('type', 'fillColor', 'lineColor', 'lineWidth', 'closed')
 # the defaults the HistomicsUI client assumes when drawing centroids
 STYLE_DEFAULTS = {'fillColor': 'rgba(0,0,0,0)', 'lineColor': 'rgb(0,0,0)', 'lineWidth': 2}
-POINT_SIZE = math.sqrt(2)  # a point's box is 1x1 px, as in large_image
 # zlib level 1: element JSON shrinks about 4x at ~100 MB/s; higher levels cost more
 # time than the disk they save
 ZLIB_LEVEL = 1

@@ -139,7 +139,6 @@ ANNOTATION_SCHEMA = {
 HEADER_SCHEMA = copy.deepcopy(ANNOTATION_SCHEMA)
 del HEADER_SCHEMA['properties']['elements']
 
-annotation_validator = jsonschema.Draft6Validator(ANNOTATION_SCHEMA)
 header_validator = jsonschema.Draft6Validator(HEADER_SCHEMA)
 element_validators = {key: jsonschema.Draft6Validator(value)
                       for key, value in ELEMENT_SCHEMAS.items()}

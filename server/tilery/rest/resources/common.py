@@ -1,6 +1,6 @@
 """Pieces several resources share: metadata edits, ACL answers, paging answers."""
 from ...errors import RestError, ValidationError
-from ...models.base import ADMIN, NONE, now, to_object_id
+from ...models.base import NONE, now, to_object_id
 from ...services.listing import bump
 from ..params import Param
 
@@ -128,4 +128,3 @@ def access_params():
                   default=False)]
 
 
-ADMIN_LEVEL = ADMIN

@@ -68,35 +68,37 @@ class ResourceResource(Resource):
         model.require_access(doc, req.user, READ)
         return model.filter(doc, req.user)
 
-    def _zip(self, req, resources):
+    def _zip(self, req, resources, include_metadata):
         docs = self._each(req, resources, READ, ('folder', 'item', 'collection', 'user'))
         tree, folders = self.app.tree, self.app.models.folder
 
         def entries():
             for kind, doc in docs:
                 if kind == 'item':
-                    yield from tree.item_entries(doc)
+                    yield from tree.item_entries(doc, include_metadata=include_metadata)
                 elif kind == 'folder':
-                    yield from tree.folder_entries(doc, req.user)
+                    yield from tree.folder_entries(doc, req.user, '', include_metadata)
                 else:
                     prefix = (doc.get('login') or doc['name']) + '/'
                     for folder in folders.find({'parentId': doc['_id']}, sort=[('name', 1)]):
                         if folders.has_access(folder, req.user, READ):
-                            yield from tree.folder_entries(folder, req.user, prefix)
+                            yield from tree.folder_entries(folder, req.user, prefix,
+                                                           include_metadata)
         return Raw(zip_stream(entries()), 'application/zip', headers={
             'Content-Disposition': 'attachment; filename="Resources.zip"'})
 
-    @route('GET', 'download', access=PUBLIC, cookie=True, params=[
-        RESOURCES, Param('includeMetadata', type='boolean', default=False)],
-        summary='Download a set of resources as one zip.')
-    def download(self, req, resources, includeMetadata):
-        return self._zip(req, resources)
+    DOWNLOAD = [RESOURCES, Param('includeMetadata', 'Add girder-*-metadata.json files.',
+                                 'boolean', default=False, dest='include_metadata')]
 
-    @route('POST', 'download', access=PUBLIC, cookie=True, scope='core.data.read', params=[
-        RESOURCES, Param('includeMetadata', type='boolean', default=False)],
-        summary='Download a set of resources as one zip.')
-    def download_post(self, req, resources, includeMetadata):
-        return self._zip(req, resources)
+    @route('GET', 'download', access=PUBLIC, cookie=True, params=DOWNLOAD,
+           summary='Download a set of resources as one zip.')
+    def download(self, req, resources, include_metadata):
+        return self._zip(req, resources, include_metadata)
+
+    @route('POST', 'download', access=PUBLIC, cookie=True, scope='core.data.read',
+           params=DOWNLOAD, summary='Download a set of resources as one zip.')
+    def download_post(self, req, resources, include_metadata):
+        return self._zip(req, resources, include_metadata)
 
     @route('DELETE', '', access=USER, scope='core.data.own', params=[RESOURCES],
            summary='Delete a set of resources (all access is checked first).')

@@ -13,8 +13,6 @@ import orjson
 from ....errors import ValidationError
 from . import raster
 
-GEOMETRY_KEYS = {'points', 'holes', 'center', 'width', 'height', 'rotation', 'radius',
-                 'normal'}
 QUPATH_KEYS = ('objectType', 'classification', 'isLocked', 'measurements', 'name', 'color')
 _HEX = re.compile(r'^#([0-9a-fA-F]{3,8})$')
 _RGB = re.compile(r'^rgba?\((\d+),\s*(\d+),\s*(\d+)')

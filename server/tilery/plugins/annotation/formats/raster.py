@@ -4,7 +4,6 @@ import math
 import numpy as np
 
 ELLIPSE_SIDES = 32
-FILLED_TYPES = ('polyline', 'rectangle', 'ellipse', 'circle', 'rectanglegrid')
 
 
 def _rotated_rect(element, ellipse=False):
