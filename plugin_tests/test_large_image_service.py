@@ -241,3 +241,25 @@ def test_copied_items_keep_their_large_image(server, admin, samples):
     # undoing the copy's large image leaves the source's alone
     app.large_image.delete(copy)
     assert app.large_image.open(app.models.item.load(item['_id'])).metadata['sizeX'] == 400
+
+
+def test_a_file_that_fails_to_open_is_not_reopened_on_every_request():
+    from tilery.plugins.large_image.errors import ImageDataError
+    from tilery.plugins.large_image.sources import SourceCache, SourceKey
+    cache = SourceCache(4, failure_seconds=60)
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise ImageDataError('truncated')
+    key = SourceKey('f1')
+    for _ in range(3):
+        with pytest.raises(ImageDataError, match='truncated'):
+            cache.get(key, broken)
+    assert len(calls) == 1
+    cache.evict_file('f1')  # new bytes: try again
+    assert cache.get(key, lambda: 'opened') == 'opened'
+    expired = SourceCache(4, failure_seconds=0)
+    with pytest.raises(ImageDataError):
+        expired.get(key, broken)
+    assert expired.get(key, lambda: 'opened later') == 'opened later'

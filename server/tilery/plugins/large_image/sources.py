@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 
 import large_image
 from large_image.exceptions import TileGeneralError
@@ -129,10 +130,16 @@ def open_image(key, path, file_doc, source_name=None, max_pixels=10 ** 11):
 
 
 class SourceCache:
-    """A bounded LRU of open images; its size is ``large_image.source_cache_size``."""
+    """A bounded LRU of open images; its size is ``large_image.source_cache_size``.
 
-    def __init__(self, size):
+    A file that fails to open is remembered for ``failure_seconds`` too: without that,
+    every tile request for a broken image would reopen (and re-parse) the file.
+    """
+
+    def __init__(self, size, failure_seconds=30.0):
         self.size = max(1, int(size))
+        self.failure_seconds = failure_seconds
+        self._failures = collections.OrderedDict()  # key -> (expiry, exception)
         self._entries = collections.OrderedDict()
         self._lock = threading.Lock()
         self._opening = {}  # key -> Lock, so one file is not opened twice at once
@@ -146,6 +153,11 @@ class SourceCache:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry
+            failed = self._failures.get(key)
+            if failed is not None:
+                if failed[0] > time.monotonic():
+                    raise failed[1]
+                del self._failures[key]
             key_lock = self._opening.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
@@ -154,6 +166,12 @@ class SourceCache:
                     return entry
             try:
                 entry = opener()
+            except ImageDataError as exc:
+                with self._lock:
+                    self._failures[key] = (time.monotonic() + self.failure_seconds, exc)
+                    while len(self._failures) > self.size:
+                        self._failures.popitem(last=False)
+                raise
             finally:
                 with self._lock:
                     self._opening.pop(key, None)
@@ -170,10 +188,13 @@ class SourceCache:
         with self._lock:
             for key in [k for k in self._entries if k.file_id == file_id]:
                 del self._entries[key]
+            for key in [k for k in self._failures if k.file_id == file_id]:
+                del self._failures[key]
 
     def clear(self):
         with self._lock:
             self._entries.clear()
+            self._failures.clear()
 
     def info(self):
         with self._lock:
