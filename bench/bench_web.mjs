@@ -9,7 +9,9 @@
 //   TILERY_URL=http://127.0.0.1:8080 node bench/bench_web.mjs
 // Env: BENCH_USER/BENCH_PASSWORD (created when missing), SLIDE_PX (4096),
 // ANN_ELEMENTS (100000), RUNS (5), PAN_SECONDS (3).
-import { Api, buildClient, launchBrowser, makePng, manyElements, startServer } from '../web_client/e2e/lib.mjs';
+import {
+  Api, buildClient, launchBrowser, makePng, manyElements, panFps, startServer,
+} from '../web_client/e2e/lib.mjs';
 
 const SLIDE_PX = Number(process.env.SLIDE_PX || 4096);
 const ANN_ELEMENTS = Number(process.env.ANN_ELEMENTS || 100000);
@@ -43,36 +45,6 @@ async function setup(url) {
   const ann = await api.call('POST', 'annotation', { params: { itemId: file.itemId }, json: { name: 'bench', elements: manyElements(ANN_ELEMENTS, w, h) } });
   log(`  stored in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { api, folder, itemId: file.itemId, annId: ann._id };
-}
-
-/** Frames per second while the view pans in a circle, marked as an interaction like a drag. */
-async function panFps(page, seconds) {
-  return page.evaluate(async (secs) => {
-    const { map } = window.__tilery;
-    const view = map.getView();
-    const c = view.getCenter();
-    const res = view.getResolution();
-    const size = map.getSize();
-    const rx = (size[0] * res) / 4;
-    const ry = (size[1] * res) / 4;
-    let frames = 0;
-    const count = () => (frames += 1);
-    map.on('postrender', count);
-    const start = performance.now();
-    view.beginInteraction();
-    await new Promise((resolve) => {
-      const step = () => {
-        const t = (performance.now() - start) / 1000;
-        view.setCenter([c[0] + Math.sin(t * 2) * rx, c[1] + Math.cos(t * 2) * ry]);
-        if (t < secs) requestAnimationFrame(step);
-        else resolve(null);
-      };
-      requestAnimationFrame(step);
-    });
-    view.endInteraction();
-    map.un('postrender', count);
-    return frames / ((performance.now() - start) / 1000);
-  }, seconds);
 }
 
 async function main() {

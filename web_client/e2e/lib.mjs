@@ -307,3 +307,35 @@ export async function until(fn, { timeout = 30000, interval = 100, message = 'co
     await wait(interval);
   }
 }
+
+/** Frames per second while the view pans in a circle, marked as an interaction like a drag. */
+export async function panFps(page, seconds) {
+  return page.evaluate(async (secs) => {
+    const { map } = window.__tilery;
+    const view = map.getView();
+    const c = view.getCenter();
+    const res = view.getResolution();
+    const size = map.getSize();
+    const rx = (size[0] * res) / 4;
+    const ry = (size[1] * res) / 4;
+    let frames = 0;
+    const count = () => (frames += 1);
+    map.on('postrender', count);
+    const start = performance.now();
+    // Mark the pan as an interaction, as a mouse drag does, so layers draw
+    // their current buffers instead of rebuilding them every frame.
+    view.beginInteraction();
+    await new Promise((resolve) => {
+      const step = () => {
+        const t = (performance.now() - start) / 1000;
+        view.setCenter([c[0] + Math.sin(t * 2) * rx, c[1] + Math.cos(t * 2) * ry]);
+        if (t < secs) requestAnimationFrame(step);
+        else resolve(null);
+      };
+      requestAnimationFrame(step);
+    });
+    view.endInteraction();
+    map.un('postrender', count);
+    return frames / ((performance.now() - start) / 1000);
+  }, seconds);
+}

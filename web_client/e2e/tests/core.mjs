@@ -2,7 +2,7 @@
 // a 100,000-element annotation, pixel labels, tagging, item and key pages.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makePng, manyElements, until } from '../lib.mjs';
+import { makePng, manyElements, panFps, until } from '../lib.mjs';
 import { assert, ctx, newSignedInPage, screenOf, shot, signIn, tempDir, test, waitForTiles, waitSaved } from '../harness.mjs';
 
 test('core', 'sign in, upload an image and wait for its conversion', async () => {
@@ -190,30 +190,7 @@ test('core', 'a 100,000-element annotation loads and pans', async () => {
   await waitForTiles(page);
   await shot(page, '08-100k-overview');
   // Pan for a second and count rendered frames.
-  const fps = await page.evaluate(async () => {
-    const { map } = window.__tilery;
-    const view = map.getView();
-    const c = view.getCenter();
-    let frames = 0;
-    const count = () => (frames += 1);
-    map.on('postrender', count);
-    const start = performance.now();
-    // Mark the pan as an interaction, as a mouse drag does, so layers draw
-    // their current buffers instead of rebuilding them every frame.
-    view.beginInteraction();
-    await new Promise((resolve) => {
-      const step = () => {
-        const t = (performance.now() - start) / 1000;
-        view.setCenter([c[0] + Math.sin(t * 3) * 300, c[1] + Math.cos(t * 3) * 200]);
-        if (t < 1.5) requestAnimationFrame(step);
-        else resolve(null);
-      };
-      requestAnimationFrame(step);
-    });
-    view.endInteraction();
-    map.un('postrender', count);
-    return frames / ((performance.now() - start) / 1000);
-  });
+  const fps = await panFps(page, 1.5);
   console.log(`    panning over 100k elements: ${fps.toFixed(1)} frames/s`);
   assert(fps > 5, `panning is fluid enough (${fps.toFixed(1)} fps)`);
   // Zoom in: the visible region's elements load in full.
