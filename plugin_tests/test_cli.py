@@ -24,11 +24,16 @@ def wait_for(url, proc, timeout=120):
     raise AssertionError('%s did not answer' % url)
 
 
+def serve(tmp_path, port, *extra):
+    """``tilery serve`` in a child process, its output captured."""
+    return subprocess.Popen([TILERY, 'serve', '--port', str(port), '--data-dir', str(tmp_path),
+                             '--no-build', *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
 def test_serve_with_embedded_database_and_clean_stop(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([TILERY, 'serve', '--port', str(port), '--data-dir',
-                             str(tmp_path), '--no-build'], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = serve(tmp_path, port)
     try:
         api = 'http://127.0.0.1:%d/api/v1' % port
         assert wait_for(api + '/system/version', proc)['release'].startswith('3.')
@@ -48,9 +53,7 @@ def test_serve_with_embedded_database_and_clean_stop(tmp_path):
     assert not database[0].is_running() or database[0].status() == psutil.STATUS_ZOMBIE
     # the data survives a restart: the same user signs in
     port = free_port()
-    proc = subprocess.Popen([TILERY, 'serve', '--port', str(port), '--data-dir',
-                             str(tmp_path), '--no-build'], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = serve(tmp_path, port)
     try:
         api = 'http://127.0.0.1:%d/api/v1' % port
         wait_for(api + '/system/version', proc)
@@ -65,9 +68,7 @@ def test_several_server_processes_share_the_port(tmp_path, mongo_uri, mongo_clie
     port = free_port()
     name = 'cli_workers_%d' % port
     uri = mongo_uri.replace('/?', '/%s?' % name)
-    proc = subprocess.Popen([TILERY, 'serve', '--port', str(port), '--data-dir',
-                             str(tmp_path), '--no-build', '--workers', '2', '--mongo-uri', uri],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = serve(tmp_path, port, '--workers', '2', '--mongo-uri', uri)
     try:
         api = 'http://127.0.0.1:%d/api/v1' % port
         wait_for(api + '/system/version', proc)
