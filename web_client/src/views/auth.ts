@@ -10,6 +10,25 @@ function safeNext(search: string): string {
   return next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
+/** A form's submit handler: runs ``action`` with the button disabled, shows its error. */
+function submitter(button: HTMLButtonElement, error: HTMLElement, action: () => Promise<void>,
+  onError: (err: unknown) => void) {
+  return async (e: Event) => {
+    e.preventDefault();
+    button.disabled = true;
+    error.hidden = true;
+    try {
+      await action();
+    } catch (err) {
+      error.textContent = errorText(err);
+      error.hidden = false;
+      onError(err);
+    } finally {
+      button.disabled = false;
+    }
+  };
+}
+
 function authCard(title: string, subtitle: string, form: HTMLElement, footer: HTMLElement): HTMLElement {
   return h('div.auth-page', null,
     h('div.auth-card', null,
@@ -26,21 +45,10 @@ export function loginView(search: string, go: (p: string) => void): View {
   const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const button = h('button.button.primary.wide', { type: 'submit' }, 'Sign in');
   const form = h('form.form', {
-    onsubmit: async (e: Event) => {
-      e.preventDefault();
-      button.disabled = true;
-      error.hidden = true;
-      try {
-        await login(user.value.trim(), pass.value);
-        go(safeNext(search));
-      } catch (err) {
-        error.textContent = errorText(err);
-        error.hidden = false;
-        pass.select();
-      } finally {
-        button.disabled = false;
-      }
-    },
+    onsubmit: submitter(button, error, async () => {
+      await login(user.value.trim(), pass.value);
+      go(safeNext(search));
+    }, () => pass.select()),
   },
   error,
   h('label.field', null, h('span.field-label', null, 'Login or email'), user),
@@ -62,29 +70,20 @@ export function registerView(search: string, go: (p: string) => void): View {
   };
   const button = h('button.button.primary.wide', { type: 'submit' }, 'Create account');
   const form = h('form.form', {
-    onsubmit: async (e: Event) => {
-      e.preventDefault();
-      button.disabled = true;
-      error.hidden = true;
-      try {
-        await register({
-          login: fields.login.value.trim(),
-          email: fields.email.value.trim(),
-          firstName: fields.firstName.value.trim(),
-          lastName: fields.lastName.value.trim(),
-          password: fields.password.value,
-        });
-        go(safeNext(search));
-      } catch (err) {
-        // Registration may be closed on this site; the server says so.
-        error.textContent = errorText(err);
-        error.hidden = false;
-        const field = (err as { field?: string }).field;
-        if (field && fields[field]) fields[field].focus();
-      } finally {
-        button.disabled = false;
-      }
-    },
+    onsubmit: submitter(button, error, async () => {
+      await register({
+        login: fields.login.value.trim(),
+        email: fields.email.value.trim(),
+        firstName: fields.firstName.value.trim(),
+        lastName: fields.lastName.value.trim(),
+        password: fields.password.value,
+      });
+      go(safeNext(search));
+    }, (err) => {
+      // Registration may be closed on this site; the server says so. Focus the bad field.
+      const field = (err as { field?: string }).field;
+      if (field && fields[field]) fields[field].focus();
+    }),
   },
   error,
   h('div.field-row', null,
