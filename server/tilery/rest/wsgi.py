@@ -25,6 +25,15 @@ class WsgiHeaders:
     def get(self, name, default=None):
         return self._environ.get(self._key(name), default)
 
+    @property
+    def remote_addr(self):
+        """The peer's address (a proxy's, when there is one)."""
+        return self._environ.get('REMOTE_ADDR')
+
+    @property
+    def scheme(self):
+        return self._environ.get('wsgi.url_scheme', 'http')
+
     def __getitem__(self, name):
         return self._environ[self._key(name)]
 

@@ -91,7 +91,7 @@ class CollectionResource(Resource):
            summary="Set a collection's access list.")
     def put_access(self, req, collection, access, public, public_flags, recurse):
         doc = set_access(self.app, self.collections, collection, access, public,
-                         public_flags, recurse)
+                         public_flags, recurse, actor=req.user)
         return self.collections.filter(doc, req.user)
 
     @route('PUT', ':id/metadata', access=USER, json_body='object',

@@ -91,7 +91,7 @@ def parse_access(app, access):
     return out
 
 
-def set_access(app, model, doc, access, public, public_flags=None, recurse=False):
+def set_access(app, model, doc, access, public, public_flags=None, recurse=False, actor=None):
     """Store a new ACL (and public flag) on a folder/collection, optionally recursively."""
     doc['access'] = parse_access(app, access)
     if public is not None:
@@ -115,6 +115,9 @@ def set_access(app, model, doc, access, public, public_flags=None, recurse=False
                                              doc.get('publicFlags'))
     if model.model_type == 'folder':
         app.events.emit('model.folder.access_changed', {'folder': doc, 'recurse': recurse})
+    app.audit.record('access.change', actor, resourceType=model.model_type,
+                     resourceId=doc['_id'], access=doc['access'], public=doc.get('public'),
+                     publicFlags=doc.get('publicFlags'), recurse=bool(recurse))
     return doc
 
 

@@ -94,7 +94,7 @@ class GroupResource(Resource):
         if force:
             if not req.user.get('admin'):
                 raise AccessError('Only administrators may add members directly.')
-            self.groups.add_member(group, user, level)
+            self.groups.add_member(group, user, level, actor=req.user)
         else:
             self.groups.invite(group, user, level)
         self.app.auth.forget(user_id=user['_id'])
@@ -114,7 +114,7 @@ class GroupResource(Resource):
                     '$set': {'requests': list(requests)}})
                 return self.groups.filter(self.groups.load(group['_id']), req.user)
             invite = {'level': ADMIN}
-        self.groups.add_member(group, user, invite['level'])
+        self.groups.add_member(group, user, invite['level'], actor=req.user)
         self.app.auth.forget(user_id=user['_id'])
         return self.groups.filter(self.groups.load(group['_id']), req.user)
 
@@ -138,7 +138,7 @@ class GroupResource(Resource):
             self.groups.require_access(group, req.user, WRITE)
             if self.groups.get_access_level(group, user) >= ADMIN:
                 self.groups.require_access(group, req.user, ADMIN)
-        self.groups.remove_member(group, self.users.load(user['_id']))
+        self.groups.remove_member(group, self.users.load(user['_id']), actor=req.user)
         self.app.auth.forget(user_id=user['_id'])
         return self.groups.filter(self.groups.load(group['_id']), req.user)
 
@@ -157,7 +157,5 @@ class GroupResource(Resource):
     def _promote(self, req, group, user, level):
         if group['_id'] not in (user.get('groups') or ()):
             raise RestError('That user is not a member of this group.')
-        self.groups.set_user_access(group, user['_id'], level)
-        self.groups.collection.update_one({'_id': group['_id']},
-                                          {'$set': {'access': group['access']}})
+        self.groups.set_member_level(group, user, level, actor=req.user)
         return self.groups.filter(group, req.user)
