@@ -1,6 +1,7 @@
 """Safe to share (issue 8): user files never run in Tilery's origin, security headers,
 no version banner, the HttpOnly sign-in cookie and CSRF."""
 import base64
+import os
 
 import pytest
 import requests
@@ -162,3 +163,37 @@ def test_the_cookie_authenticates_only_reads(server, user, item):
     resp = server.request('resource/download', 'POST', token=token, params={
         'resources': '{"item": ["%s"]}' % file['itemId']})
     assert resp.status == 200 and resp.body.startswith(b'PK') and b'secret' in resp.body
+
+
+@pytest.mark.parametrize('with_roots', [True, False])
+def test_an_imported_file_swapped_for_a_symlink_is_not_served(server, admin, tmp_path,
+                                                              with_roots):
+    root = tmp_path / 'scanner'
+    (root / 'case').mkdir(parents=True)
+    (root / 'case' / 'slide.txt').write_bytes(b'slide bytes')
+    (root / 'case' / 'kept.txt').write_bytes(b'kept')
+    secret = tmp_path / 'secret.txt'
+    secret.write_bytes(b'outside the import root')
+    if with_roots:
+        server.app.settings.import_roots = (str(tmp_path),)  # the whole tmp dir is allowed
+    store = server.app.models.assetstore.current()
+    dest = home_folder(server, admin)
+    ok(server.request('assetstore/%s/import' % store['_id'], 'POST', user=admin, params={
+        'importPath': str(root / 'case'), 'destinationId': dest['_id']}))
+    files = {f['name']: f for f in server.app.models.file.find({'imported': True})}
+    slide = files['slide.txt']
+    assert download(server, slide, admin).body == b'slide bytes'
+    (root / 'case' / 'slide.txt').unlink()
+    os.symlink(secret, root / 'case' / 'slide.txt')
+    for route in ('file/%s/download' % slide['_id'], 'item/%s/download' % slide['itemId']):
+        assert_error(server.request(route, user=admin), 403, contains='points outside')
+    with pytest.raises(Exception) as caught:
+        server.app.models.file.local_path(slide)  # what tile sources open
+    assert 'outside' in str(caught.value)
+    # a symlink that stays inside the imported folder is still served
+    (root / 'case' / 'slide.txt').unlink()
+    os.symlink(root / 'case' / 'kept.txt', root / 'case' / 'slide.txt')
+    assert download(server, slide, admin).body == b'kept'
+    # a file removed from disk: a clear 404, not a 500
+    (root / 'case' / 'kept.txt').unlink()
+    assert_error(download(server, files['kept.txt'], admin), 404, contains='no longer')

@@ -88,6 +88,8 @@ class FilesystemAdapter(AssetstoreAdapter):
         return os.path.join(self.root, file['path'])
 
     def open_range(self, file, start, end):
+        """An iterator over bytes [start, end); the file is checked and opened at once,
+        so a refusal is an error answer rather than a broken stream."""
         path = self.full_path(file)
         try:
             # O_NOFOLLOW: a symlink put in place after the check above is refused too
@@ -98,15 +100,8 @@ class FilesystemAdapter(AssetstoreAdapter):
                                file['name'])
             raise RestError('The bytes of file %s are missing from the assetstore.' %
                             file['_id'], 500)
-        with fh:
-            fh.seek(start)
-            remaining = end - start
-            while remaining > 0:
-                data = fh.read(min(remaining, 1 << 20))
-                if not data:
-                    break
-                remaining -= len(data)
-                yield data
+        fh.seek(start)
+        return _read(fh, end - start)
 
     def delete_file(self, file):
         if file.get('imported'):
@@ -125,3 +120,13 @@ class FilesystemAdapter(AssetstoreAdapter):
         except OSError:
             return {'free': None, 'total': None}
         return {'free': usage.free, 'total': usage.total}
+
+
+def _read(fh, remaining):
+    with fh:
+        while remaining > 0:
+            data = fh.read(min(remaining, 1 << 20))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data

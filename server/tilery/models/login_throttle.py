@@ -22,9 +22,10 @@ class LoginThrottle(Model):
                            '$setOnInsert': {'since': when, 'lockouts': 0}},
             upsert=True, return_document=pymongo.ReturnDocument.AFTER)
 
-    def lock(self, key, lockouts, until, expires):
+    def lock(self, key, lockouts, until, seconds, expires):
         self.collection.update_one({'_id': key}, {'$set': {
-            'lockouts': lockouts, 'lockedUntil': until, 'expires': expires}})
+            'lockouts': lockouts, 'lockedUntil': until, 'lockSeconds': seconds,
+            'expires': expires}})
 
     def clear(self, keys):
         """Forget failures and lockouts of ``keys``; the number of entries removed."""

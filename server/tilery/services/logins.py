@@ -75,7 +75,7 @@ class LoginService:
                 seconds = min(self.settings.login_lockout_seconds * 2 ** min(lockouts - 1, 30),
                               self.settings.login_lockout_max_seconds)
                 until = when + datetime.timedelta(seconds=seconds)
-                self.throttle.lock(key, lockouts, until, until + window)
+                self.throttle.lock(key, lockouts, until, seconds, until + window)
                 longest = max(longest, seconds)
         return longest
 
