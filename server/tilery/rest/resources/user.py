@@ -145,7 +145,7 @@ class UserResource(Resource):
         ModelParam('id', model=User, level=WRITE, dest='user'),
         Param('firstName', dest='first_name'), Param('lastName', dest='last_name'),
         Param('email'), Param('admin', type='boolean'),
-        Param('status', enum=('enabled', 'disabled'))])
+        Param('status', enum=('pending', 'enabled', 'disabled'))])
     def update(self, req, user, first_name, last_name, email, admin, status):
         for field, value in (('firstName', first_name), ('lastName', last_name),
                              ('email', email)):
