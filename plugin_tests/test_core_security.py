@@ -98,7 +98,11 @@ def test_web_page_headers_and_no_version_banner(bound_server, tmp_path):
         assert 'CherryPy' not in server_header and not any(c.isdigit() for c in server_header)
         assert resp.headers['X-Content-Type-Options'] == 'nosniff', path
         assert resp.headers['X-Frame-Options'] == 'DENY', path
-        if not path.startswith('/api'):
+        if path.startswith('/api'):
+            preflight = requests.options(bound_server.url + path)
+            assert preflight.headers['X-Content-Type-Options'] == 'nosniff'
+            assert 'CherryPy' not in preflight.headers.get('Server', '')
+        else:
             csp = resp.headers['Content-Security-Policy']
             for part in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'",
                          "object-src 'none'", "base-uri 'self'"):

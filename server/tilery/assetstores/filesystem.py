@@ -52,13 +52,8 @@ class FilesystemAdapter(AssetstoreAdapter):
         return written
 
     def read_upload(self, upload, length):
-        with open(upload.get('tempFile') or self._temp_path(upload), 'rb') as fh:
-            while length > 0:
-                data = fh.read(min(length, 1 << 22))
-                if not data:
-                    break
-                length -= len(data)
-                yield data
+        return _read(open(upload.get('tempFile') or self._temp_path(upload), 'rb'), length,
+                     1 << 22)
 
     def final_path(self, file_id):
         key = str(file_id)
@@ -122,10 +117,11 @@ class FilesystemAdapter(AssetstoreAdapter):
         return {'free': usage.free, 'total': usage.total}
 
 
-def _read(fh, remaining):
+def _read(fh, remaining, piece=1 << 20):
+    """Yield up to ``remaining`` bytes of an open file in pieces, then close it."""
     with fh:
         while remaining > 0:
-            data = fh.read(min(remaining, 1 << 20))
+            data = fh.read(min(remaining, piece))
             if not data:
                 break
             remaining -= len(data)

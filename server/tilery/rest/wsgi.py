@@ -3,7 +3,7 @@ per-request machinery (CherryPy's own server, cheroot, still serves it)."""
 import http.client
 import http.cookies
 
-from .dispatch import is_chunked
+from .dispatch import SECURITY_HEADERS, is_chunked
 from .request import BodyReader
 
 _REASONS = {code: '%d %s' % (code, reason) for code, reason in http.client.responses.items()}
@@ -64,8 +64,8 @@ class WsgiApi:
             except http.cookies.CookieError:
                 cookies = {}
         method = environ['REQUEST_METHOD']
-        if method == 'OPTIONS':
-            status, out, body = 200, {}, b''
+        if method == 'OPTIONS':  # a CORS preflight: the dispatcher never sees it
+            status, out, body = 200, dict(SECURITY_HEADERS), b''
         else:
             path = environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8', 'replace')
             status, out, body = self.dispatcher.handle(
