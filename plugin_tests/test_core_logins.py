@@ -99,6 +99,11 @@ def test_the_address_limit_never_locks_other_addresses(server, admin, user):
     ok(server.request('system/login_throttle', 'DELETE', user=admin,
                       params={'ip': '10.0.0.66'}))
     assert ok(sign_in(server, 'user1', address='10.0.0.66'))['user']['login'] == 'user1'
+    # an IPv6 host holds a whole /64: rotating within it does not reset the count
+    for n in range(3):
+        assert sign_in(server, 'alpha', 'guess', address='2001:db8:1:2::%x' % n).status == 401
+    assert sign_in(server, 'user1', address='2001:db8:1:2:ffff::1').status == 429
+    assert ok(sign_in(server, 'user1', address='2001:db8:1:3::1'))['user']['login'] == 'user1'
 
 
 def test_lockouts_double_and_are_capped(server, admin, user):

@@ -12,9 +12,24 @@ There is no global counter. A locked sign-in is refused even with the right pass
 like known ones, so the answers say nothing about which logins exist.
 """
 import datetime
+import ipaddress
 
 from ..errors import AccessError, TooManyRequests
 from ..models.base import now
+
+
+def address_key(address):
+    """The address counter: the IPv4 address, or the IPv6 /64 (one host usually holds a
+    whole /64, so counting single IPv6 addresses would let it rotate freely)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return 'ip:%s' % address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return 'ip:%s' % ip.ipv4_mapped
+        return 'ip:%s' % ipaddress.ip_network('%s/64' % ip, strict=False)
+    return 'ip:%s' % ip
 
 
 class LoginService:
@@ -36,9 +51,9 @@ class LoginService:
         user = self.users.find_login(login)
         keys = {self.account_key(user, login): self.settings.login_max_failures}
         if address:
-            keys['ip:%s' % address] = self.settings.login_address_max_failures
+            keys[address_key(address)] = self.settings.login_address_max_failures
         when = now()
-        self._refuse_if_locked(keys, when, login, address)
+        self._refuse_if_locked(keys, when)
         if not self.users.password_matches(user, password):
             locked_for = self._count_failure(keys, when)
             self.app.audit.record('login.failure', user, login=login, address=address,
@@ -52,14 +67,14 @@ class LoginService:
         self.app.audit.record('login', user, address=address)
         return user, token
 
-    def _refuse_if_locked(self, keys, when, login, address):
+    def _refuse_if_locked(self, keys, when):
         locked = [e for e in self.throttle.live(keys, when)
                   if e.get('lockedUntil') and e['lockedUntil'] > when]
         if locked:
             until = max(e['lockedUntil'] for e in locked)
             wait = (until - when).total_seconds()
-            self.app.audit.record('login.throttled', None, login=login, address=address,
-                                  retryAfter=wait)
+            # not audited one by one: a flood of refused tries must cost nothing to store
+            # (the failure that started the lock is in the log, with its length)
             raise TooManyRequests('Too many failed sign-ins. Try again in %d seconds, or '
                                   'ask an administrator to clear the lock.' % (wait + 0.999),
                                   wait)
@@ -86,7 +101,7 @@ class LoginService:
             keys += [self.account_key(self.users.find_login(login), login),
                      self.account_key(None, login)]
         if address:
-            keys.append('ip:%s' % address)
+            keys.append(address_key(address))
         cleared = self.throttle.clear(keys)
         self.app.audit.record('login.unlock', actor, login=login, address=address,
                               cleared=cleared)
