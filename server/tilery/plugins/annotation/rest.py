@@ -138,10 +138,12 @@ class AnnotationResource(Resource):
 
     @route('PATCH', ':id', access=USER, json_body='list', params=[
         _ann(WRITE), Param('version', 'Refuse (409) unless at this version.', type='integer')],
-        summary='Patch header fields and elements by id.')
+        summary='Patch header fields and elements by id (204; the new version in a header).')
     def patch(self, req, annotation, body, version=None):
         doc = self.service.patch(annotation['_id'], body, req.user, version)
-        return self._out(doc, req.user)
+        # large_image answers 204 without a body; the version lets a client chain edits
+        return Raw(b'', 'application/json', 204,
+                   {'Tilery-Annotation-Version': str(doc['_version'])})
 
     @route('DELETE', ':id', access=USER, params=[_ann(WRITE)],
            summary='Delete an annotation (it can be undone by a revert).')
