@@ -8,6 +8,7 @@ from PIL import Image
 
 from tilery.jobs.model import JobStatus
 from tilery.plugins.annotation import imports, store
+from tilery.plugins.annotation.formats import importer
 
 WAIT = 60
 
@@ -24,14 +25,51 @@ def rects(n):
             for i in range(n)]
 
 
-def upload(server, user, item, tmp_path, name, value):
-    """Upload a file into the item; return (file, its finished import job)."""
+def upload(server, user, item, tmp_path, name, value, imported=True):
+    """Upload a file into the item; return (file, its finished import job or None)."""
     path = tmp_path / name
     path.write_bytes(value if isinstance(value, bytes) else orjson.dumps(value))
     file = server.app.uploads.add_local_file(item, str(path), name, user)
-    jobs, _ = server.app.jobs.model.find(types=[imports.JOB_TYPE])
-    [job] = [j for j in jobs if j['kwargs']['fileId'] == str(file['_id'])]
+    jobs, _ = server.app.jobs.model.find(types=[imports.JOB_TYPE], limit=0)
+    found = [j for j in jobs if j['kwargs']['fileId'] == str(file['_id'])]
+    if not imported:
+        assert found == [], name
+        return file, None
+    [job] = found
     return file, server.app.jobs.wait(job['_id'], WAIT)
+
+
+def test_only_annotation_looking_files_are_imported(server, setup, user, tmp_path):
+    folder, item = setup
+    element = {'type': 'point', 'center': [1, 2, 0]}
+    feature = {'type': 'Feature', 'geometry': {'type': 'Point', 'coordinates': [1, 2]},
+               'properties': {}}
+    for name, value in (
+            ('config.json', {'title': 'settings', 'size': 3}),
+            ('nested.json', {'ui': {'elements': [1], 'annotation': {}}}),
+            ('numbers.json', [1, 2, 3]),
+            ('others.json', [{'title': 'x'}, {'elements': []}]),
+            ('text.geojson', b'hello'),
+            ('empty.json', b''),
+            ('late.json', b'{"pad": "' + b'x' * 70000 + b'", "elements": []}'),
+            ('junk.iid', b'\x00' * 100),
+            ('short.iid', b'iid')):
+        file, _ = upload(server, user, item, tmp_path, name, value, imported=False)
+        assert server.app.models.file.load(file['_id'])['name'] == name
+    for name, value in (
+            ('cells.json', {'description': 'd' * 30000, 'elements': [element]}),
+            ('list.json', [{'name': 'a', 'elements': [element]}]),
+            ('wrapped.json', {'_id': 'x', 'annotation': {'name': 'w', 'elements': [element]}}),
+            ('shapes.geojson', {'type': 'FeatureCollection', 'features': [feature]}),
+            ('one.json', b'\xef\xbb\xbf' + orjson.dumps(feature))):
+        _, job = upload(server, user, item, tmp_path, name, value)
+        assert job['status'] == JobStatus.SUCCESS, (name, job['log'])
+    assert server.app.annotations.find(item_id=item['_id'])[1] == 5
+    # the decision reads a bounded start of the file, whatever its size
+    asked = []
+    assert importer.importable('big.json', lambda size: asked.append(size) or b'{"elements"')
+    assert not importer.importable('slide.svs', lambda size: asked.append(size))
+    assert asked == [importer.SNIFF_BYTES]
 
 
 def elements_of(server, doc):
@@ -74,9 +112,11 @@ def test_a_bad_file_fails_its_job_and_leaves_no_annotation(server, setup, user, 
     assert server.app.db[store.VERSION].count_documents({}) == 0
     # the upload itself stands
     assert server.app.models.file.load(file['_id'])['size'] == file['size']
-    _, job = upload(server, user, item, tmp_path, 'broken.geojson', b'{"type": "Feature')
+    _, job = upload(server, user, item, tmp_path, 'broken.geojson',
+                    b'{"type": "FeatureCollection", "features": [{"type": ')
     assert job['status'] == JobStatus.ERROR and 'Invalid JSON' in job['log'][-1]
-    _, job = upload(server, user, item, tmp_path, 'notes.json', {'title': 'not annotations'})
+    _, job = upload(server, user, item, tmp_path, 'notes.json',
+                    {'name': 'x', 'elements': [], 'title': 'not annotations'})
     assert job['status'] == JobStatus.ERROR
     assert 'unknown field title' in job['log'][-1]
     assert server.app.db[store.ANNOTATION].count_documents({}) == 0

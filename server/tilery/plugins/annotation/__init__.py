@@ -58,12 +58,14 @@ class AnnotationPlugin(Plugin):
     @staticmethod
     def _uploaded(app, info):
         file, item = info.get('file'), info.get('item')
-        if not file or not item or not importer.importable(file.get('name')):
+        if not file or not item or info.get('replaced'):
             return
-        if info.get('replaced'):
-            return
+
+        def read_head(size):
+            return b''.join(app.models.file.open_range(file, 0, min(file['size'], size)))
         try:
-            imports.schedule_import(app, file, item)
+            if importer.importable(file.get('name'), read_head):
+                imports.schedule_import(app, file, item)
         except Exception:
             # the upload stands whatever happens to its import
             log.exception('The import of file %s as annotations could not be queued',

@@ -71,6 +71,19 @@ def write(elements, meta=None, scale=1.0):
     return struct.pack('<12I', *header) + b''.join(sections)
 
 
+def looks_like_iid(head):
+    """Whether bytes start like an .iid file: its sections follow the header in order."""
+    if len(head) < 48:
+        return False
+    header = struct.unpack_from('<12I', head, 0)
+    offset = 48
+    for start, length in zip(header[2::2], header[3::2]):
+        if start != offset:
+            return False
+        offset += length
+    return True
+
+
 def read(data):
     """(meta, entries) of an .iid file; each entry {address, domain, bbox, mask, groups}."""
     try:

@@ -1,4 +1,5 @@
 """Turning uploaded files into annotations, and annotations into files."""
+import io
 import os
 import re
 
@@ -9,18 +10,53 @@ from .. import streams
 from . import geojson, iid, mask
 
 IMPORT_EXTENSIONS = ('.json', '.geojson', '.iid')
+SNIFF_BYTES = 65536  # how much of an uploaded file is read to decide whether to import it
 _GEOJSON_SNIFF = re.compile(rb'"type"\s*:\s*"(FeatureCollection|Feature)"')
+_GEOJSON_TYPES = ('FeatureCollection', 'Feature')
 
 
-def importable(name):
-    """Whether a file of this name is imported as annotations when uploaded to an item."""
-    return os.path.splitext(name or '')[1].lower() in IMPORT_EXTENSIONS
+def importable(name, read_head):
+    """Whether an uploaded file is imported as annotations, from its name and first bytes.
+
+    ``read_head(size)`` returns the file's first bytes; it is called (for at most
+    ``SNIFF_BYTES``) only for a name with an import extension. A .iid file must have
+    an .iid header; a .json or .geojson file must look like an annotation at its top
+    level (an object with ``elements``, ``{"annotation": {...}}``, a list of those) or
+    like GeoJSON (a FeatureCollection or Feature). Anything else is just a file.
+    """
+    ext = os.path.splitext(name or '')[1].lower()
+    if ext not in IMPORT_EXTENSIONS:
+        return False
+    head = read_head(SNIFF_BYTES)
+    if ext == '.iid':
+        return iid.looks_like_iid(head)
+    return _looks_like_annotation_json(head)
+
+
+def _looks_like_annotation_json(head):
+    """Whether the first bytes of a JSON file hold annotation or GeoJSON top-level keys."""
+    events = ijson.parse(io.BytesIO(head.removeprefix(b'\xef\xbb\xbf')), use_float=True)
+    try:
+        for prefix, event, value in events:
+            # top level: '' for an object, 'item' for the first entry of a list
+            if event == 'map_key' and prefix in ('', 'item') and value == 'elements':
+                return True
+            if event == 'start_map' and prefix in ('annotation', 'item.annotation'):
+                return True
+            if event == 'string' and prefix in ('type', 'item.type'):
+                return value in _GEOJSON_TYPES
+            if prefix == 'item' and event == 'end_map':
+                return False  # the first entry of a list decides
+    except ijson.JSONError:
+        pass  # the head ends inside the JSON (or it is not JSON): decided by what was seen
+    return False
 
 
 def _geojson_source(fileobj, name):
     start = fileobj.tell()
-    head = fileobj.read(65536)
-    fileobj.seek(start)
+    head = fileobj.read(SNIFF_BYTES)
+    # ijson refuses a byte-order mark, which Windows tools write
+    fileobj.seek(start + 3 if head.startswith(b'\xef\xbb\xbf') else start)
     match = _GEOJSON_SNIFF.search(head)
     if not match:
         return None
