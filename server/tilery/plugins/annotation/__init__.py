@@ -35,7 +35,8 @@ class AnnotationPlugin(Plugin):
         options = {key.split('.', 1)[1]: app.settings.get(key, default)
                    for key, (default, _) in self.settings.items()}
         app.models.add(Annotation(app))
-        app.annotations = AnnotationService(app.db, options)
+        app.annotations = AnnotationService(
+            app.db, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
         app.annotations.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         app.router.add_resource(AnnotationResource(app))
@@ -46,6 +47,12 @@ class AnnotationPlugin(Plugin):
             item['_id'], item['folderId']))
         app.events.subscribe('model.item.copied', lambda info: self._copied(app, info))
         app.events.subscribe('model.file.finalized', lambda info: self._uploaded(app, info))
+
+    @staticmethod
+    def _overlay_size(app, item_id):
+        """(width, height) of the image an image/pixelmap element overlays, for its box."""
+        images = getattr(app, 'large_image', None)  # None when that plugin is disabled
+        return images.image_size(item_id) if images is not None else None
 
     @staticmethod
     def _copied(app, info):

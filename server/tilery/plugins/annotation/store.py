@@ -132,6 +132,27 @@ class PackedBuffer:
                 np.frombuffer(self.ends, dtype=np.uint64))
 
 
+MAX_OVERLAY_LOOKUPS = 256  # distinct overlay items sized per ingest (a lookup each)
+
+
+def _bounded_lookup(overlay_size):
+    """``overlay_size`` asked once per item id, and for at most MAX_OVERLAY_LOOKUPS ids.
+
+    An overlay's size costs a database read and an image open; an upload of many
+    overlays of one image asks once, and a hostile one naming a million items gets
+    zero boxes past the budget instead of a million reads.
+    """
+    known = {}
+
+    def size(item_id):
+        if item_id not in known:
+            if len(known) >= MAX_OVERLAY_LOOKUPS:
+                return None
+            known[item_id] = overlay_size(item_id)
+        return known[item_id]
+    return size
+
+
 class ChunkWriter:
     """Validates elements one by one and writes them as spatially grouped chunks.
 
@@ -145,7 +166,7 @@ class ChunkWriter:
         self.annotation_id = annotation_id
         self.chunk_size = int(settings['chunk_size'])
         self.batch_size = int(settings['batch_size'])
-        self.overlay_size = overlay_size
+        self.overlay_size = _bounded_lookup(overlay_size) if overlay_size else None
         self.next_order = first_order
         self.batch = first_batch
         self.table = ChunkTable()

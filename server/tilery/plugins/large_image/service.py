@@ -63,6 +63,17 @@ class LargeImageService:
         key = SourceKey(str(info['fileId']), style, encoding)
         return self.sources.get(key, lambda: self._open(key, info))
 
+    def image_size(self, item_id):
+        """(sizeX, sizeY) of an item's large image; None without a readable one (yet)."""
+        item = self.items.load(item_id, exc=False)
+        if item is None:
+            return None
+        try:
+            metadata = self.open(item).metadata
+        except (NoLargeImage, NotReady, ImageDataError, RestError):
+            return None
+        return metadata['sizeX'], metadata['sizeY']
+
     def _open(self, key, info):
         file_doc = self.files.load(info['fileId'], exc=False)
         if file_doc is None:
