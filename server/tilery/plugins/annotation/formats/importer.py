@@ -1,5 +1,6 @@
 """Turning uploaded files into annotations, and annotations into files."""
 import io
+import itertools
 import os
 import re
 
@@ -67,8 +68,13 @@ def _geojson_source(fileobj, name):
             yield from ijson.items(fileobj, prefix, use_float=True)
         except ijson.JSONError as exc:
             raise streams.json_error(exc)
-    header = {'name': os.path.splitext(os.path.basename(name))[0] or 'GeoJSON import'}
-    return header, geojson.iter_elements(features())
+    stream = features()
+    first = next(stream, None)
+    # large_image writes the annotation's header into the first feature's properties
+    header = geojson.header_of(first)
+    header.setdefault('name', os.path.splitext(os.path.basename(name))[0] or 'GeoJSON import')
+    found = itertools.chain([first] if first is not None else [], stream)
+    return header, geojson.iter_elements(found)
 
 
 class _Source:
@@ -164,10 +170,8 @@ def export_geojson(service, doc, params=None):
 def export_iid(service, doc, scale=1.0):
     """The bytes of an .iid file of the annotation's area elements."""
     q = service.query(doc, {})
-    header = doc.get('annotation') or {}
-    meta = {'name': header.get('name'), 'description': header.get('description', ''),
-            'attributes': header.get('attributes', {}), 'annotationId': str(doc['_id'])}
-    return iid.write(q.elements(), meta, scale)
+    return iid.write(q.elements(), iid.file_meta(doc.get('annotation') or {}, doc['_id']),
+                     scale)
 
 
 def export_mask(service, doc, width, height, scale=1.0, fmt='png', classes=None):
