@@ -39,6 +39,8 @@ class AnnotationPlugin(Plugin):
             app.db, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
         app.annotations.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
+        masks = imports.MaskImportJob(app)
+        app.jobs.register(imports.MASK_JOB_TYPE, masks, cleanup=masks.cleanup)
         app.router.add_resource(AnnotationResource(app))
         app.router.add_resource(AnnotationAdminResource(app))
         app.events.subscribe('model.item.removed',

@@ -5,7 +5,7 @@ from ...plugins import ANNOTATE_FLAG
 from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
 from ...rest.params import ADMIN, READ, WRITE
 from ...rest.routing import DATA_SCOPES
-from . import schema
+from . import imports, schema
 from .formats import importer
 
 QUERY_PARAMS = [
@@ -268,21 +268,18 @@ class AnnotationResource(Resource):
               'those values are imported. Default: every non-zero value, as "class N".',
               type='json', json_types=(list, dict)),
         Param('name', 'The name of the new annotation.', default='Label mask')],
-        summary='Import a label mask (PNG/TIFF of class values) as polygons.')
+        summary='Import a label mask (PNG/TIFF of class values) as polygons, by a job; '
+        'answers the job (GET /job/:id: progress, then meta.annotationIds).')
     def item_mask(self, req, item, file=None, scale=1.0, classes=None, name='Label mask'):
-        folder = self._require_annotate(item, req.user)
-        limit = self.service.settings['max_upload_bytes']
-        if file is not None:
-            if file.get('size', 0) > limit:
-                raise RestError('The mask file is larger than the %d byte limit.' % limit, 413)
-            data = b''.join(self.app.models.file.open_range(file))
-        else:
-            data = req.read_body(limit)
-            if not data:
-                raise RestError('Send the mask image as the request body, or give fileId.')
-        doc = importer.import_mask(self.service, item, req.user, data, classes, scale, name,
-                                   folder)
-        return self._out(doc, req.user)
+        self._require_annotate(item, req.user)
+        if file is None:
+            limit = self.service.settings['max_upload_bytes']
+            if req.content_length > limit:
+                raise RestError('The mask is larger than the %d byte limit.' % limit, 413)
+        job = imports.queue_mask_import(
+            self.app, item, req.user, body=req.body_file() if file is None else None,
+            file=file, classes=classes, scale=scale, name=name)
+        return self.app.jobs.model.filter(job)
 
     @route('DELETE', 'item/:id', access=USER, params=[
         ModelParam('id', model=Item, level=READ, dest='item', location='path')],

@@ -151,14 +151,17 @@ def import_file(service, item, creator, stream, name, folder=None, progress=None
 
 
 def import_mask(service, item, creator, data, classes=None, scale=1.0, name=None,
-                folder=None, min_pixels=1):
-    """Create an annotation of polygons traced from a label mask image (see mask.py)."""
+                folder=None, min_pixels=1, progress=None, import_job=None):
+    """Create an annotation of polygons traced from a label mask image (see mask.py).
+
+    ``data`` is the image's bytes, path or file; ``progress`` as in ``mask.to_elements``.
+    """
     elements = mask.to_elements(data, classes, scale, min_pixels,
-                                service.settings.get('max_mask_pixels'))
+                                service.settings.get('max_mask_pixels'), progress)
     if not elements:
         raise ValidationError('The mask holds no pixels of the classes asked for.', 'file')
     return service.create(item, creator, {'name': name or 'Label mask', 'elements': elements},
-                          folder)
+                          folder, import_job=import_job)
 
 
 def export_geojson(service, doc, params=None):
