@@ -269,3 +269,32 @@ def test_multi_part_objects_come_back_whole_after_a_region_query(svc, place):
     assert feat['geometry']['type'] == 'MultiPolygon'
     assert len(feat['geometry']['coordinates']) == 2
     assert geojson.color_to_rgb('#0f0') == [0, 255, 0]
+
+
+def test_uploaded_qupath_and_iid_files_round_trip_over_rest(server, user, tmp_path):
+    folder = server.app.models.folder.create('slides', user, 'user', user, public=False)
+    item = server.app.models.item.create('slide.svs', folder, user)
+    _, masks = two_blob_file(tmp_path / 'blobs.iid')
+    docs = {}
+    for name, path in (('qupath-0.5.geojson', SAMPLES / 'qupath-0.5.geojson'),
+                       ('blobs.iid', tmp_path / 'blobs.iid')):
+        file = server.app.uploads.add_local_file(item, str(path), name, user)
+        [job] = [j for j in server.app.jobs.model.find(types=['annotation_import'])[0]
+                 if j['kwargs']['fileId'] == str(file['_id'])]
+        job = server.app.jobs.wait(job['_id'], 60)
+        assert job['status'] == 3, job['log']
+        [docs[name]] = job['meta']['annotationIds']
+    r = server.request('annotation/%s/geojson' % docs['qupath-0.5.geojson'], user=user)
+    assert r.status == 200
+    back = features_by_id(orjson.loads(r.body))
+    original = orjson.loads((SAMPLES / 'qupath-0.5.geojson').read_bytes())
+    for feat in original['features']:
+        out = back[feat['id']]
+        assert plane(out['geometry']) == feat['geometry']
+        assert {k: out['properties'][k] for k in feat['properties']} == feat['properties']
+    r = server.request('annotation/%s/iid' % docs['blobs.iid'], user=user)
+    assert r.status == 200
+    meta, entries = iid.read(r.body)
+    assert meta['camera'] == {'model': 'X100', 'exposure': 0.01}
+    assert [(e['domain'], e['address'], e['groups'], len(e['regions'])) for e in entries] == [
+        (b'wikidata', b'tree', ['plants', 'nature'], 2), (b'tilery', b'cell', [], 1)]
