@@ -10,17 +10,11 @@ import orjson
 import pytest
 from bson import ObjectId
 
+import test_annotation_formats
 from tilery.plugins.annotation.formats import geojson, iid, importer
-from tilery.plugins.annotation.service import AnnotationService
 
 SAMPLES = pathlib.Path(__file__).parent / 'samples'
-
-
-@pytest.fixture
-def svc(db):
-    service = AnnotationService(db)
-    service.ensure_indexes()
-    return service
+svc = test_annotation_formats.svc  # an AnnotationService on the test's database
 
 
 @pytest.fixture
