@@ -63,10 +63,11 @@ def test_only_annotation_looking_files_are_imported(server, setup, user, tmp_pat
             ('list.json', [{'name': 'a', 'elements': [element]}]),
             ('wrapped.json', {'_id': 'x', 'annotation': {'name': 'w', 'elements': [element]}}),
             ('shapes.geojson', {'type': 'FeatureCollection', 'features': [feature]}),
-            ('one.json', b'\xef\xbb\xbf' + orjson.dumps(feature))):
+            ('one.json', b'\xef\xbb\xbf' + orjson.dumps(feature)),
+            ('features.json', [feature, feature])):
         _, job = upload(server, user, item, tmp_path, name, value)
         assert job['status'] == JobStatus.SUCCESS, (name, job['log'])
-    assert server.app.annotations.find(item_id=item['_id'])[1] == 5
+    assert server.app.annotations.find(item_id=item['_id'])[1] == 6
     # the decision reads a bounded start of the file, whatever its size
     asked = []
     assert importer.importable('big.json', lambda size: asked.append(size) or b'{"elements"')

@@ -61,7 +61,10 @@ def _geojson_source(fileobj, name):
     match = _GEOJSON_SNIFF.search(head)
     if not match:
         return None
-    prefix = 'features.item' if match.group(1) == b'FeatureCollection' else ''
+    if match.group(1) == b'FeatureCollection':
+        prefix = 'features.item'
+    else:  # one Feature, or a list of them (as large_image also reads)
+        prefix = 'item' if head.lstrip(b'\xef\xbb\xbf \t\r\n')[:1] == b'[' else ''
 
     def features():
         try:
