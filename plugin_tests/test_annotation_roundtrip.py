@@ -100,14 +100,19 @@ def test_qupath_export_round_trips(svc, place):
     doc = import_sample(svc, place, 'qupath-0.5.geojson')
     els = elements_of(svc, doc)
     # multi-geometries are one object: their parts are drawn as elements of their own
-    assert doc['_elementCount'] == 1 + 2 + 3 + 2 + 1 + 1 + 1 + 1
+    assert doc['_elementCount'] == 1 + 2 + 3 + 2 + 1 + 1 + 2 + 1
     region = els[0]
     assert region['group'] == 'Tumor' and region['label'] == {'value': 'Tumor region 1'}
     assert region['lineColor'] == 'rgb(200,0,0)' and region['closed'] and region['holes']
     mitoses = [e for e in els if e.get('group') == 'Mitosis']
     assert [e['type'] for e in mitoses] == ['point'] * 3
     assert mitoses[0]['lineColor'] == 'rgb(255,0,255)'  # the object's colour wins
-    assert els[-3]['group'] == 'Tumor: Positive'
+    assert els[-4]['group'] == 'Tumor: Positive'
+    # a cell's nucleus is drawn too, with its cell's class
+    cell, nucleus = els[-3:-1]
+    assert nucleus['user']['part'] == dict(cell['user']['part'], index=1, role='nucleus')
+    assert nucleus['group'] == cell['group'] == 'Immune cells'
+    assert nucleus['points'][0] == [1255, 1255, 0] and 'nucleusGeometry' not in str(cell)
     back = features_by_id(export(svc, doc))
     assert len(back) == len(original['features'])
     for feat in original['features']:
@@ -115,8 +120,9 @@ def test_qupath_export_round_trips(svc, place):
         assert plane(out['geometry']) == feat['geometry'], feat['id']
         for key, value in feat['properties'].items():
             assert out['properties'][key] == value, (feat['id'], key)
-        for key in set(feat) - {'geometry', 'properties'}:
-            assert out[key] == feat[key], (feat['id'], key)
+        assert out['id'] == feat['id'] and set(out) == set(feat)
+        if 'nucleusGeometry' in feat:
+            assert plane(out['nucleusGeometry']) == feat['nucleusGeometry']
     # the export imports again to the same elements (new part keys aside)
     again = import_sample(svc, place, 'again.geojson',
                           orjson.dumps(export(svc, doc)))

@@ -10,7 +10,8 @@ fields, large_image's ``annotation`` header on the first feature, and QuPath's
   schema knows are kept, rectangles and circles are rebuilt from their corners, and
   ``properties.annotation`` gives the annotation's name, description and attributes.
 - QuPath (0.4/0.5): ``classification`` becomes the group (and line colour), ``name``
-  the label; a MultiPolygon, MultiPoint or MultiLineString is one object.
+  the label; a MultiPolygon, MultiPoint or MultiLineString is one object, and so is a
+  cell with its ``nucleusGeometry`` (the nucleus drawn as a part of it).
 - Anything the element schema has no field for (a feature's ``id``, ``objectType``,
   ``measurements``, ``isLocked``, a cell's ``nucleusGeometry``, ...) is kept in the
   element's ``user.geojson`` and written back by the export.
@@ -30,6 +31,8 @@ _ELEMENT_ID = re.compile(r'^[0-9a-f]{24}$')
 HEADER_KEYS = ('name', 'description', 'display', 'attributes')
 KNOWN_FIELDS = {kind: set(spec['properties']) for kind, spec in schema.ELEMENT_SCHEMAS.items()}
 FROM_GEOMETRY = ('points', 'holes', 'closed')
+# a cell's nucleus is drawn with its cell's class and colours
+NUCLEUS_FIELDS = ('group', 'lineColor', 'lineWidth', 'fillColor')
 MULTI = {'Polygon': 'MultiPolygon', 'Point': 'MultiPoint', 'LineString': 'MultiLineString'}
 # the geometry each element type is drawn with (the others have none)
 GEOMETRY_OF = {'point': 'Point', 'arrow': 'LineString', 'polyline': ('LineString', 'Polygon'),
@@ -166,8 +169,12 @@ def _object_geometry(elements, stored):
 
 def feature(elements):
     """A GeoJSON Feature for one object (a list of one element or of its parts)."""
-    first = elements[0]
     stored = next((s for s in map(_stored, elements) if s), {})
+    nuclei = [e for e in elements if parts.role(e) == 'nucleus']
+    elements = [e for e in elements if parts.role(e) != 'nucleus']
+    if not elements:  # the cell's outline was deleted: its nucleus is what is left
+        elements, nuclei = nuclei, []
+    first = elements[0]
     out = {'type': 'Feature'}
     extra = stored.get('feature')
     if isinstance(extra, dict):
@@ -178,6 +185,8 @@ def feature(elements):
         shape.update((k, v) for k, v in stored['geometry'].items()
                      if k not in ('type', 'coordinates', 'geometries'))
     out['geometry'] = shape
+    if nuclei:
+        out['nucleusGeometry'] = _object_geometry(nuclei, {})
     out['properties'] = _properties(first, stored)
     return out
 
@@ -357,6 +366,11 @@ def feature_elements(feat):
              (k != 'id' or (isinstance(v, str) and _ELEMENT_ID.match(v)))}
     base = dict(_qupath_fields(props), **known)
     stored = _foreign(feat, props, set(known) | set(skipped))
+    nuclei = _nuclei(feat)
+    if nuclei:  # drawn as parts of the cell, and written back from them
+        del stored['feature']['nucleusGeometry']
+        if not stored['feature']:
+            del stored['feature']
     # what the element's own fields say again on export need not be kept twice
     derived = _derived(base)
     kept = stored.get('properties', {})
@@ -382,7 +396,27 @@ def feature_elements(feat):
                 raise ValidationError('properties.user must be an object.', 'user')
             element['user'] = dict(user, geojson=stored)
         elements.append(element)
-    return parts.link(elements)
+    for _, shape in nuclei:
+        nucleus = {k: v for k, v in base.items() if k in NUCLEUS_FIELDS}
+        nucleus.update(shape, type='polyline')
+        elements.append(nucleus)
+    elements = parts.link(elements)
+    for nucleus in elements[len(elements) - len(nuclei):]:
+        nucleus['user']['part']['role'] = 'nucleus'
+    return elements
+
+
+def _nuclei(feat):
+    """The polygons of a QuPath cell's ``nucleusGeometry``; [] without one, or when it
+    holds more than a geometry can be rebuilt from (then it is kept as it came)."""
+    geom = feat.get('nucleusGeometry')
+    if not isinstance(geom, dict) or not set(geom) <= {'type', 'coordinates'}:
+        return []
+    try:
+        shapes = _shapes(geom)
+    except ValidationError:
+        return []
+    return shapes if all(kind == 'Polygon' for kind, _ in shapes) else []
 
 
 def header_of(feat):

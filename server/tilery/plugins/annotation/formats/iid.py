@@ -64,6 +64,8 @@ def write(elements, meta=None, scale=1.0):
     for obj in parts.objects(elements):
         regions, boxes, area = [], [], 0
         for element in obj:
+            if parts.role(element) == 'nucleus':
+                continue  # inside its cell, whose mask it is part of
             shape = raster.outline(element)
             if shape is None:
                 skipped += 1

@@ -5,6 +5,8 @@ element per shape, each drawn, queried and masked like any other. What ties them
 together is ``user.part = {of, index, count}`` (``of`` a key shared by the parts), and
 the exports write the consecutive parts of one object back as one GeoJSON feature or
 one .iid entry. The first part also carries what the format says of the whole object.
+A QuPath cell's nucleus is a part with ``role: 'nucleus'``: drawn, but written back as
+the feature's ``nucleusGeometry`` (and left out of .iid masks, inside its cell).
 """
 import uuid
 
@@ -29,6 +31,13 @@ def part_of(element):
     if isinstance(part, dict) and isinstance(part.get('of'), str):
         return part['of']
     return None
+
+
+def role(element):
+    """What a part is to its object beyond a shape of it: 'nucleus' (a QuPath cell's),
+    or None."""
+    part = (element.get('user') or {}).get('part')
+    return part.get('role') if isinstance(part, dict) else None
 
 
 def objects(elements):
