@@ -1,8 +1,7 @@
 """The annotation plugin: large_image-compatible annotations stored in spatial chunks."""
 import logging
 
-from ...models.base import AccessControlledModel
-from .. import Plugin
+from .. import AccessControlledModel, Plugin
 from . import imports, orphans
 from .formats import importer
 from .service import AnnotationService
@@ -34,8 +33,9 @@ class AnnotationPlugin(Plugin):
         from .rest import AnnotationAdminResource, AnnotationResource
         options = {key.split('.', 1)[1]: app.settings.get(key, default)
                    for key, (default, _) in self.settings.items()}
-        app.models.add(Annotation(app))
+        model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(app.db, options)
+        app.annotations.parse_access = model.parse_access
         app.annotations.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         app.router.add_resource(AnnotationResource(app))

@@ -1,6 +1,6 @@
 """Pieces several resources share: metadata edits, ACL answers, paging answers."""
-from ...errors import RestError, ValidationError
-from ...models.base import NONE, now, to_object_id
+from ...errors import ValidationError
+from ...models.base import now
 from ...services.listing import bump
 from ..params import Param
 
@@ -62,38 +62,9 @@ def access_answer(app, doc):
     return {'users': users, 'groups': groups}
 
 
-def parse_access(app, access):
-    """Validate an ``access`` JSON object into stored form."""
-    out = {'users': [], 'groups': []}
-    for kind, model in (('users', app.models.user), ('groups', app.models.group)):
-        entries = access.get(kind) or []
-        if not isinstance(entries, list):
-            raise RestError('access.%s must be a list.' % kind)
-        seen = set()
-        for entry in entries:
-            if not isinstance(entry, dict) or 'id' not in entry:
-                raise RestError('Each access.%s entry needs an id.' % kind)
-            level = entry.get('level', NONE)
-            if isinstance(level, bool) or level not in (0, 1, 2):
-                if level == NONE:
-                    continue
-                raise RestError('Invalid access level %r.' % level)
-            oid = to_object_id(entry['id'], kind[:-1])
-            if oid in seen:
-                continue
-            if model.load(oid, exc=False, fields={'_id': 1}) is None:
-                raise RestError('No such %s: %s.' % (kind[:-1], entry['id']))
-            flags = entry.get('flags') or []
-            if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
-                raise RestError('Access flags must be a list of strings.')
-            seen.add(oid)
-            out[kind].append({'id': oid, 'level': level, 'flags': flags})
-    return out
-
-
 def set_access(app, model, doc, access, public, public_flags=None, recurse=False):
     """Store a new ACL (and public flag) on a folder/collection, optionally recursively."""
-    doc['access'] = parse_access(app, access)
+    doc['access'] = model.parse_access(access)
     if public is not None:
         doc['public'] = public
     if public_flags is not None:
