@@ -2,7 +2,7 @@
 import logging
 
 from .. import AccessControlledModel, Plugin
-from . import imports, orphans
+from . import imports, orphans, store
 from .formats import importer
 from .service import AnnotationService
 
@@ -15,7 +15,7 @@ class Annotation(AccessControlledModel):
     collection_name = 'annotation'
     model_type = 'annotation'
     missing_status = 404
-    private_fields = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
+    private_fields = store.INTERNAL_FIELDS
 
 
 class AnnotationPlugin(Plugin):

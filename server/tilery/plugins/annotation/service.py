@@ -18,11 +18,8 @@ from ...database import icase_contains
 from ...errors import Conflict, NotFound, ValidationError
 from .. import ADMIN, now, parse_access_list, to_object_id as object_id
 from . import orphans, query, store, streams
+from .store import INTERNAL_FIELDS, STATE_FIELDS
 from .validate import check_header
-
-INTERNAL_FIELDS = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
-STATE_FIELDS = ('annotation', '_chunks', '_elementCount', '_detailsCount', 'bbox', 'groups',
-                '_maxOrder', '_girderIds')
 
 
 class AnnotationService:
