@@ -106,6 +106,15 @@ def _entries_of(doc, user):
     yield from (e for e in access.get('groups', ()) if e.get('id') in groups)
 
 
+def bump(models, parent_type, parent_ids):
+    """Tell every server process that these parents' children changed (their
+    ``listVersion`` keys the listing cache, services/listing.py)."""
+    ids = [i for i in parent_ids if i is not None]
+    if ids:
+        models[parent_type].collection.update_many(
+            {'_id': {'$in': ids}}, {'$inc': {'listVersion': 1}})
+
+
 class Model:
     """A MongoDB collection and the rules for its documents."""
 

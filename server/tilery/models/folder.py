@@ -2,8 +2,7 @@
 import copy
 
 from ..errors import RestError, ValidationError
-from ..services.listing import bump
-from .base import ADMIN, AccessControlledModel, check_name, now
+from .base import ADMIN, AccessControlledModel, bump, check_name, now
 
 
 class Folder(AccessControlledModel):

@@ -11,6 +11,9 @@ cache on the version stored in the parent document.
 import collections
 import threading
 
+# the write that invalidates cached listings is the models' (re-exported for callers)
+from ..models.base import bump  # noqa: F401
+
 #: sort fields whose order only changes when a child is added, removed or renamed
 CACHEABLE_SORTS = ('lowerName', 'name', '_id', 'created')
 
@@ -50,11 +53,3 @@ class ListingCache:
     def clear(self):
         with self._lock:
             self._entries.clear()
-
-
-def bump(models, parent_type, parent_ids):
-    """Tell every server process that these parents' children changed."""
-    ids = [i for i in parent_ids if i is not None]
-    if ids:
-        models[parent_type].collection.update_many(
-            {'_id': {'$in': ids}}, {'$inc': {'listVersion': 1}})

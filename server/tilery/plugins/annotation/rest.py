@@ -1,8 +1,7 @@
 """REST routes of the annotation plugin (Girder / large_image compatible)."""
 from ...errors import RestError
 from ...models import File, Folder, Item
-from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
-from ...rest.routing import DATA_SCOPES
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
 from .. import ADMIN, READ, WRITE
 from . import schema
 from .formats import importer

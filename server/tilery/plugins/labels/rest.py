@@ -1,7 +1,6 @@
 """REST routes of the labels plugin: masks per user and item, classes, superpixels."""
 from ...models import Folder, Item
-from ...rest import ModelParam, Param, Raw, Resource, route
-from ...rest.routing import DATA_SCOPES, PUBLIC, USER
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
 from ...services.downloads import content_disposition, file_download, zip_stream
 from .. import READ, WRITE
 

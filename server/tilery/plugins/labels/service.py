@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from ...errors import RestError, ValidationError
-from ...models.base import now
+from .. import now
 
 MASK_MODES = ('L', 'P', 'I;16', 'I')
 ALGORITHMS = ('slic', 'felzenszwalb', 'quickshift', 'watershed')

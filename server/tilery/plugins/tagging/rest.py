@@ -1,8 +1,7 @@
 """REST routes of the tagging plugin."""
 from ...errors import RestError
 from ...models import Folder, Item
-from ...rest import ModelParam, Raw, Resource, route
-from ...rest.routing import DATA_SCOPES, PUBLIC, USER
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Raw, Resource, route
 from ...services.downloads import content_disposition
 from .. import READ, WRITE
 

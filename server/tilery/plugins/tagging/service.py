@@ -8,7 +8,7 @@ import csv
 import io
 
 from ...errors import RestError, ValidationError
-from ...models.base import now
+from .. import now
 
 KEYS = '1234567890qwertyuiopasdfghjklzxcvbnm'
 
