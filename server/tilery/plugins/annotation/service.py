@@ -14,9 +14,8 @@ import numpy as np
 import pymongo
 from bson import ObjectId
 
-from ...database import icase_contains
 from ...errors import Conflict, NotFound, ValidationError
-from .. import ADMIN, now, parse_access_list, to_object_id as object_id
+from .. import ADMIN, icase_contains, now, parse_access_list, to_object_id as object_id
 from . import orphans, query, store, streams
 from .store import INTERNAL_FIELDS, STATE_FIELDS
 from .validate import check_header
