@@ -5,19 +5,11 @@ read access with the annotate flag), whichever way the flag reaches the user: th
 own entry, a group's entry or the folder's public flags. The annotation ACL is parsed
 by the same code as folders' (unknown users, bad flags and levels are 400s).
 """
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
+from test_labels import png
 from tilery.plugins import ANNOTATE_FLAG
-
-
-def png(array):
-    out = io.BytesIO()
-    Image.fromarray(array).save(out, 'PNG')
-    return out.getvalue()
 
 
 @pytest.fixture
