@@ -49,6 +49,16 @@ def check_name(name, what='name'):
     return name
 
 
+def check_meta_keys(meta):
+    """Refuse metadata keys MongoDB cannot store (empty, '$...', containing '.')."""
+    for key in meta:
+        if not isinstance(key, str) or not key:
+            raise ValidationError('Metadata keys must be non-empty strings.', 'metadata')
+        if key.startswith('$') or '.' in key:
+            raise ValidationError('Invalid key %s: keys must not contain "." or start with '
+                                  '"$".' % key, key)
+
+
 def _access_level(entry):
     """An access entry's level; None for one that grants nothing (NONE)."""
     level = entry.get('level', NONE)
@@ -182,6 +192,30 @@ class Model:
             doc['_id'] = self.collection.insert_one(doc).inserted_id
         return doc
 
+    def set_metadata(self, doc, meta, allow_null=False):
+        """Merge ``meta`` into ``doc['meta']`` and store it; a key set to null is removed."""
+        check_meta_keys(meta)
+        current = doc.setdefault('meta', {})
+        for key, value in meta.items():
+            if value is None and not allow_null:
+                current.pop(key, None)
+            else:
+                current[key] = value
+        return self._store_meta(doc)
+
+    def delete_metadata(self, doc, fields):
+        """Remove ``fields`` from ``doc['meta']`` and store it."""
+        check_meta_keys({f: None for f in fields})
+        for field in fields:
+            doc.setdefault('meta', {}).pop(field, None)
+        return self._store_meta(doc)
+
+    def _store_meta(self, doc):
+        doc['updated'] = now()
+        self.collection.update_one({'_id': doc['_id']}, {'$set': {
+            'meta': doc['meta'], 'updated': doc['updated']}})
+        return doc
+
     def update(self, query, update, multi=True):
         if multi:
             return self.collection.update_many(query, update)
@@ -252,6 +286,19 @@ class AccessControlledModel(Model):
             raise anonymous_error('You must be logged in to do that.')
         raise AccessError(message or 'Write access or the annotate flag is needed on %s %s.'
                           % (self.model_type, doc['_id']))
+
+    def set_access(self, doc, access, public=None, public_flags=None, recurse=False):
+        """Validate and store a new ACL (and public flag and flags) on ``doc``.
+        ``recurse`` is for containers (folders, collections): see their overrides."""
+        doc['access'] = self.parse_access(access)
+        if public is not None:
+            doc['public'] = public
+        update = {'access': doc['access'], 'public': doc.get('public', False)}
+        if public_flags is not None:
+            doc['publicFlags'] = update['publicFlags'] = [
+                f for f in public_flags if isinstance(f, str)]
+        self.collection.update_one({'_id': doc['_id']}, {'$set': update})
+        return doc
 
     def parse_access(self, access):
         """``access`` validated into stored form; its users and groups must exist."""
