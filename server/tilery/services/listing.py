@@ -11,9 +11,6 @@ cache on the version stored in the parent document.
 import collections
 import threading
 
-# the write that invalidates cached listings is the models' (re-exported for callers)
-from ..models.base import bump  # noqa: F401
-
 #: sort fields whose order only changes when a child is added, removed or renamed
 CACHEABLE_SORTS = ('lowerName', 'name', '_id', 'created')
 

@@ -3,8 +3,7 @@ import orjson
 
 from ..database import icase_contains
 from ..errors import RestError, ValidationError
-from ..models.base import READ, now
-from .listing import bump
+from ..models.base import READ, bump, now
 
 RESOURCE_TYPES = ('collection', 'user', 'folder', 'item', 'file')
 
