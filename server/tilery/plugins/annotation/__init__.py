@@ -1,9 +1,8 @@
 """The annotation plugin: large_image-compatible annotations stored in spatial chunks."""
 import logging
 
-from ...models.base import AccessControlledModel
-from .. import Plugin
-from . import imports, orphans
+from .. import AccessControlledModel, Plugin
+from . import imports, orphans, store
 from .formats import importer
 from .service import AnnotationService
 
@@ -16,7 +15,7 @@ class Annotation(AccessControlledModel):
     collection_name = 'annotation'
     model_type = 'annotation'
     missing_status = 404
-    private_fields = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
+    private_fields = store.INTERNAL_FIELDS
 
 
 class AnnotationPlugin(Plugin):
@@ -34,9 +33,10 @@ class AnnotationPlugin(Plugin):
         from .rest import AnnotationAdminResource, AnnotationResource
         options = {key.split('.', 1)[1]: app.settings.get(key, default)
                    for key, (default, _) in self.settings.items()}
-        app.models.add(Annotation(app))
+        model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
             app.db, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
+        app.annotations.parse_access = model.parse_access
         app.annotations.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         masks = imports.MaskImportJob(app)

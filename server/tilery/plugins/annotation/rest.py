@@ -1,10 +1,8 @@
 """REST routes of the annotation plugin (Girder / large_image compatible)."""
-from ...errors import AccessError, RestError
+from ...errors import RestError
 from ...models import File, Folder, Item
-from ...plugins import ANNOTATE_FLAG
-from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
-from ...rest.params import ADMIN, READ, WRITE
-from ...rest.routing import DATA_SCOPES
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
+from .. import ADMIN, READ, WRITE
 from . import imports, schema
 from .formats import importer
 
@@ -52,17 +50,12 @@ class AnnotationResource(Resource):
     def _access_filter(self, user):
         return self.model.access_query(user, READ)
 
-    def _can_annotate(self, folder, user):
-        folders = self.app.models.folder
-        return folders.has_access(folder, user, WRITE) or folders.has_access(
-            folder, user, READ, (ANNOTATE_FLAG,))
-
     def _require_annotate(self, item, user):
-        folder = self.app.models.folder.load(item['folderId'])
-        if not self._can_annotate(folder, user):
-            raise AccessError('Write access or the annotate flag is needed on the folder of '
-                              'item %s.' % item['_id'])
-        return folder
+        folders = self.app.models.folder
+        return folders.require_annotate(
+            folders.load(item['folderId']), user,
+            'Write access or the annotate flag is needed on the folder of item %s.'
+            % item['_id'])
 
     def _element_answer(self, req, state_query, etag):
         if etag and req.headers.get('If-None-Match') == etag:
@@ -319,7 +312,7 @@ class AnnotationResource(Resource):
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path')],
         summary='Whether the caller may create annotations in a folder.')
     def folder_can_create(self, req, folder):
-        return self._can_annotate(folder, req.user)
+        return self.app.models.folder.can_annotate(folder, req.user)
 
     @route('PUT', 'folder/:id/access', access=USER, scope='core.data.own', params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),

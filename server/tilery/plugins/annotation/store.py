@@ -15,6 +15,13 @@ VERSION = 'annotation_version'
 CHUNK = 'annotation_chunk'
 PART = 'annotation_chunk_part'
 
+# The fields of an annotation document that one saved version holds (its header and
+# its elements' chunk table with their totals); versions copy exactly these.
+STATE_FIELDS = ('annotation', '_chunks', '_elementCount', '_detailsCount', 'bbox', 'groups',
+                '_maxOrder', '_girderIds')
+# Stored fields the API never shows.
+INTERNAL_FIELDS = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
+
 DEFAULT_SETTINGS = {
     # measured on 1M rectangles (bench/bench_annotations_engine.py): 1000-element chunks
     # made ~1% region queries 3x faster than 2000 (p95 43 ms against 187 ms)
@@ -24,6 +31,11 @@ DEFAULT_SETTINGS = {
     'max_upload_bytes': 1536 << 20,  # largest annotation body or file accepted
     'max_mask_pixels': 400 << 20,    # largest label mask rendered
 }
+
+
+def state_of(doc):
+    """The version state (``STATE_FIELDS``) of an annotation or version document."""
+    return {k: doc[k] for k in STATE_FIELDS if k in doc}
 
 
 def ensure_indexes(db):

@@ -15,7 +15,7 @@ from bson import ObjectId
 
 from ...errors import RestError
 from ...jobs.model import FINISHED
-from ...models.base import READ
+from .. import READ
 from .convert import JOB_TYPE, ConversionJob
 from .convert_worker import COMPRESSIONS
 from .errors import ImageDataError, NoLargeImage, NotReady
