@@ -41,14 +41,6 @@ class Group(AccessControlledModel):
                               memberId=user['_id'], level=level)
         return group
 
-    def set_member_level(self, group, user, level, actor=None):
-        """Give a member another level on the group (moderator, admin)."""
-        self.set_user_access(group, user['_id'], level)
-        self.collection.update_one({'_id': group['_id']}, {'$set': {'access': group['access']}})
-        self.app.audit.record('group.member.level', actor, groupId=group['_id'],
-                              memberId=user['_id'], level=level)
-        return group
-
     def remove_member(self, group, user, actor=None):
         self.app.models.user.collection.update_one({'_id': user['_id']}, {
             '$pull': {'groups': group['_id'], 'groupInvites': {'groupId': group['_id']}}})
@@ -58,6 +50,21 @@ class Group(AccessControlledModel):
             'access': group['access'], 'requests': group['requests']}})
         self.app.audit.record('group.member.remove', actor, groupId=group['_id'],
                               memberId=user['_id'])
+        return group
+
+    def request_join(self, group, user):
+        """Record that ``user`` asks to join ``group`` (group admins see the request)."""
+        self.collection.update_one({'_id': group['_id']},
+                                   {'$addToSet': {'requests': user['_id']}})
+
+    def set_member_level(self, group, user, level, actor=None):
+        """Give the member ``user`` ``level`` on the group (promotions)."""
+        if group['_id'] not in (user.get('groups') or ()):
+            raise RestError('That user is not a member of this group.')
+        self.set_user_access(group, user['_id'], level)
+        self.collection.update_one({'_id': group['_id']}, {'$set': {'access': group['access']}})
+        self.app.audit.record('group.member.level', actor, groupId=group['_id'],
+                              memberId=user['_id'], level=level)
         return group
 
     def invite(self, group, user, level=READ):

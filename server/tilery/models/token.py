@@ -42,6 +42,10 @@ class Token(Model):
             return None
         return doc
 
+    def remove_for_api_key(self, key):
+        """Revoke every token made from the API key ``key``."""
+        self.collection.delete_many({'apiKeyId': key['_id']})
+
     def answer(self, doc):
         return {'token': doc['_id'], 'expires': doc['expires'], 'scope': doc['scope']}
 
@@ -90,14 +94,15 @@ class ApiKey(Model):
             self.check_scope(changes['scope'])
         doc.update({k: v for k, v in changes.items() if v is not None})
         if changes.get('active') is False:
-            self.app.models.token.collection.delete_many({'apiKeyId': doc['_id']})
+            self.app.models.token.remove_for_api_key(doc)
         self.save(doc)
-        self.app.audit.record('api_key.update', actor, apiKeyId=doc['_id'], ownerId=doc['userId'],
+        self.app.audit.record('api_key.update', actor, apiKeyId=doc['_id'],
+                              ownerId=doc['userId'],
                               **{k: v for k, v in changes.items() if v is not None})
         return doc
 
     def remove(self, doc, actor=None, **kwargs):
-        self.app.models.token.collection.delete_many({'apiKeyId': doc['_id']})
+        self.app.models.token.remove_for_api_key(doc)
         super().remove(doc)
         self.app.audit.record('api_key.delete', actor, apiKeyId=doc['_id'],
                               ownerId=doc['userId'], name=doc.get('name'))

@@ -30,7 +30,7 @@ class TokenResource(Resource):
     @route('DELETE', 'session', access=USER, summary='Revoke the current token.')
     def delete_session(self, req):
         if req.token is not None:
-            self.tokens.collection.delete_one({'_id': req.token['_id']})
+            self.tokens.remove(req.token)
             self.app.auth.forget(req.token['_id'])
         req.headers_out['Set-Cookie'] = CLEAR_COOKIE
         return {'message': 'Token revoked.'}

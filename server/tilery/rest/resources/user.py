@@ -114,7 +114,7 @@ class UserResource(Resource):
     @route('DELETE', 'authentication', access=PUBLIC, summary='Sign out (revokes the token).')
     def logout(self, req):
         if req.token is not None:
-            self.app.models.token.collection.delete_one({'_id': req.token['_id']})
+            self.app.models.token.remove(req.token)
             self.app.auth.forget(req.token['_id'])
             self.app.audit.record('logout', req.user)
         req.headers_out['Set-Cookie'] = CLEAR_COOKIE
