@@ -6,6 +6,7 @@ import pytest
 from bson import Binary, ObjectId
 
 from tilery.plugins.annotation import chunks, orphans, store
+from tilery.plugins.annotation.settings import options
 from tilery.plugins.annotation.service import AnnotationService
 
 
@@ -22,8 +23,7 @@ def old_id(hours=2):
 
 def dead_ingest(db, annotation_id, n=30, chunk_size=10):
     """Chunks written as an ingest writes them, by one killed before saving its version."""
-    writer = store.ChunkWriter(db, annotation_id, dict(store.DEFAULT_SETTINGS,
-                                                       chunk_size=chunk_size))
+    writer = store.ChunkWriter(db, annotation_id, options(chunk_size=chunk_size))
     for index, element in enumerate(rects(n, 5000)):
         writer.add(element, index)
     writer.flush()

@@ -3,6 +3,7 @@ from bson import ObjectId
 
 import test_large_image_samples as sample_files
 from tilery.plugins.annotation import store
+from tilery.plugins.annotation.settings import options
 
 samples = sample_files.samples  # the session fixture of sample images
 
@@ -54,7 +55,7 @@ def test_region_queries_return_overlays(server, user, samples):
 
 def test_overlay_sizes_are_looked_up_once_per_item_and_within_a_budget(db):
     asked = []
-    writer = store.ChunkWriter(db, ObjectId(), store.DEFAULT_SETTINGS,
+    writer = store.ChunkWriter(db, ObjectId(), options(),
                                overlay_size=lambda gid: asked.append(gid) or (10, 10))
     try:
         for n in range(store.MAX_OVERLAY_LOOKUPS + 50):

@@ -10,6 +10,7 @@ from bson import ObjectId
 
 from tilery.errors import Conflict, NotFound, ValidationError
 from tilery.plugins.annotation import store
+from tilery.plugins.annotation.settings import options
 from tilery.plugins.annotation.service import AnnotationService
 
 
@@ -256,7 +257,7 @@ def test_history_pruning_removes_unreferenced_chunks(db, owner, item):
 
 def test_ingest_buffer_stays_small(owner):
     """Buffered elements cost their JSON plus ~100 bytes (lists of objects took ~4.6 KB)."""
-    writer = store.ChunkWriter(None, ObjectId(), dict(store.DEFAULT_SETTINGS, batch_size=10 ** 6))
+    writer = store.ChunkWriter(None, ObjectId(), options(batch_size=10 ** 6))
     def element(i):
         return {'type': 'rectangle', 'center': [i, 5.5, 0], 'width': 4, 'height': 4.25,
                 'lineColor': '#00ff00'}

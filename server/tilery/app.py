@@ -78,19 +78,41 @@ def create_app(settings, mongo_client=None, db=None):
     app.logins = LoginService(app)
     app.uploads = UploadService(app)
     app.tree = TreeService(app)
-    app.listings = ListingCache()
+    app.listings = ListingCache(settings.listing_cache_size)
     attach_jobs(app)  # app.jobs and the /job routes
     from .rest.resources import core_resources
     for resource in core_resources(app):
         app.router.add_resource(resource)
     app.router.add_resource(DescribeResource(app))
-    found = plugins.discover(settings.plugins)
+    found = check_settings(settings)
     for name in plugins.load_order(found):
         plugin = found[name]
         plugin.load(app)
         app.plugins[name] = plugin
     ensure_default_assetstore(app)
     return app
+
+
+def declared_settings(found):
+    """{prefix: SettingsGroup subclass}: the job runner's and those of the plugins in
+    ``found`` (plugins declare theirs as ``Plugin.settings``)."""
+    from .jobs.settings import JobSettings
+    groups = {JobSettings.prefix: JobSettings}
+    groups.update({p.settings.prefix: p.settings for p in found.values() if p.settings})
+    return groups
+
+
+def check_settings(settings):
+    """The enabled plugins by name, once every plugin setting is known and well typed.
+
+    Settings are checked against every installed plugin, enabled or not, so that a
+    config file stays valid when a plugin is switched off; a SettingsError names the
+    first bad key.
+    """
+    installed = plugins.discover()
+    settings.check_plugins(declared_settings(installed), installed)
+    return {name: plugin for name, plugin in installed.items()
+            if settings.plugins is None or name in settings.plugins}
 
 
 def ensure_default_assetstore(app):

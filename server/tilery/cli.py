@@ -23,12 +23,17 @@ def _say_if_no_web_client(settings):
 
 def serve(args):
     """Run the server (one process, or several sharing the port) until Ctrl-C or SIGTERM."""
+    from .app import check_settings
     from .database import EmbeddedDatabase, free_port
-    from .settings import Settings
+    from .settings import Settings, SettingsError
 
-    settings = Settings.load(args.config, host=args.host, port=args.port,
-                             data_dir=args.data_dir, mongo_uri=args.mongo_uri,
-                             debug=args.debug or None, workers=args.workers)
+    try:  # before anything starts: a misspelt or mistyped key stops here, by name
+        settings = Settings.load(args.config, host=args.host, port=args.port,
+                                 data_dir=args.data_dir, mongo_uri=args.mongo_uri,
+                                 debug=args.debug or None, workers=args.workers)
+        check_settings(settings)
+    except SettingsError as exc:
+        raise SystemExit('tilery: %s' % exc)
     os.makedirs(settings.data_dir, exist_ok=True)
     if not args.reuse_port:
         _say_if_no_web_client(settings)
@@ -166,21 +171,19 @@ def _run_workers(settings, args):
 
 
 def list_settings(args):
-    """Print every setting: the server's, then each installed plugin's."""
-    import dataclasses
-
+    """Print every setting with its default and meaning: the server's, then the job
+    runner's and each installed plugin's (their ``[plugins.<name>]`` sections)."""
     from . import plugins
-    from .settings import Settings
-    for field in dataclasses.fields(Settings):
-        if field.name != 'extra':
-            print('%-32s %r' % (field.name, field.default))
-    from .jobs.settings import JobSettings
-    sections = [('jobs', 'Background jobs (conversions, imports)', JobSettings.declared())]
-    sections += [(name, plugin.description, plugin.settings)
-                 for name, plugin in sorted(plugins.discover().items())]
-    for name, description, declared in sections:
-        print('\n[plugins.%s]  %s' % (name, description))
-        for key, (default, meaning) in sorted(declared.items()):
+    from .app import declared_settings
+    from .settings import Settings, declared_fields
+    for field in declared_fields(Settings):
+        print('%-32s %-24r %s' % (field.name, field.default, field.metadata['doc']))
+    found = plugins.discover()
+    descriptions = {p.settings.prefix: p.description for p in found.values() if p.settings}
+    descriptions['jobs'] = 'Background jobs (conversions, imports)'
+    for prefix, group in sorted(declared_settings(found).items()):
+        print('\n[plugins.%s]  %s' % (prefix, descriptions[prefix]))
+        for key, (default, meaning) in sorted(group.declared().items()):
             print('%-32s %-24r %s' % (key.split('.', 1)[1], default, meaning))
     return 0
 
@@ -202,7 +205,7 @@ def main(argv=None):
                    help='server processes sharing the port (default 1; one per core serves '
                         'the most tiles)')
     p.add_argument('--reuse-port', action='store_true', help=argparse.SUPPRESS)
-    sub.add_parser('settings', help='list every setting with its default')
+    sub.add_parser('settings', help='list every setting with its default and meaning')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')

@@ -7,12 +7,18 @@ order of the plugins' ``dependencies``:
 
 - ``load(app)``: register models (``app.models.add``), services (set attributes on
   ``app``), routes (``app.router.add_resource``) and event handlers
-  (``app.events.subscribe``), and declare default settings in ``settings``.
+  (``app.events.subscribe``).
 - ``start(app)``: after every plugin is loaded, before requests are served (start
   background workers here, never at import time).
 - ``stop(app)``: on shutdown.
 
-Plugins read their settings with ``app.settings.get('<plugin>.<key>', default)``.
+Settings: a plugin declares its settings in one ``tilery.settings.SettingsGroup``
+subclass (a frozen dataclass whose ``prefix`` is the plugin's name and whose fields
+are made with ``setting(default, meaning)``, typed by their annotations) and names it
+as ``Plugin.settings``; it reads them with ``TheGroup.read(app.settings)``. They come
+from the config file's ``[plugins.<name>]`` section or ``TILERY_<NAME>_<KEY>``
+variables, and a key the group does not declare, or a value of the wrong type, stops
+the server at start with the key's name.
 A plugin talks to another only through the other's documented service on ``app``
 and through events, never through its private state.
 
@@ -71,7 +77,7 @@ class Plugin:
     name = ''
     description = ''
     dependencies = ()
-    settings = {}  # default settings, documented: {'<plugin>.<key>': (default, 'meaning')}
+    settings = None  # the SettingsGroup subclass declaring the plugin's settings
 
     def load(self, app):
         """Register models, services, routes and event handlers."""

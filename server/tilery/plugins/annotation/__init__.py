@@ -1,10 +1,12 @@
 """The annotation plugin: large_image-compatible annotations stored in spatial chunks."""
+import dataclasses
 import logging
 
 from .. import AccessControlledModel, Plugin
 from . import imports, orphans, store
 from .formats import importer
 from .service import AnnotationService
+from .settings import AnnotationSettings
 
 log = logging.getLogger(__name__)
 
@@ -21,18 +23,11 @@ class Annotation(AccessControlledModel):
 class AnnotationPlugin(Plugin):
     name = 'annotation'
     description = 'Annotations of large images, Girder/large_image compatible.'
-    settings = {
-        'annotation.chunk_size': (1000, 'elements per stored chunk'),
-        'annotation.batch_size': (200000, 'elements spatially sorted together on ingest'),
-        'annotation.history_keep': (None, 'keep only the newest N versions (None: all)'),
-        'annotation.max_upload_bytes': (1536 << 20, 'largest annotation body or file'),
-        'annotation.max_mask_pixels': (400 << 20, 'largest label mask rendered'),
-    }
+    settings = AnnotationSettings
 
     def load(self, app):
         from .rest import AnnotationAdminResource, AnnotationResource
-        options = {key.split('.', 1)[1]: app.settings.get(key, default)
-                   for key, (default, _) in self.settings.items()}
+        options = dataclasses.asdict(AnnotationSettings.read(app.settings))
         model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
             app.db, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))

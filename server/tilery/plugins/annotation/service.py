@@ -17,6 +17,7 @@ from bson import ObjectId
 from ...errors import Conflict, NotFound, ValidationError
 from .. import ADMIN, icase_contains, now, parse_access_list, to_object_id as object_id
 from . import orphans, query, store, streams
+from .settings import options
 from .store import INTERNAL_FIELDS, STATE_FIELDS
 from .validate import check_header
 
@@ -30,7 +31,7 @@ class AnnotationService:
 
     def __init__(self, db, settings=None, overlay_size=None):
         self.db = db
-        self.settings = dict(store.DEFAULT_SETTINGS, **(settings or {}))
+        self.settings = options(**(settings or {}))
         self.overlay_size = overlay_size  # item id -> (sizeX, sizeY), for image elements
         self.annotations = db[store.ANNOTATION]
         self.versions = db[store.VERSION]

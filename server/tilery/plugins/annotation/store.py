@@ -22,16 +22,6 @@ STATE_FIELDS = ('annotation', '_chunks', '_elementCount', '_detailsCount', 'bbox
 # Stored fields the API never shows.
 INTERNAL_FIELDS = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
 
-DEFAULT_SETTINGS = {
-    # measured on 1M rectangles (bench/bench_annotations_engine.py): 1000-element chunks
-    # made ~1% region queries 3x faster than 2000 (p95 43 ms against 187 ms)
-    'chunk_size': 1000,          # elements per chunk document
-    'batch_size': 200000,        # elements buffered and spatially sorted together
-    'history_keep': None,        # keep only the newest N versions (None: keep all)
-    'max_upload_bytes': 1536 << 20,  # largest annotation body or file accepted
-    'max_mask_pixels': 400 << 20,    # largest label mask rendered
-}
-
 
 def state_of(doc):
     """The version state (``STATE_FIELDS``) of an annotation or version document."""

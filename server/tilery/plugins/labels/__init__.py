@@ -3,15 +3,13 @@ superpixels (SLIC, Felzenszwalb, quickshift, watershed) to paint with."""
 from .. import Plugin
 from .rest import FolderLabelsResource, ItemLabelsResource
 from .service import LabelService
+from .settings import LabelSettings
 
 
 class LabelsPlugin(Plugin):
     name = 'labels'
     description = 'Pixel labelling with brushes and superpixels; masks per labeller.'
-    settings = {
-        'labels.max_mask_bytes': (512 << 20, 'Largest mask upload accepted, in bytes'),
-        'labels.max_superpixel_size': (2048, 'Largest side of a superpixel answer'),
-    }
+    settings = LabelSettings
 
     def load(self, app):
         app.labels = LabelService(app)

@@ -7,6 +7,7 @@ from PIL import Image
 
 from ...errors import RestError, ValidationError
 from .. import now
+from .settings import LabelSettings
 
 MASK_MODES = ('L', 'P', 'I;16', 'I')
 ALGORITHMS = ('slic', 'felzenszwalb', 'quickshift', 'watershed')
@@ -32,8 +33,9 @@ class LabelService:
 
     def __init__(self, app):
         self.app = app
-        self.max_mask_bytes = int(app.settings.get('labels.max_mask_bytes', 512 << 20))
-        self.max_superpixel_size = int(app.settings.get('labels.max_superpixel_size', 2048))
+        settings = LabelSettings.read(app.settings)
+        self.max_mask_bytes = settings.max_mask_bytes
+        self.max_superpixel_size = settings.max_superpixel_size
 
     # -- classes (a project's label set lives on its folder)
     def classes(self, folder):

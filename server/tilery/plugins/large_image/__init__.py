@@ -18,7 +18,7 @@ from .settings import LargeImageSettings, configure_large_image
 class LargeImagePlugin(Plugin):
     name = 'large_image'
     description = 'Tile serving and conversion of large images (girder_large_image API).'
-    settings = LargeImageSettings.declared()
+    settings = LargeImageSettings
 
     def load(self, app):
         from .rest import CacheResource, TilesResource
