@@ -32,7 +32,7 @@ def upload(server, user, item, tmp_path, name, value, imported=True):
     path = tmp_path / name
     path.write_bytes(value if isinstance(value, bytes) else orjson.dumps(value))
     file = server.app.uploads.add_local_file(item, str(path), name, user)
-    jobs, _ = server.app.jobs.model.find(types=[imports.JOB_TYPE], limit=0)
+    jobs, _ = server.app.jobs.model.find_jobs(types=[imports.JOB_TYPE], limit=0)
     found = [j for j in jobs if j['kwargs']['fileId'] == str(file['_id'])]
     if not imported:
         assert found == [], name

@@ -279,7 +279,7 @@ def test_uploaded_qupath_and_iid_files_round_trip_over_rest(server, user, tmp_pa
     for name, path in (('qupath-0.5.geojson', SAMPLES / 'qupath-0.5.geojson'),
                        ('blobs.iid', tmp_path / 'blobs.iid')):
         file = server.app.uploads.add_local_file(item, str(path), name, user)
-        [job] = [j for j in server.app.jobs.model.find(types=['annotation_import'])[0]
+        [job] = [j for j in server.app.jobs.model.find_jobs(types=['annotation_import'])[0]
                  if j['kwargs']['fileId'] == str(file['_id'])]
         job = server.app.jobs.wait(job['_id'], 60)
         assert job['status'] == 3, job['log']

@@ -17,11 +17,12 @@ WAIT = 60  # seconds; only reached when something is broken
 
 
 @pytest.fixture
-def make_service(db):
+def make_service(server):
+    """Job services as several server processes would run them, on one app's job model."""
     services = []
 
     def make(**settings):
-        service = JobService(db, JobSettings(**settings))
+        service = JobService(server.app.models.job, JobSettings(**settings))
         services.append(service)
         return service
     yield make
@@ -316,3 +317,10 @@ def test_settings_from_server_settings():
     assert settings.pool_size == 3 and settings.max_restarts == 1
     with pytest.raises(ValueError):
         JobSettings.from_settings(Settings({'jobs.pool_size': 0}))
+
+
+def test_the_job_model_is_registered_with_the_app(server):
+    jobs = server.app.jobs
+    assert server.app.models.job is jobs.model and server.app.models['job'] is jobs.model
+    indexes = {tuple(spec['key'].items()) for spec in jobs.model.collection.list_indexes()}
+    assert (('status', 1),) in indexes and (('userId', 1), ('created', -1)) in indexes

@@ -52,7 +52,7 @@ def test_tiled_file_is_a_large_image_at_once(server, admin, samples):
     assert item['largeImage'] == {'fileId': file_doc['_id'], 'sourceName': 'tiff'}
     image = app.large_image.open(item)
     assert image.metadata['sizeX'] == 1000 and image.metadata['levels'] == 3
-    assert app.jobs.model.find()[1] == 0  # no job was needed
+    assert app.jobs.model.find_jobs()[1] == 0  # no job was needed
 
 
 @pytest.mark.parametrize('name, compression', [
@@ -144,7 +144,7 @@ def test_empty_and_non_image_files_are_left_alone(server, admin, samples, tmp_pa
     notes = tmp_path / 'notes.txt'
     notes.write_text('hello')
     item, _ = upload(app, admin, notes)
-    assert 'largeImage' not in item and app.jobs.model.find()[1] == 0
+    assert 'largeImage' not in item and app.jobs.model.find_jobs()[1] == 0
 
 
 def test_conversion_in_progress_answers_not_ready(server, admin, samples):
@@ -236,7 +236,7 @@ def test_copied_items_keep_their_large_image(server, admin, samples):
     files = {f['_id']: f['name'] for f in app.models.item.files(copy)}
     assert files[info['fileId']] == 'photo.tiff' and files[info['originalId']] == 'photo.png'
     assert info['fileId'] != source_info['fileId']
-    assert [j['status'] for j in app.jobs.model.find()[0]].count(JobStatus.SUCCESS) == 1
+    assert [j['status'] for j in app.jobs.model.find_jobs()[0]].count(JobStatus.SUCCESS) == 1
     assert app.large_image.open(copy).metadata['sizeX'] == 400
     # undoing the copy's large image leaves the source's alone
     app.large_image.delete(copy)

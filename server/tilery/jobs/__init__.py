@@ -1,6 +1,7 @@
 """Background jobs: Girder-compatible job documents and a bounded runner.
 
-``service.JobService(db, settings)`` stores jobs in the ``job`` collection and runs
+``service.JobService(model, settings)`` stores jobs through ``model.JobModel`` (the
+``job`` collection, registered with the app as ``app.models.job``) and runs
 them on a pool of ``jobs.pool_size`` threads; a handler registered for a job type gets
 a ``context.JobContext`` (progress, log, cancellation, ``run_child`` for worker
 processes, which report through ``child``). ``rest`` has the /job routes.

@@ -7,6 +7,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from ..errors import AccessError, RestError
+from ..models.base import Model
 
 
 class JobStatus(enum.IntEnum):
@@ -42,15 +43,14 @@ def to_job_id(value):
         raise RestError('Invalid job id (%s).' % (value,))
 
 
-class JobModel:
-    """Thin access to the ``job`` collection: create, load, list, status changes."""
+class JobModel(Model):
+    """The ``job`` collection, registered with the app like the core models: create,
+    load, list, status changes."""
 
-    def __init__(self, db):
-        self.collection = db['job']
-        # status: the runner's recovery and heartbeat queries are bounded index ranges
-        self.collection.create_index([('status', 1)])
-        self.collection.create_index([('userId', 1), ('created', -1)])
-        self.collection.create_index([('created', -1)])
+    collection_name = 'job'
+    model_type = 'job'
+    # status: the runner's recovery and heartbeat queries are bounded index ranges
+    indexes = ([('status', 1)], [('userId', 1), ('created', -1)], [('created', -1)])
 
     def create(self, title, job_type, user_id=None, kwargs=None, public=False, meta=None):
         """Insert an INACTIVE job and return it."""
@@ -66,11 +66,12 @@ class JobModel:
         doc['_id'] = self.collection.insert_one(doc).inserted_id
         return doc
 
-    def load(self, job_id, fields=None):
-        """The job with this id, or None."""
-        return self.collection.find_one({'_id': to_job_id(job_id)}, fields)
+    def load(self, job_id, exc=False, fields=None):
+        """The job with this id, or None (a job may go while the runner still holds its
+        id: the runner asks, and the routes use ``require``)."""
+        return super().load(to_job_id(job_id), exc, fields)
 
-    def find(self, user_id=None, statuses=None, types=None, limit=50, offset=0,
+    def find_jobs(self, user_id=None, statuses=None, types=None, limit=50, offset=0,
              sort=(('created', -1),)):
         """(jobs without their log, total) for a listing, newest first by default."""
         query = {}
@@ -121,8 +122,7 @@ class JobModel:
     def can_manage(job, user):
         return user is not None and (user.get('admin') or job.get('userId') == user['_id'])
 
-    @staticmethod
-    def filter(job):
+    def filter(self, job, user=None):
         """The job as the API shows it."""
         out = {k: v for k, v in job.items() if k not in RUNNER_FIELDS}
         out['_modelType'] = 'job'

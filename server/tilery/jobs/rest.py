@@ -1,7 +1,7 @@
 """/job: list, read, cancel and delete jobs (girder_jobs' routes)."""
 from ..errors import AccessError, RestError
 from ..rest import PUBLIC, USER, Param, Resource, route
-from .model import JobStatus
+from .model import JobModel, JobStatus
 from .service import JobService
 from .settings import JobSettings
 
@@ -36,7 +36,7 @@ class JobResource(Resource):
         self.jobs = app.jobs
 
     def _page(self, req, user_id, statuses, types, limit, offset, sort, sortdir):
-        docs, total = self.jobs.model.find(
+        docs, total = self.jobs.model.find_jobs(
             user_id, _statuses(statuses), [str(t) for t in types or ()], limit, offset,
             [(sort, sortdir)])
         req.set_total_count(total)
@@ -78,6 +78,8 @@ class JobResource(Resource):
 def attach(app):
     """The app's job service (``app.jobs``), made with its /job routes on first call."""
     if getattr(app, 'jobs', None) is None:
-        app.jobs = JobService(app.db, JobSettings.from_settings(app.settings))
+        model = app.models.add(JobModel(app))
+        model.ensure_indexes()
+        app.jobs = JobService(model, JobSettings.from_settings(app.settings))
         app.router.add_resource(JobResource(app))
     return app.jobs

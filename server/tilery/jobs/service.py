@@ -18,18 +18,18 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from .context import JobCanceled, JobContext, JobError, JobInterrupted
-from .model import ACTIVE, FINISHED, JobModel, JobStatus, to_job_id, utcnow
+from .model import ACTIVE, FINISHED, JobStatus, to_job_id, utcnow
 from .settings import JobSettings
 
 log = logging.getLogger(__name__)
 
 
 class JobService:
-    """Creates, runs, cancels and recovers jobs stored in ``db.job``."""
+    """Creates, runs, cancels and recovers jobs stored through ``model`` (a JobModel)."""
 
-    def __init__(self, db, settings=None):
+    def __init__(self, model, settings=None):
         self.settings = settings or JobSettings()
-        self.model = JobModel(db)
+        self.model = model
         self.runner = {'id': uuid.uuid4().hex, 'host': socket.gethostname(),
                        'pid': os.getpid()}
         self._handlers = {}
