@@ -25,6 +25,7 @@ from bson import ObjectId
 
 from tilery import database
 from tilery.plugins.annotation.service import AnnotationService
+from tilery.testing import make_app
 
 N = int(os.environ.get('BENCH_N', '1000000'))
 SLIDE = 16384
@@ -63,12 +64,12 @@ class RssPeak:
         self._thread.join()
 
 
-def run(db):
+def run(db, data_dir):
+    app = make_app(db.client, db, data_dir)  # for its Annotation model and indexes
     overrides = {key: int(os.environ[env]) for key, env in (
         ('chunk_size', 'BENCH_CHUNK_SIZE'), ('batch_size', 'BENCH_BATCH_SIZE'))
         if env in os.environ}
-    svc = AnnotationService(db, overrides)
-    svc.ensure_indexes()
+    svc = AnnotationService(app.models.annotation, overrides)
     data = body(N)
     res = {'bench': 'annotation_engine', 'n': N, 'body_bytes': len(data),
            'settings': {k: svc.settings[k] for k in ('chunk_size', 'batch_size')}}
@@ -125,14 +126,15 @@ def main():
         client = database.connect(uri)
         name = 'bench_annotations_%s' % ObjectId()
         try:
-            print(json.dumps(run(client[name])))
+            with tempfile.TemporaryDirectory(prefix='tilery-bench-') as path:
+                print(json.dumps(run(client[name], path)))
         finally:
             client.drop_database(name)
         return
     with tempfile.TemporaryDirectory(prefix='tilery-bench-') as path:
         with database.EmbeddedDatabase(path) as server:
             client = database.connect(server.uri)
-            print(json.dumps(run(client['bench'])))
+            print(json.dumps(run(client['bench'], os.path.join(path, 'data'))))
             client.close()
 
 

@@ -19,10 +19,8 @@ RECT = {'type': 'rectangle', 'center': [50, 20, 0], 'width': 10, 'height': 6,
 
 
 @pytest.fixture
-def svc(db):
-    service = AnnotationService(db)
-    service.ensure_indexes()
-    return service
+def svc(server):
+    return AnnotationService(server.app.models.annotation)
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ def old_id(hours=2):
     return ObjectId(ObjectId.from_datetime(when).binary[:4] + ObjectId().binary[4:])
 
 
-def dead_ingest(db, annotation_id, n=30, chunk_size=10):
+def dead_ingest(model, annotation_id, n=30, chunk_size=10):
     """Chunks written as an ingest writes them, by one killed before saving its version."""
-    writer = store.ChunkWriter(db, annotation_id, options(chunk_size=chunk_size))
+    writer = store.ChunkWriter(model, annotation_id, options(chunk_size=chunk_size))
     for index, element in enumerate(rects(n, 5000)):
         writer.add(element, index)
     writer.flush()
@@ -31,60 +31,58 @@ def dead_ingest(db, annotation_id, n=30, chunk_size=10):
     return list(writer.written)
 
 
-def backdate(db, chunk_ids, hours=2):
+def backdate(model, chunk_ids, hours=2):
     """Re-store chunks under ids made ``hours`` ago; returns the new ids."""
     new_ids = []
     for cid in chunk_ids:
-        doc = db[store.CHUNK].find_one({'_id': cid})
-        db[store.CHUNK].delete_one({'_id': cid})
+        doc = model.chunks.find_one({'_id': cid})
+        model.chunks.delete_one({'_id': cid})
         doc['_id'] = old_id(hours)
-        db[store.CHUNK].insert_one(doc)
+        model.chunks.insert_one(doc)
         new_ids.append(doc['_id'])
     return new_ids
 
 
 @pytest.fixture
-def svc(db):
-    service = AnnotationService(db, {'chunk_size': 10})
-    service.ensure_indexes()
-    return service
+def svc(server):
+    return AnnotationService(server.app.models.annotation, {'chunk_size': 10})
 
 
 def test_unreferenced_old_chunks_go_and_everything_else_stays(svc):
-    db, owner = svc.db, {'_id': ObjectId()}
+    model, owner = svc.model, {'_id': ObjectId()}
     item = {'_id': ObjectId(), 'folderId': ObjectId()}
     doc = svc.create(item, owner, {'name': 'kept', 'elements': rects(40)})
     first = svc.query(doc, {'limit': 1})
     eid = next(first.elements())['id']
     svc.patch(doc['_id'], [{'op': 'remove', 'path': 'elements/id:' + eid}], owner)
     svc.delete(doc['_id'])  # deleted annotations can be undone: their chunks stay
-    live = set(d['_id'] for d in db[store.CHUNK].find({}, {'_id': 1}))
+    live = set(d['_id'] for d in model.chunks.find({}, {'_id': 1}))
     assert len(live) == 5  # 4 of version 1, 1 rewritten by the patch
     # a dead ingest of a new version of the annotation, and one of an annotation never saved
-    old = backdate(db, dead_ingest(db, doc['_id']))
-    never_saved = backdate(db, dead_ingest(db, ObjectId()))
-    young = dead_ingest(db, ObjectId())
+    old = backdate(model, dead_ingest(model, doc['_id']))
+    never_saved = backdate(model, dead_ingest(model, ObjectId()))
+    young = dead_ingest(model, ObjectId())
     # a big chunk's JSON parts are written before the chunk: a crash between leaves parts
     lone_part = {'_id': old_id(), 'chunkId': ObjectId(), 'data': Binary(b'x')}
     young_part = {'_id': ObjectId(), 'chunkId': ObjectId(), 'data': Binary(b'x')}
-    db[store.PART].insert_many([lone_part, young_part])
-    assert db[store.CHUNK].count_documents({}) == 5 + 3 + 3 + 3
+    model.parts.insert_many([lone_part, young_part])
+    assert model.chunks.count_documents({}) == 5 + 3 + 3 + 3
     assert svc.remove_orphans() == {'chunks': 6, 'parts': 1}
-    left = set(d['_id'] for d in db[store.CHUNK].find({}, {'_id': 1}))
+    left = set(d['_id'] for d in model.chunks.find({}, {'_id': 1}))
     assert left == live | set(young) and not left & set(old + never_saved)
-    assert [p['_id'] for p in db[store.PART].find()] == [young_part['_id']]
+    assert [p['_id'] for p in model.parts.find()] == [young_part['_id']]
     # every version still reads whole
     svc.undelete(doc['_id'])
     for version, count in ((1, 40), (2, 39)):
         assert svc.query_version(doc['_id'], version, {}).info['count'] == count
     assert svc.remove_orphans() == {'chunks': 0, 'parts': 0}
     # with no age limit the young ones go too (what an admin sweep an hour later does)
-    assert orphans.remove_orphans(db, min_age=-60) == {'chunks': 3, 'parts': 1}
-    assert db[store.CHUNK].count_documents({}) == 5
+    assert orphans.remove_orphans(model, min_age=-60) == {'chunks': 3, 'parts': 1}
+    assert model.chunks.count_documents({}) == 5
 
 
 def test_chunks_split_into_parts_are_removed_with_their_parts(svc):
-    db = svc.db
+    model = svc.model
     texts = [b'{"type":"point","center":[1,2,0]}'] * 3
     doc, _ = chunks.encode(ObjectId(), 0, np.array([ObjectId().binary] * 3, dtype='S12'),
                            np.zeros((3, 6)), [1, 1, 1], [0, 1, 2], [('point',)] * 3, texts)
@@ -94,27 +92,27 @@ def test_chunks_split_into_parts_are_removed_with_their_parts(svc):
     parts = [{'_id': old_id(), 'chunkId': doc['_id'], 'data': Binary(blob[:10])},
              {'_id': old_id(), 'chunkId': doc['_id'], 'data': Binary(blob[10:])}]
     doc['parts'] = [p['_id'] for p in parts]
-    db[store.PART].insert_many(parts)
-    db[store.CHUNK].insert_one(doc)
+    model.parts.insert_many(parts)
+    model.chunks.insert_one(doc)
     assert svc.remove_orphans() == {'chunks': 1, 'parts': 0}
-    assert db[store.PART].count_documents({}) == 0
+    assert model.parts.count_documents({}) == 0
 
 
 def test_admin_route_and_sweep_at_start(server, admin, user):
-    app, db = server.app, server.app.db
-    old = backdate(db, dead_ingest(db, ObjectId()))
+    app, model = server.app, server.app.models.annotation
+    old = backdate(model, dead_ingest(model, ObjectId()))
     assert server.request('annotation/orphans', 'DELETE', user).status == 403
     # a restricted token, even an admin's, may not call maintenance routes
     key = server.request('api_key', 'POST', admin, {'scope': ['core.data.write']}).json
     token = server.request('api_key/token', 'POST', params={'key': key['key']}).json[
         'authToken']['token']
     assert server.request('annotation/orphans', 'DELETE', token=token).status in (401, 403)
-    assert db[store.CHUNK].count_documents({}) == len(old)
+    assert model.chunks.count_documents({}) == len(old)
     r = server.request('annotation/orphans', 'DELETE', admin)
     assert r.status == 200 and r.json == {'chunks': 3, 'parts': 0}
-    assert db[store.CHUNK].count_documents({}) == 0
-    backdate(db, dead_ingest(db, ObjectId()))
+    assert model.chunks.count_documents({}) == 0
+    backdate(model, dead_ingest(model, ObjectId()))
     app.start()
     app.annotations.sweeper.wait(30)
     assert app.annotations.sweeper.result == {'chunks': 3, 'parts': 0}
-    assert db[store.CHUNK].count_documents({}) == 0
+    assert model.chunks.count_documents({}) == 0

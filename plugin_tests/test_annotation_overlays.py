@@ -53,9 +53,9 @@ def test_region_queries_return_overlays(server, user, samples):
         'image', 'pixelmap', 'image']
 
 
-def test_overlay_sizes_are_looked_up_once_per_item_and_within_a_budget(db):
+def test_overlay_sizes_are_looked_up_once_per_item_and_within_a_budget(server):
     asked = []
-    writer = store.ChunkWriter(db, ObjectId(), options(),
+    writer = store.ChunkWriter(server.app.models.annotation, ObjectId(), options(),
                                overlay_size=lambda gid: asked.append(gid) or (10, 10))
     try:
         for n in range(store.MAX_OVERLAY_LOOKUPS + 50):

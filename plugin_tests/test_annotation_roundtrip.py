@@ -14,7 +14,7 @@ import test_annotation_formats
 from tilery.plugins.annotation.formats import geojson, iid, importer
 
 SAMPLES = pathlib.Path(__file__).parent / 'samples'
-svc = test_annotation_formats.svc  # an AnnotationService on the test's database
+svc = test_annotation_formats.svc  # an AnnotationService on the app's Annotation model
 
 
 @pytest.fixture

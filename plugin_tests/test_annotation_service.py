@@ -15,15 +15,13 @@ from tilery.plugins.annotation.service import AnnotationService
 
 
 @pytest.fixture
-def svc(db):
-    service = AnnotationService(db, {'chunk_size': 50, 'batch_size': 400})
-    service.ensure_indexes()
-    return service
+def svc(server):
+    return AnnotationService(server.app.models.annotation, {'chunk_size': 50, 'batch_size': 400})
 
 
 @pytest.fixture
-def owner():
-    return {'_id': ObjectId()}
+def owner(user):
+    return user  # a stored user: access lists name only users that exist
 
 
 @pytest.fixture
@@ -59,7 +57,7 @@ def test_create_and_read_back_in_order(svc, owner, item):
     assert len({e['id'] for e in got}) == 1000
     assert out['_elementQuery']['count'] == 1000 and out['_elementQuery']['returned'] == 1000
     # chunks were written spatially sorted and small
-    chunks = list(svc.db[store.CHUNK].find({'annotationId': doc['_id']}, {'n': 1}))
+    chunks = list(svc.model.chunks.find({'annotationId': doc['_id']}, {'n': 1}))
     assert len(chunks) == 20 and all(c['n'] <= 50 for c in chunks)
 
 
@@ -128,8 +126,8 @@ def test_invalid_elements_are_refused_and_nothing_is_stored(svc, owner, item, ba
         svc.create(it, owner, {'elements': [{'type': 'point', 'center': [0, 0, 0]}, bad]},
                    folder)
     assert exc.value.field == field and 'Element 1' in exc.value.message
-    assert svc.db[store.CHUNK].count_documents({}) == 0
-    assert svc.db[store.ANNOTATION].count_documents({}) == 0
+    assert svc.model.chunks.count_documents({}) == 0
+    assert svc.model.collection.count_documents({}) == 0
 
 
 def test_duplicate_ids_and_bad_header_leave_nothing(svc, owner, item):
@@ -143,14 +141,13 @@ def test_duplicate_ids_and_bad_header_leave_nothing(svc, owner, item):
         svc.create(it, owner, {'name': 5, 'elements': grid(3)}, folder)
     with pytest.raises(ValidationError, match='Invalid JSON'):
         svc.create(it, owner, io.BytesIO(b'{"name": "x", "elements": [{"type": "po'), folder)
-    assert svc.db[store.CHUNK].count_documents({}) == 0
-    assert svc.db[store.VERSION].count_documents({}) == 0
+    assert svc.model.chunks.count_documents({}) == 0
+    assert svc.model.versions.count_documents({}) == 0
 
 
-def test_streamed_body_with_wrapper_and_cap(db, owner, item):
+def test_streamed_body_with_wrapper_and_cap(server, owner, item):
     it, folder = item
-    svc = AnnotationService(db, {'max_upload_bytes': 2000})
-    svc.ensure_indexes()
+    svc = AnnotationService(server.app.models.annotation, {'max_upload_bytes': 2000})
     body = orjson.dumps({'annotation': {'name': 'wrapped', 'elements': grid(5)}, '_id': 'x'})
     doc = svc.create(it, owner, io.BytesIO(body), folder)
     assert doc['annotation']['name'] == 'wrapped' and doc['_elementCount'] == 5
@@ -245,14 +242,13 @@ def test_update_copy_metadata_access_counts(svc, owner, item):
     assert svc.delete_for_item(it['_id']) == 1
 
 
-def test_history_pruning_removes_unreferenced_chunks(db, owner, item):
+def test_history_pruning_removes_unreferenced_chunks(server, owner, item):
     it, folder = item
-    svc = AnnotationService(db, {'history_keep': 1, 'chunk_size': 10})
-    svc.ensure_indexes()
+    svc = AnnotationService(server.app.models.annotation, {'history_keep': 1, 'chunk_size': 10})
     doc = svc.create(it, owner, {'elements': grid(30)}, folder)
     svc.update(doc['_id'], {'name': 'x', 'elements': grid(5)}, owner)
     assert [h['_version'] for h in svc.history(doc['_id'])] == [2]
-    assert db[store.CHUNK].count_documents({}) == 1
+    assert svc.model.chunks.count_documents({}) == 1
 
 
 def test_ingest_buffer_stays_small(owner):

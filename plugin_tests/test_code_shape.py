@@ -5,6 +5,8 @@
   not import REST, and plugins use the core only through the plugin contract.
 - REST handlers never write to a collection: the rule a write applies belongs to a
   model or service, where every caller gets it.
+- Only models take collection handles from the database (``db[...]``,
+  ``db.get_collection``, ``db.<name>``): one owner per collection, with its indexes.
 
 Each allow-list below names what is known and not yet fixed, with the reason; an entry
 that is no longer needed fails the test too, so the lists only shrink.
@@ -12,6 +14,7 @@ that is no longer needed fails the test too, so the lists only shrink.
 import ast
 import pathlib
 
+import pymongo.database
 from radon.visitors import ComplexityVisitor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / 'server' / 'tilery'
@@ -220,3 +223,36 @@ def test_rest_handlers_do_not_write_to_collections():
     assert not fixed, 'remove these from REST_WRITES_ALLOWED: %s' % fixed
     # the walker sees a write where the models keep theirs
     assert 'Folder.set_access_recursive' in collection_writes(ROOT / 'models' / 'folder.py')
+
+
+# Who may take a collection from the database: the core models, a plugin's models
+# (plugins/<name>/model.py) and the assetstores (file bytes, below the models).
+HANDLE_OWNERS = ('tilery.models', 'tilery.assetstores')
+DATABASE_ATTRIBUTES = set(dir(pymongo.database.Database))
+
+
+def collection_handles(path):
+    """Line numbers where ``path`` takes a collection from a database object (``db``)."""
+    def is_db(node):
+        return (isinstance(node, ast.Name) and node.id == 'db') or (
+            isinstance(node, ast.Attribute) and node.attr == 'db')
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Subscript) and is_db(node.value):
+            yield node.lineno
+        elif isinstance(node, ast.Attribute) and is_db(node.value) and (
+                node.attr == 'get_collection' or node.attr not in DATABASE_ATTRIBUTES):
+            yield node.lineno
+
+
+def owns_handles(name):
+    return any(name == p or name.startswith(p + '.') for p in HANDLE_OWNERS) or (
+        name.startswith('tilery.plugins.') and name.endswith('.model'))
+
+
+def test_only_models_take_collection_handles():
+    found = {'%s:%d' % (module_name(path), line) for path in python_files()
+             if not owns_handles(module_name(path)) for line in collection_handles(path)}
+    assert not found, 'take collections through a registered model: %s' % sorted(found)
+    # the walker sees the handles the models take
+    assert list(collection_handles(ROOT / 'models' / 'base.py'))
+    assert list(collection_handles(ROOT / 'plugins' / 'annotation' / 'model.py'))

@@ -2,22 +2,14 @@
 import dataclasses
 import logging
 
-from .. import AccessControlledModel, Plugin
+from .. import Plugin
 from . import imports, orphans, store
 from .formats import importer
+from .model import Annotation
 from .service import AnnotationService
 from .settings import AnnotationSettings
 
 log = logging.getLogger(__name__)
-
-
-class Annotation(AccessControlledModel):
-    """Annotation documents: their own ACL; the service does everything else."""
-
-    collection_name = 'annotation'
-    model_type = 'annotation'
-    missing_status = 404
-    private_fields = store.INTERNAL_FIELDS
 
 
 class AnnotationPlugin(Plugin):
@@ -30,9 +22,8 @@ class AnnotationPlugin(Plugin):
         options = dataclasses.asdict(AnnotationSettings.read(app.settings))
         model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
-            app.db, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
-        app.annotations.parse_access = model.parse_access
-        app.annotations.ensure_indexes()
+            model, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
+        model.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         masks = imports.MaskImportJob(app)
         app.jobs.register(imports.MASK_JOB_TYPE, masks, cleanup=masks.cleanup)
@@ -78,7 +69,7 @@ class AnnotationPlugin(Plugin):
     def start(self, app):
         # chunks of ingests that died with their process; in the background, since a
         # large database takes a while to check and nothing waits for it
-        app.annotations.sweeper = orphans.Sweeper(app.db, log=log).start()
+        app.annotations.sweeper = orphans.Sweeper(app.models.annotation, log=log).start()
 
     def stop(self, app):
         if app.annotations.sweeper is not None:

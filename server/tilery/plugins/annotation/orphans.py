@@ -21,12 +21,12 @@ def _cutoff(min_age):
     return ObjectId.from_datetime(when)
 
 
-def _referenced(db, annotation_id):
+def _referenced(model, annotation_id):
     """Ids of the chunks that any version (or the current document) of an annotation lists."""
     ids = set()
-    tables = [v.get('_chunks') for v in db[store.VERSION].find(
+    tables = [v.get('_chunks') for v in model.versions.find(
         {'annotationId': annotation_id}, {'_chunks.ids': 1})]
-    doc = db[store.ANNOTATION].find_one({'_id': annotation_id}, {'_chunks.ids': 1})
+    doc = model.collection.find_one({'_id': annotation_id}, {'_chunks.ids': 1})
     if doc is not None:
         tables.append(doc.get('_chunks'))
     for table in tables:
@@ -35,42 +35,42 @@ def _referenced(db, annotation_id):
     return ids
 
 
-def remove_orphans(db, min_age=DEFAULT_MIN_AGE, stop=None):
+def remove_orphans(model, min_age=DEFAULT_MIN_AGE, stop=None):
     """Delete unreferenced chunks and parts older than ``min_age`` seconds; the counts."""
     cutoff = _cutoff(min_age)
     by_annotation = {}
     # one pass over the chunks' ids (the projection keeps the big arrays unread)
-    for doc in db[store.CHUNK].find({'_id': {'$lt': cutoff}}, {'annotationId': 1}):
+    for doc in model.chunks.find({'_id': {'$lt': cutoff}}, {'annotationId': 1}):
         by_annotation.setdefault(doc.get('annotationId'), []).append(doc['_id'])
     orphans = []
     for annotation_id, chunk_ids in by_annotation.items():
         if stop is not None and stop.is_set():
             break
-        referenced = _referenced(db, annotation_id) if annotation_id is not None else set()
+        referenced = _referenced(model, annotation_id) if annotation_id is not None else set()
         orphans.extend(cid for cid in chunk_ids if cid not in referenced)
-    store.delete_chunks(db, orphans)
+    store.delete_chunks(model, orphans)
     # parts are written before their chunk: a crash in between leaves parts alone
     lone_parts = []
     part_chunks = {}
-    for doc in db[store.PART].find({'_id': {'$lt': cutoff}}, {'chunkId': 1}):
+    for doc in model.parts.find({'_id': {'$lt': cutoff}}, {'chunkId': 1}):
         part_chunks.setdefault(doc.get('chunkId'), []).append(doc['_id'])
     chunk_ids = list(part_chunks)
     for start in range(0, len(chunk_ids), BATCH):
         batch = chunk_ids[start:start + BATCH]
-        present = {d['_id'] for d in db[store.CHUNK].find({'_id': {'$in': batch}}, {'_id': 1})}
+        present = {d['_id'] for d in model.chunks.find({'_id': {'$in': batch}}, {'_id': 1})}
         for cid in batch:
             if cid not in present:
                 lone_parts.extend(part_chunks[cid])
     for start in range(0, len(lone_parts), BATCH):
-        db[store.PART].delete_many({'_id': {'$in': lone_parts[start:start + BATCH]}})
+        model.parts.delete_many({'_id': {'$in': lone_parts[start:start + BATCH]}})
     return {'chunks': len(orphans), 'parts': len(lone_parts)}
 
 
 class Sweeper:
     """Runs ``remove_orphans`` once in a background thread (at server start)."""
 
-    def __init__(self, db, min_age=DEFAULT_MIN_AGE, log=None):
-        self.db, self.min_age, self.log = db, min_age, log
+    def __init__(self, model, min_age=DEFAULT_MIN_AGE, log=None):
+        self.model, self.min_age, self.log = model, min_age, log
         self.result = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name='tilery-annotation-orphans',
@@ -82,7 +82,7 @@ class Sweeper:
 
     def _run(self):
         try:
-            self.result = remove_orphans(self.db, self.min_age, self._stop)
+            self.result = remove_orphans(self.model, self.min_age, self._stop)
             if self.log and (self.result['chunks'] or self.result['parts']):
                 self.log.info('Removed %d orphaned annotation chunks and %d parts',
                               self.result['chunks'], self.result['parts'])

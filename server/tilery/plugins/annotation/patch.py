@@ -142,7 +142,7 @@ def _patch_elements(service, doc, ops):
     affected = sorted({ci for ci, _ in where.values()})
     kept = np.ones(len(table), dtype=bool)
     kept[affected] = False
-    writer = store.ChunkWriter(service.db, doc['_id'], service.settings,
+    writer = store.ChunkWriter(service.model, doc['_id'], service.settings,
                                first_order=doc.get('_maxOrder', 0),
                                overlay_size=service.overlay_size)
     try:
@@ -238,9 +238,9 @@ def _load_targets(service, table, affected, where):
     for eid, (ci, ei) in where.items():
         by_chunk.setdefault(ci, []).append((eid, ei))
     ids = [table.ids[ci] for ci in affected]
-    for ci, doc in zip(affected, store.iter_chunks(service.db, ids, None, 16)):
+    for ci, doc in zip(affected, store.iter_chunks(service.model, ids, None, 16)):
         chunk = chunks.Chunk(doc)
-        chunk.texts = chunks.ChunkTexts(doc, store.load_parts(service.db, doc))
+        chunk.texts = chunks.ChunkTexts(doc, store.load_parts(service.model, doc))
         meta[ci] = chunk
         for eid, ei in by_chunk[ci]:
             current[eid] = orjson.loads(chunk.texts.text(ei))

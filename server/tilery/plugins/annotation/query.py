@@ -103,8 +103,8 @@ def dumps(value):
 class ElementQuery:
     """The elements of one annotation state matching a query, ready to stream."""
 
-    def __init__(self, db, state, public_doc, params):
-        self.db = db
+    def __init__(self, model, state, public_doc, params):
+        self.model = model
         self.state = state
         self.doc = public_doc
         self.params = parse_params(params)
@@ -146,7 +146,7 @@ class ElementQuery:
         parts = {k: [] for k in ('chunk', 'index', 'order', 'size', 'details', 'ids', 'centre',
                                  'style')}
         style_map = {}
-        for ci, doc in enumerate(store.iter_chunks(self.db, self.table.ids, chunks.ARRAY_FIELDS)):
+        for ci, doc in enumerate(store.iter_chunks(self.model, self.table.ids, chunks.ARRAY_FIELDS)):
             self._gather(ci, chunks.Chunk(doc), parts, style_map)
         self.props = [list(s) for s in style_map]
         self.cat = {k: (np.concatenate(v) if v else None) for k, v in parts.items()}
@@ -273,8 +273,8 @@ class ElementQuery:
             batch = chunk_indexes[start:start + FETCH_BATCH]
             ids = [self.table.ids[ci] for ci in batch]
             projection = {'json': 1, 'parts': 1, 'offsets': 1}
-            for ci, doc in zip(batch, store.iter_chunks(self.db, ids, projection, FETCH_BATCH)):
-                loaded[ci] = chunks.ChunkTexts(doc, store.load_parts(self.db, doc))
+            for ci, doc in zip(batch, store.iter_chunks(self.model, ids, projection, FETCH_BATCH)):
+                loaded[ci] = chunks.ChunkTexts(doc, store.load_parts(self.model, doc))
 
     def centroid_bytes(self):
         """28 bytes per selected element: id, centre x, centre y, size (0 for points), style."""

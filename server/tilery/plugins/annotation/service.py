@@ -15,7 +15,7 @@ import pymongo
 from bson import ObjectId
 
 from ...errors import Conflict, NotFound, ValidationError
-from .. import ADMIN, icase_contains, now, parse_access_list, to_object_id as object_id
+from .. import ADMIN, icase_contains, now, to_object_id as object_id
 from . import orphans, query, store, streams
 from .settings import options
 from .store import INTERNAL_FIELDS, STATE_FIELDS
@@ -23,23 +23,15 @@ from .validate import check_header
 
 
 class AnnotationService:
-    """Annotations of items, stored in chunks; constructed with a pymongo Database."""
+    """Annotations of items, stored in chunks through the registered Annotation model."""
 
-    # the core's access-list parser; the plugin sets the model's, which also checks that
-    # the users and groups exist (this service alone has no users to ask)
-    parse_access = staticmethod(parse_access_list)
-
-    def __init__(self, db, settings=None, overlay_size=None):
-        self.db = db
+    def __init__(self, model, settings=None, overlay_size=None):
+        self.model = model  # model.Annotation: the collections and the access rules
         self.settings = options(**(settings or {}))
         self.overlay_size = overlay_size  # item id -> (sizeX, sizeY), for image elements
-        self.annotations = db[store.ANNOTATION]
-        self.versions = db[store.VERSION]
+        self.annotations = model.collection
+        self.versions = model.versions
         self.sweeper = None  # the orphan sweep started with the server (orphans.Sweeper)
-
-    def ensure_indexes(self):
-        """Create the collections' indexes (idempotent)."""
-        store.ensure_indexes(self.db)
 
     # -- reading
     def load(self, annotation_id, active_only=False):
@@ -56,7 +48,7 @@ class AnnotationService:
 
     def query(self, doc, params=None):
         """An ElementQuery over the annotation's current elements."""
-        return query.ElementQuery(self.db, doc, self.public(doc), params)
+        return query.ElementQuery(self.model, doc, self.public(doc), params)
 
     def etag(self, doc, params=None):
         """The ETag of an element answer."""
@@ -132,7 +124,7 @@ class AnnotationService:
             self.annotations.insert_one(doc)
         except BaseException:
             self.versions.delete_many({'annotationId': annotation_id})
-            store.delete_chunks(self.db, store.ChunkTable.from_doc(state['_chunks']).ids)
+            store.delete_chunks(self.model, store.ChunkTable.from_doc(state['_chunks']).ids)
             raise
         return doc
 
@@ -169,7 +161,7 @@ class AnnotationService:
 
     def _ingest(self, annotation_id, elements, first_order=0):
         """Validate and write elements as chunks; the state fields of a new version."""
-        writer = store.ChunkWriter(self.db, annotation_id, self.settings,
+        writer = store.ChunkWriter(self.model, annotation_id, self.settings,
                                    first_order=first_order, overlay_size=self.overlay_size)
         try:
             for index, element in enumerate(elements):
@@ -229,7 +221,7 @@ class AnnotationService:
         except BaseException:
             old = set(store.ChunkTable.from_doc(doc.get('_chunks')).ids)
             new = store.ChunkTable.from_doc(state['_chunks']).ids
-            store.delete_chunks(self.db, [cid for cid in new if cid not in old])
+            store.delete_chunks(self.model, [cid for cid in new if cid not in old])
             raise
 
     def update(self, annotation_id, document, user, expected_version=None, item=None):
@@ -293,7 +285,7 @@ class AnnotationService:
 
     def set_access(self, annotation_id, access, public=None, public_flags=None):
         """Replace the ACL (and public flag); not versioned, like Girder's."""
-        clean = self.parse_access(access)
+        clean = self.model.parse_access(access)
         changes = {'access': clean}
         if public is not None:
             changes['public'] = bool(public)
@@ -334,8 +326,8 @@ class AnnotationService:
     def purge(self, annotation_id):
         """Remove an annotation for good: its document, versions and chunks."""
         oid = object_id(annotation_id)
-        ids = [c['_id'] for c in self.db[store.CHUNK].find({'annotationId': oid}, {'_id': 1})]
-        store.delete_chunks(self.db, ids)
+        ids = [c['_id'] for c in self.model.chunks.find({'annotationId': oid}, {'_id': 1})]
+        store.delete_chunks(self.model, ids)
         self.versions.delete_many({'annotationId': oid})
         self.annotations.delete_one({'_id': oid})
 
@@ -349,7 +341,7 @@ class AnnotationService:
 
     def remove_orphans(self, min_age=orphans.DEFAULT_MIN_AGE):
         """Delete chunks no version refers to, older than ``min_age`` seconds; the counts."""
-        return orphans.remove_orphans(self.db, min_age)
+        return orphans.remove_orphans(self.model, min_age)
 
     def history(self, annotation_id, offset=0, limit=0, sortdir=-1):
         """The saved versions, newest first: header fields and counts, no elements."""
@@ -385,7 +377,7 @@ class AnnotationService:
     def query_version(self, annotation_id, version, params=None):
         """An ElementQuery over one saved version."""
         state, public = self.version(annotation_id, version)
-        return query.ElementQuery(self.db, state, public, params)
+        return query.ElementQuery(self.model, state, public, params)
 
     def revert(self, annotation_id, version=None, user=None):
         """Make an old version current again (a new version); undelete when none is given."""
@@ -416,7 +408,7 @@ class AnnotationService:
         for version in old:
             drop.update(store.ChunkTable.from_doc(version.get('_chunks')).ids)
         self.versions.delete_many({'_id': {'$in': [v['_id'] for v in old]}})
-        store.delete_chunks(self.db, drop - kept)
+        store.delete_chunks(self.model, drop - kept)
 
     # -- copies and folders
     def copy(self, annotation_id, item, user, folder=None):
@@ -426,22 +418,22 @@ class AnnotationService:
         table = store.ChunkTable.from_doc(doc['_chunks'])
         new_ids = []
         try:
-            for chunk in store.iter_chunks(self.db, table.ids, None, 16):
-                parts = store.load_parts(self.db, chunk)
+            for chunk in store.iter_chunks(self.model, table.ids, None, 16):
+                parts = store.load_parts(self.model, chunk)
                 chunk = dict(chunk, _id=ObjectId(), annotationId=new_id)
                 if parts is not None:
                     part_docs = [{'_id': ObjectId(), 'chunkId': chunk['_id'], 'data': data}
                                  for data in parts]
                     chunk['parts'] = [p['_id'] for p in part_docs]
-                    self.db[store.PART].insert_many(part_docs)
+                    self.model.parts.insert_many(part_docs)
                 new_ids.append(chunk['_id'])
-                self.db[store.CHUNK].insert_one(chunk)
+                self.model.chunks.insert_one(chunk)
             table.ids = new_ids
             state = {k: doc[k] for k in STATE_FIELDS if k in doc}
             state['_chunks'] = table.to_doc()
             return self._create_from_state(new_id, item, user, folder, state)
         except BaseException:
-            store.delete_chunks(self.db, new_ids)
+            store.delete_chunks(self.model, new_ids)
             raise
 
     def _create_from_state(self, annotation_id, item, user, folder, state):
@@ -477,5 +469,5 @@ class AnnotationService:
         """(chunk table, per-chunk S12 id arrays) of the current version."""
         table = store.ChunkTable.from_doc(doc['_chunks'])
         ids = [np.frombuffer(c['ids'], dtype='S12')
-               for c in store.iter_chunks(self.db, table.ids, {'ids': 1, 'order': 1})]
+               for c in store.iter_chunks(self.model, table.ids, {'ids': 1, 'order': 1})]
         return table, ids

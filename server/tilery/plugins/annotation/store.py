@@ -28,16 +28,6 @@ def state_of(doc):
     return {k: doc[k] for k in STATE_FIELDS if k in doc}
 
 
-def ensure_indexes(db):
-    """Create the indexes the annotation collections rely on."""
-    db[ANNOTATION].create_index([('itemId', 1), ('_active', 1)])
-    db[ANNOTATION].create_index([('creatorId', 1)])
-    db[ANNOTATION].create_index([('folderId', 1)])
-    db[VERSION].create_index([('annotationId', 1), ('_version', 1)], unique=True)
-    db[CHUNK].create_index([('annotationId', 1)])
-    db[PART].create_index([('chunkId', 1)])
-
-
 class ChunkTable:
     """The chunks of one version: ids, bounding boxes, element counts and batches."""
 
@@ -162,9 +152,9 @@ class ChunkWriter:
     deletes what was written, so a failure half-way leaves no trace.
     """
 
-    def __init__(self, db, annotation_id, settings, first_order=0, first_batch=0,
+    def __init__(self, model, annotation_id, settings, first_order=0, first_batch=0,
                  overlay_size=None):
-        self.db = db
+        self.model = model  # the Annotation model: its chunk and part collections
         self.annotation_id = annotation_id
         self.chunk_size = int(settings['chunk_size'])
         self.batch_size = int(settings['batch_size'])
@@ -258,8 +248,8 @@ class ChunkWriter:
         self.written.extend(doc['_id'] for doc in docs)
         self.written.extend(part['_id'] for part in parts)
         if parts:
-            self.db[PART].insert_many(parts, ordered=False)
-        self.db[CHUNK].insert_many(docs, ordered=False)
+            self.model.parts.insert_many(parts, ordered=False)
+        self.model.chunks.insert_many(docs, ordered=False)
         for doc, chunk_box in zip(docs, boxes):
             self.table.append(doc, chunk_box)
             self._ids.append(np.frombuffer(doc['ids'], dtype='S12'))
@@ -288,7 +278,7 @@ class ChunkWriter:
         except Exception:
             pass
         self._pool.shutdown()
-        delete_chunks(self.db, self.written)
+        delete_chunks(self.model, self.written)
         self.written = []
 
 
@@ -306,28 +296,28 @@ def check_unique_ids(ids, orders):
             'annotation.' % (chunks.hex_id(sorted_ids[dup[0]]), a, b), 'elements/%d/id' % b)
 
 
-def delete_chunks(db, ids):
+def delete_chunks(model, ids):
     """Remove chunk documents (and their JSON parts) by id."""
     ids = list(ids)
     for start in range(0, len(ids), 1000):
         batch = ids[start:start + 1000]
-        db[PART].delete_many({'chunkId': {'$in': batch}})
-        db[CHUNK].delete_many({'_id': {'$in': batch}})
+        model.parts.delete_many({'chunkId': {'$in': batch}})
+        model.chunks.delete_many({'_id': {'$in': batch}})
 
 
-def iter_chunks(db, ids, projection, batch=64):
+def iter_chunks(model, ids, projection, batch=64):
     """Chunk documents by id, in the order asked, fetched ``batch`` at a time."""
     ids = list(ids)
     for start in range(0, len(ids), batch):
         part = ids[start:start + batch]
-        docs = {doc['_id']: doc for doc in db[CHUNK].find({'_id': {'$in': part}}, projection)}
+        docs = {doc['_id']: doc for doc in model.chunks.find({'_id': {'$in': part}}, projection)}
         for cid in part:
             yield docs[cid]
 
 
-def load_parts(db, doc):
+def load_parts(model, doc):
     """The JSON part documents of a chunk stored in parts, in order."""
     if 'parts' not in doc:
         return None
-    parts = {p['_id']: p['data'] for p in db[PART].find({'_id': {'$in': doc['parts']}})}
+    parts = {p['_id']: p['data'] for p in model.parts.find({'_id': {'$in': doc['parts']}})}
     return [parts[pid] for pid in doc['parts']]
