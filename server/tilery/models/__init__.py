@@ -6,11 +6,12 @@ from .folder import Folder
 from .group import Group
 from .item import Item
 from .setting import Setting
+from .share import Share
 from .token import ApiKey, Token
 from .user import User
 
 CORE_MODELS = (User, Group, Token, ApiKey, Collection, Folder, Item, File, Upload,
-               Assetstore, Setting)
+               Assetstore, Setting, Share)
 
 
 class ModelRegistry:

@@ -114,6 +114,7 @@ class Folder(AccessControlledModel):
             for item in items.find({'folderId': {'$in': batch}}):
                 items.remove(item, adjust_sizes=False)
             self.collection.delete_many({'_id': {'$in': batch}})
+            self.app.models.share.forget_folders(batch)
         bump(self.app.models, doc['parentCollection'], [doc['parentId']])
         if doc['parentCollection'] == 'folder':
             self.adjust_size(doc['parentId'], -doc.get('size', 0))
@@ -139,6 +140,7 @@ class Folder(AccessControlledModel):
         for start in range(0, len(ids), 500):
             self.collection.update_many({'_id': {'$in': ids[start:start + 500]}},
                                         {'$set': update})
+        self.app.models.share.keep_only(ids, access)  # shares the new ACL revoked
         # listings filter subfolders by their ACL: every parent in the subtree changed
         bump(self.app.models, 'folder', ids)
         bump(self.app.models, doc['parentCollection'], [doc['parentId']])

@@ -91,8 +91,10 @@ def parse_access(app, access):
     return out
 
 
-def set_access(app, model, doc, access, public, public_flags=None, recurse=False):
+def set_access(app, model, doc, access, public, public_flags=None, recurse=False,
+               sharer=None):
     """Store a new ACL (and public flag) on a folder/collection, optionally recursively."""
+    old_access = doc.get('access')
     doc['access'] = parse_access(app, access)
     if public is not None:
         doc['public'] = public
@@ -114,6 +116,7 @@ def set_access(app, model, doc, access, public, public_flags=None, recurse=False
                 folders.set_access_recursive(child, doc['access'], doc.get('public', False),
                                              doc.get('publicFlags'))
     if model.model_type == 'folder':
+        app.models.share.record(doc, old_access, sharer)  # when, for "Shared with me"
         app.events.emit('model.folder.access_changed', {'folder': doc, 'recurse': recurse})
     return doc
 

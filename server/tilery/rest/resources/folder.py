@@ -140,7 +140,7 @@ class FolderResource(Resource):
            summary="Set a folder's access list (recurse: also every subfolder).")
     def put_access(self, req, folder, access, public, public_flags, recurse):
         doc = set_access(self.app, self.folders, folder, access, public, public_flags,
-                         recurse)
+                         recurse, sharer=req.user)
         return self.folders.filter(doc, req.user)
 
     @route('PUT', ':id/metadata', access=USER, json_body='object',
