@@ -54,6 +54,18 @@ export interface Folder extends Doc {
   _accessLevel?: number;
 }
 
+/** A folder of GET /resource/shared: who shared it with me, when, through what. */
+export interface SharedFolder extends Folder {
+  /** Set on labelling projects (labels plugin) and tagging folders (tagging plugin). */
+  labelClasses?: unknown[];
+  tagset?: { tags: unknown[] };
+  _shared: {
+    at: string;
+    by: { _id: string; login: string; name: string } | null;
+    via: { type: 'user' } | { type: 'group'; id: string; name: string | null };
+  };
+}
+
 export interface LargeImageInfo {
   fileId?: string;
   originalId?: string;

@@ -2,7 +2,7 @@
 // "Calculate segments", a click paints a segment, a right click erases it,
 // Clear; "Done, next image"; the owner's progress view and the masks zip.
 import { makeGrayPng, makePng } from '../lib.mjs';
-import { assert, ctx, screenOf, shot, test, waitForTiles } from '../harness.mjs';
+import { assert, ctx, newSignedInPage, screenOf, shot, test, waitForTiles } from '../harness.mjs';
 
 async function setup() {
   const folder = await ctx.api.call('POST', 'folder', { params: { parentType: 'folder', parentId: ctx.aliceFolder._id, name: `Labelling project${ctx.suffix}` } });
@@ -144,4 +144,33 @@ test('labelling', "the owner's progress view and the download of every mask", as
   for (const entry of [`${folder.name}/case-a.png/alice-done.png`, `${folder.name}/case-b.png/bobby-checkpoint.png`]) {
     assert(zip.includes(Buffer.from(entry)), `the zip holds ${entry}`);
   }
+});
+
+test('labelling', 'a labeller finds the project under "Shared with me" on their home page, with their progress', async () => {
+  const { folder } = ctx.labelling;
+  const tagged = ctx.tagging?.folder; // shared after the project: listed above it
+  if (tagged) {
+    await ctx.api.call('PUT', `folder/${tagged._id}/access`, { params: { access: { users: [{ id: ctx.alice._id, level: 2 }, { id: ctx.bob._id, level: 0 }], groups: [] } } });
+  }
+  const { page } = await newSignedInPage('bobby', 'bob-password1');
+  await page.goto(`${ctx.url}/user/${ctx.bob._id}`);
+  await page.waitForSelector(`.shared-card:not([hidden]) tr[data-id="${folder._id}"] .shared-progress`);
+  const ids = await page.$$eval('.shared-card tbody tr', (trs) => trs.map((tr) => tr.dataset.id));
+  const progress = (id) => page.textContent(`.shared-card tr[data-id="${id}"] td:last-child`);
+  // Bob saved a checkpoint on one of the two images and finished none.
+  assert((await progress(folder._id)).trim() === '0 / 2 labelled (1 in progress)', `labelling progress: ${await progress(folder._id)}`);
+  assert((await page.textContent(`.shared-card tr[data-id="${folder._id}"]`)).includes('Alice Admin'), 'who shared it');
+  if (tagged) {
+    assert(ids.indexOf(tagged._id) === 0 && ids.indexOf(folder._id) > 0, `newest share first: ${ids}`);
+    const summary = await ctx.api.call('GET', `folder/${tagged._id}/tags/summary`);
+    const want = `${summary.items - summary.untagged} / ${summary.items} tagged`;
+    assert((await progress(tagged._id)).trim() === want, `tagging progress: ${await progress(tagged._id)}, expected ${want}`);
+  }
+  // Alice's own home lists nothing shared with her.
+  await ctx.page.goto(`${ctx.url}/user/${ctx.alice._id}`);
+  await ctx.page.waitForSelector('.list-card tbody tr');
+  assert(await ctx.page.$eval('.shared-card', (el) => el.hidden), 'nothing is shared with Alice');
+  await shot(page, '31-shared-with-me');
+  await page.click(`.shared-card tr[data-id="${folder._id}"] a.entry`);
+  await page.waitForURL(`**/folder/${folder._id}`);
 });

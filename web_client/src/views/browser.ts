@@ -14,6 +14,7 @@ import { labellingCard } from './labelling';
 import { metadataCard } from './metadata';
 import { pickFolder } from './picker';
 import { shareDialog } from './share';
+import { sharedWithMeCard } from './shared';
 import { chooseAndUpload, makeDropZone, uploads, type Destination } from './upload';
 
 type Go = (path: string) => void;
@@ -333,6 +334,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
     }
   };
   const labelling = kind === 'folder' && perms.canEdit ? labellingCard(id) : null;
+  const shared = kind === 'user' && getCurrentUser()?._id === id ? sharedWithMeCard() : null;
   const side = h('aside.side', null,
     h('section.card.info-card', null, h('div.card-header', null, h('h3', null, 'About')), about),
     labelling?.el,
@@ -341,7 +343,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
     crumbsEl,
     h('div.page-header', null, h('div', null, titleEl, c.description ? h('p.muted', null, c.description) : null), actions),
     h('div.columns', null,
-      h('div.main-col', null, bulk, h('div.card.list-card', null, table, footer)),
+      h('div.main-col', null, bulk, h('div.card.list-card', null, table, footer), shared?.el),
       side));
   makeDropZone(el, dest, (err) => showError(err, 'Upload'));
   // Many files may land at once: refresh once they pause.
@@ -349,7 +351,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
   const off = uploads.onFileDone((d) => {
     if (d.type === kind && d.id === id) refreshAfterUpload();
   });
-  await Promise.all([reload(), labelling?.refresh()]);
+  await Promise.all([reload(), labelling?.refresh(), shared?.refresh()]);
   return {
     el,
     destroy: () => {
