@@ -244,6 +244,8 @@ export const system = {
   version: () => get<{ release: string }>('system/version'),
   /** Registered access flags ({key: {name, description, admin}}); empty when the server has none. */
   accessFlags: () => get<Record<string, { name: string; description?: string; admin?: boolean }>>('system/access_flag'),
+  /** What the client may know before signing in: registration policy, whether anyone registered. */
+  publicSettings: () => get<{ 'core.registration_policy'?: string; noUsersYet?: boolean }>('system/public_settings'),
 };
 
 // --- Hierarchy -----------------------------------------------------------

@@ -81,6 +81,8 @@ export interface Item extends Doc {
   size?: number;
   meta?: Record<string, unknown>;
   largeImage?: LargeImageInfo;
+  /** The labels plugin's masks on this item, by labeller id. */
+  labelMasks?: Record<string, { fileId: string; login: string; status: 'checkpoint' | 'done' }>;
 }
 
 export interface GirderFile extends Doc {

@@ -38,7 +38,7 @@ export interface ViewerHooks {
 function defaultName(): string {
   const d = new Date();
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `Annotation ${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `Annotation ${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 const OVERVIEW_KEY = 'tilery.overview';
@@ -354,11 +354,10 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
   document.addEventListener('fullscreenchange', onFullscreen);
   const showHelp = () => {
     const d = openDialog('Keyboard shortcuts', { wide: true });
-    d.body.append(h('table.table.shortcuts', null, h('tbody', null, keymap.list().map((b) => h('tr', null,
-      h('td', null, h('kbd', null, describeCombo(b.combo))), h('td', null, b.description)))),
-    h('tbody', null, h('tr', null, h('td', null, h('kbd', null, 'Enter')), h('td', null, 'Finish the polygon or line')),
-      h('tr', null, h('td', null, h('kbd', null, '1 – 9')), h('td', null, 'Pick a pixel label category (brush tool)')),
-      h('tr', null, h('td', null, h('kbd', null, '+ / −, arrows')), h('td', null, 'Zoom and pan')))));
+    // Two columns: one long column was taller than a 900 px window.
+    const rows: Array<[string, string]> = [...keymap.list().map((b): [string, string] => [describeCombo(b.combo), b.description]),
+      ['Enter', 'Finish the polygon or line'], ['1 – 9', 'Pick a pixel label category (brush tool)'], ['+ / −, arrows', 'Zoom and pan']];
+    d.body.append(h('div.shortcuts', null, rows.map(([keys, what]) => h('div.shortcut', null, h('kbd', null, keys), h('span', null, what)))));
   };
   const onKey = (e: KeyboardEvent) => {
     if (document.querySelector('.backdrop')) return;

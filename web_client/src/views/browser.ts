@@ -10,6 +10,7 @@ import type { Collection, Folder, Item, User } from '../types';
 import { debounce, formatDate, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
+import { firstVisitCard } from './auth';
 import { labellingCard } from './labelling';
 import { metadataCard } from './metadata';
 import { pickFolder } from './picker';
@@ -100,9 +101,10 @@ export async function collectionsView(go: Go): Promise<View> {
     const c = await collections.create(v.name.trim(), v.description, v.public === 'true');
     go(`/collection/${c._id}`);
   });
-  await load();
+  const [, welcome] = await Promise.all([load(), me ? null : firstVisitCard()]);
   return {
     el: h('div.page', null,
+      welcome,
       h('div.page-header', null, h('div', null, h('h1', null, 'Collections'), h('p.muted', null, 'Shared spaces for projects and studies.')),
         me ? h('button.button.primary', { onclick: create }, icon('plus'), 'New collection') : null),
       list),
