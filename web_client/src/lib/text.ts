@@ -5,7 +5,7 @@ import type { Item } from '../types';
  * A long name cut in the middle ("Annotation 2026-1…29 21:05:07"), not at the end:
  * names that share a beginning, as default annotation names do, stay apart.
  */
-export function middleEllipsis(name: string, max = 26): string {
+export function middleEllipsis(name: string, max = 40): string {
   if (name.length <= max) return name;
   const keep = max - 1;
   const head = Math.ceil(keep / 2);

@@ -16,6 +16,7 @@ import { PixelLabeller } from './pixels';
 import { annotationList, pixelPanel, stylePanel } from './sidebar';
 import { createSlide } from './slide';
 import { rendererKind } from './renderers';
+import { readableTinyCanvases } from './canvas-reads';
 
 const TOOLS: Array<{ tool: Tool; icon: Parameters<typeof icon>[0]; label: string }> = [
   { tool: 'select', icon: 'pointer', label: 'Select' },
@@ -79,6 +80,7 @@ function overviewPanel(overviewEl: HTMLElement): HTMLElement {
 }
 
 export async function viewerView(path: string, search: string, hooks: ViewerHooks): Promise<View> {
+  readableTinyCanvases();
   const state = parseViewUrl(path, search) as ViewState;
   const itemId = state.itemId;
   const item = await items.get(itemId);
