@@ -4,12 +4,13 @@ import { asSentence, fileRole, middleEllipsis } from '../src/lib/text';
 describe('middleEllipsis', () => {
   it('keeps short names whole', () => {
     expect(middleEllipsis('nuclei')).toBe('nuclei');
-    expect(middleEllipsis('x'.repeat(26))).toBe('x'.repeat(26));
+    expect(middleEllipsis('x'.repeat(40))).toBe('x'.repeat(40));
+    expect(middleEllipsis('Annotation 2026-11-29 21:05:07')).toBe('Annotation 2026-11-29 21:05:07');
   });
 
   it('keeps default annotation names apart by their time', () => {
-    const a = middleEllipsis('Annotation 2026-11-29 21:05:07');
-    const b = middleEllipsis('Annotation 2026-11-29 21:06:41');
+    const a = middleEllipsis('Annotation 2026-11-29 21:05:07', 26);
+    const b = middleEllipsis('Annotation 2026-11-29 21:06:41', 26);
     expect(a).not.toBe(b);
     expect(a.length).toBe(26);
     expect(a.endsWith('21:05:07')).toBe(true);

@@ -16,6 +16,7 @@ import { metadataCard } from './metadata';
 import { pickFolder } from './picker';
 import { shareDialog } from './share';
 import { sharedWithMeCard } from './shared';
+import { followConversion } from './conversion';
 import { chooseAndUpload, makeDropZone, uploads, type Destination } from './upload';
 
 type Go = (path: string) => void;
@@ -139,6 +140,28 @@ async function loadContainer(kind: Container['kind'], id: string): Promise<Conta
   return { kind, id, name: f.name, description: f.description, crumbs, level: f._accessLevel ?? 0, doc: f };
 }
 
+/**
+ * Follow the listed items whose large image is still being made, and call
+ * `changed` when one is ready or failed: a row must not say "Converting…" after
+ * the job ended, whoever uploaded the file (the tray, girder-client, a colleague).
+ */
+function conversionWatcher(changed: () => void) {
+  const controller = new AbortController();
+  const watched = new Set<string>();
+  return {
+    watch(entries: Entry[]) {
+      for (const e of entries) {
+        if (e._modelType !== 'item' || !(e as Item).largeImage?.expected || watched.has(e._id)) continue;
+        watched.add(e._id);
+        followConversion(e._id, { signal: controller.signal, report: () => undefined })
+          .then(() => changed(), () => undefined)
+          .finally(() => watched.delete(e._id));
+      }
+    },
+    stop: () => controller.abort(),
+  };
+}
+
 /** A collection, a user's home or a folder, with its contents. */
 export async function containerView(kind: Container['kind'], id: string, search: string, go: Go): Promise<View> {
   let c = await loadContainer(kind, id);
@@ -158,6 +181,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
       entries = res.entries;
       selected.clear();
       renderRows();
+      conversions.watch(entries);
       replace(footer, pager(state, res.total, go, base));
     } catch (err) {
       showError(err, 'Loading the list failed');
@@ -350,6 +374,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
   makeDropZone(el, dest, (err) => showError(err, 'Upload'));
   // Many files may land at once: refresh once they pause.
   const refreshAfterUpload = debounce(() => void Promise.all([reload(), refreshSelf()]), 300);
+  const conversions = conversionWatcher(refreshAfterUpload);
   const off = uploads.onFileDone((d) => {
     if (d.type === kind && d.id === id) refreshAfterUpload();
   });
@@ -359,6 +384,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
     destroy: () => {
       off();
       refreshAfterUpload.cancel();
+      conversions.stop();
     },
     update(newSearch: string) {
       const next = parseListQuery(newSearch);
