@@ -152,12 +152,7 @@ def check_value(key, value, kind):
         return None
     kind = next(k for k in options if k is not type(None))
     try:
-        if isinstance(value, str) and kind is not str:
-            value = _from_text(value, kind)
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if kind is tuple and isinstance(value, list):
-            value = tuple(value)
+        value = _converted(value, kind)
     except ValueError:
         pass
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -168,6 +163,18 @@ def check_value(key, value, kind):
 
 _KIND_NAMES = {str: 'a string', int: 'an integer', float: 'a number', bool: 'true or false',
                tuple: 'a list (or a comma-separated string)', dict: 'a table'}
+
+
+def _converted(value, kind):
+    """``value`` converted where the meaning is plain: text from the environment, a
+    TOML integer for a number, a TOML array for a list."""
+    if isinstance(value, str) and kind is not str:
+        return _from_text(value, kind)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is tuple and isinstance(value, list):
+        return tuple(value)
+    return value
 
 
 def _from_text(raw, kind):
