@@ -3,6 +3,7 @@ per-request machinery (CherryPy's own server, cheroot, still serves it)."""
 import http.client
 import http.cookies
 
+from ..assetstores.base import FileSlice
 from .dispatch import is_chunked
 from .request import BodyReader
 
@@ -71,6 +72,9 @@ class WsgiApi:
             body = [bytes(body)] if body and method != 'HEAD' else []
         elif method == 'HEAD':
             body = []
+        elif isinstance(body, FileSlice) and 'wsgi.file_wrapper' in environ and \
+                out.get('Content-Length') == str(body.length):
+            body = environ['wsgi.file_wrapper'](body.file)  # sendfile: see rest/gateway.py
         start_response(_REASONS.get(status, str(status)), list(out.items()))
         return body
 
