@@ -105,6 +105,14 @@ class Model:
             doc['_id'] = self.collection.insert_one(doc).inserted_id
         return doc
 
+    def insert(self, doc, validate=True):
+        """Write a new document (its ``_id`` may be set already): a plain insert, which
+        costs the database less than ``save``'s upsert."""
+        if validate:
+            doc = self.validate(doc)
+        doc['_id'] = self.collection.insert_one(doc).inserted_id
+        return doc
+
     def update(self, query, update, multi=True):
         if multi:
             return self.collection.update_many(query, update)

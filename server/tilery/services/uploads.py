@@ -44,7 +44,7 @@ class UploadService:
         # (each journaled write is a disk flush on the database server)
         upload['_id'] = ObjectId()
         self.models.assetstore.adapter(assetstore).init_upload(upload)
-        return self.models.upload.save(upload)
+        return self.models.upload.insert(upload)
 
     def load_own(self, upload_id, user):
         """The upload with this id, if it belongs to ``user`` (admins may touch any)."""
@@ -127,7 +127,10 @@ class UploadService:
         else:
             adapter_old = files.adapter(old)
         adapter.finalize_upload(upload, file)
-        files.collection.replace_one({'_id': file['_id']}, file, upsert=True)
+        if old is None:
+            files.collection.insert_one(file)
+        else:
+            files.collection.replace_one({'_id': file['_id']}, file, upsert=True)
         self.models.upload.collection.delete_one({'_id': upload['_id']})
         self._forget(upload['_id'])
         if old is not None:
