@@ -151,3 +151,42 @@ def test_a_file_shorter_than_its_record_closes_the_connection(bound_server, serv
             received += piece
     head, _, body = received.partition(b'\r\n\r\n')
     assert head.startswith(b'HTTP/1.1 200') and body == data[:1000]
+
+
+def test_a_busy_keep_alive_connection_does_not_starve_others(server):
+    """Workers serve a keep-alive client's next request at once, but not while another
+    connection waits: with one worker, a second client is still answered quickly."""
+    import threading
+    import time
+
+    from tilery.app import mount
+    from tilery.rest.gateway import make_server
+    http = make_server(('127.0.0.1', 0), mount(server.app), numthreads=1)
+    http.prepare()
+    runner = threading.Thread(target=http.serve, daemon=True)
+    runner.start()
+    url = 'http://127.0.0.1:%d/api/v1/system/version' % http.bind_addr[1]
+    stop = threading.Event()
+    counts = []
+
+    def busy():
+        session = requests.Session()
+        n = 0
+        while not stop.is_set():
+            assert session.get(url).status_code == 200
+            n += 1
+        counts.append(n)
+    hog = threading.Thread(target=busy)
+    try:
+        hog.start()
+        time.sleep(0.5)
+        t0 = time.perf_counter()
+        for _ in range(5):
+            assert requests.get(url, timeout=5).status_code == 200
+        waited = time.perf_counter() - t0
+    finally:
+        stop.set()
+        hog.join(10)
+        http.stop()
+    assert counts and counts[0] > 20
+    assert waited < 3, waited
