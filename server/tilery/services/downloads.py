@@ -7,6 +7,9 @@ from ..errors import RestError
 from ..rest.request import Raw
 
 RANGE_RE = re.compile(r'^bytes=(\d*)-(\d*)$')
+# a zip stream goes out in writes of about this size (file blocks are 4 MiB): large
+# enough for few sends, small enough that a stream holds little memory
+ZIP_WRITE_SIZE = 4 << 20
 
 
 def content_disposition(name, mode='attachment'):
@@ -53,10 +56,12 @@ class _Sink:
     def __init__(self):
         self.parts = []
         self.position = 0
+        self.buffered = 0
 
     def write(self, data):
         self.parts.append(bytes(data))
         self.position += len(data)
+        self.buffered += len(data)
         return len(data)
 
     def tell(self):
@@ -66,8 +71,9 @@ class _Sink:
         pass
 
     def take(self):
-        out = b''.join(self.parts)
+        out = self.parts[0] if len(self.parts) == 1 else b''.join(self.parts)
         self.parts = []
+        self.buffered = 0
         return out
 
 
@@ -84,7 +90,7 @@ def zip_stream(entries):
             with archive.open(info, 'w', force_zip64=size > 0x7FFFFFFF) as member:
                 for data in chunks():
                     member.write(data)
-                    if sink.position and len(sink.parts) > 16:
+                    if sink.buffered >= ZIP_WRITE_SIZE:
                         yield sink.take()
             yield sink.take()
     yield sink.take()
