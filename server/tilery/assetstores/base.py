@@ -64,11 +64,11 @@ def check_fits(upload, extra):
 class FileSlice:
     """Bytes [start, end) of an open local file, for ``open_range``.
 
-    Iterating yields large blocks; an HTTP server that can send files (sendfile) takes
+    Iterating yields 1 MiB blocks; an HTTP server that sends files itself takes
     ``file`` instead, positioned at ``start``, and sends ``end - start`` bytes from it.
     """
 
-    block_size = 4 << 20
+    block_size = 1 << 20
 
     def __init__(self, fh, start, end):
         self.file = fh

@@ -111,7 +111,9 @@ class FilesystemAdapter(AssetstoreAdapter):
         return {'free': usage.free, 'total': usage.total}
 
 
-BLOCK_SIZE = 4 << 20  # bytes read from the socket and written to the file at a time
+# bytes read from the socket and written to the file at a time: larger blocks fall out of
+# the CPU caches between the read, the write and the hash (4 MiB measured slower)
+BLOCK_SIZE = 1 << 20
 
 
 def _copy_blocks(upload, source, fh, hasher):
@@ -133,7 +135,7 @@ def _copy_blocks(upload, source, fh, hasher):
             hasher.update(view[:count])
             written += count
     free, todo = queue.Queue(), queue.Queue()
-    for _ in range(3):
+    for _ in range(4):
         free.put(bytearray(BLOCK_SIZE))
     failure = []
 

@@ -74,7 +74,7 @@ class WsgiApi:
             body = []
         elif isinstance(body, FileSlice) and 'wsgi.file_wrapper' in environ and \
                 out.get('Content-Length') == str(body.length):
-            body = environ['wsgi.file_wrapper'](body.file)  # sendfile: see rest/gateway.py
+            body = environ['wsgi.file_wrapper'](body.file)  # see rest/gateway.py
         start_response(_REASONS.get(status, str(status)), list(out.items()))
         return body
 
