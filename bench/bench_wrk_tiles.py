@@ -13,13 +13,11 @@ WRK_SECONDS (8), ROUNDS (2). Prints one JSON line per measurement.
 import json
 import os
 import random
-import re
-import subprocess
 import time
 
 import girder_client
 
-from benchlib import log, synthetic
+from benchlib import log, synthetic, wrk_tiles
 
 URLS = os.environ.get('BASE_URLS', 'http://127.0.0.1:8080/api/v1').split()
 USER = os.environ.get('BENCH_USER', 'admin')
@@ -60,23 +58,6 @@ def prepare(url, path):
         across, down
 
 
-def wrk(url, token, tile_path, across, down):
-    script = os.path.join(TMP, 'wrk_tiles.lua')
-    with open(script, 'w') as fh:
-        fh.write('math.randomseed(7)\nwrk.headers["Girder-Token"] = "%s"\n'
-                 'request = function()\n  return wrk.format(nil, string.format("%s/%%d/%%d", '
-                 'math.random(0, %d), math.random(0, %d)))\nend\n' % (
-                     token, tile_path, across - 1, down - 1))
-    base = url.split('/api/')[0]
-    out = subprocess.run(['wrk', '-t2', '-c8', '-d%ds' % WRK_SECONDS, '--latency', '-s',
-                          script, base], capture_output=True, text=True).stdout
-    rate = re.search(r'Requests/sec:\s+([\d.]+)', out)
-    lat = dict(re.findall(r'^\s+(50|99)%\s+(\S+)', out, re.M))
-    non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
-    return {'tiles_per_s': float(rate.group(1)) if rate else None, 'latency': lat,
-            'non_2xx': int(non2xx.group(1)) if non2xx else 0}
-
-
 def in_process(path, across, down, level, n=2000):
     import large_image_source_tiff
     source = large_image_source_tiff.open(path, noCache=True, style={'icc': False})
@@ -98,7 +79,8 @@ def main():
             print(json.dumps({'bench': 'in_process_getTile', 'round': round_,
                               'tiles_per_s': floor}), flush=True)
             for url, gc, _, tile_path, across, down in targets:
-                result = wrk(url, gc.token, tile_path, across, down)
+                result = wrk_tiles(url.split('/api/')[0], gc.token, tile_path, across,
+                                   down, WRK_SECONDS, TMP)
                 result.update(bench='wrk_tiles', base_url=url, round=round_,
                               vs_in_process=round(result['tiles_per_s'] / floor, 3)
                               if result['tiles_per_s'] else None)
