@@ -105,18 +105,7 @@ class UploadService:
         if hasher is None:
             hasher = self._hasher(upload, adapter)
         files, items = self.models.file, self.models.item
-        old = None
-        new_item = upload['parentType'] == 'folder' and not upload.get('fileId')
-        if upload.get('fileId'):
-            old = files.load(upload['fileId'])
-            item = items.load(old['itemId'])
-        elif new_item:
-            # the new item is written with its size at once (no later size update)
-            folder = self.models.folder.load(upload['parentId'])
-            item = items.create(upload['name'], folder, {'_id': upload['userId']},
-                                size=upload['size'])
-        else:
-            item = items.load(upload['parentId'])
+        old, item, new_item = self._destination(upload)
         file = {'_id': old['_id'] if old else None, 'name': old['name'] if old else upload['name'],
                 'itemId': item['_id'], 'size': upload['size'], 'mimeType': upload['mimeType'],
                 'assetstoreId': upload['assetstoreId'], 'creatorId': upload['userId'],
@@ -143,6 +132,19 @@ class UploadService:
         self.app.events.emit('model.file.finalized', {
             'file': file, 'item': item, 'upload': upload, 'replaced': old})
         return file
+
+    def _destination(self, upload):
+        """(the file it replaces or None, its item, whether that item is new)."""
+        items = self.models.item
+        if upload.get('fileId'):
+            old = self.models.file.load(upload['fileId'])
+            return old, items.load(old['itemId']), False
+        if upload['parentType'] == 'folder':
+            # the new item is written with its size at once (no later size update)
+            folder = self.models.folder.load(upload['parentId'])
+            return None, items.create(upload['name'], folder, {'_id': upload['userId']},
+                                      size=upload['size']), True
+        return None, items.load(upload['parentId']), False
 
     def cancel(self, upload):
         adapter = self.models.assetstore.adapter(
