@@ -69,6 +69,12 @@ class ListingCache:
         with self._lock:
             self._entries.clear()
 
+    def info(self):
+        """How many listings and rows are held, and the bound on rows."""
+        with self._lock:
+            return {'listings': len(self._entries), 'rows': self._entries.currsize,
+                    'max_rows': self._entries.maxsize}
+
 
 def bump(models, parent_type, parent_ids):
     """Tell every server process that these parents' children changed."""
