@@ -193,6 +193,8 @@ def test_metrics_by_route_pattern_with_a_real_scrape(bound_server, admin):
                          headers={'Girder-Token': token})
         assert r.status_code == 200
     requests.get(bound_server.api_url + '/no/such/route')
+    for n in range(3):  # made-up methods must not each make a new label
+        requests.request('X-METHOD-%d' % n, bound_server.api_url + '/item')
     r = requests.get(bound_server.url + '/metrics')
     assert r.status_code == 200 and r.headers['Content-Type'].startswith('text/plain')
     found = samples(r.text)
@@ -200,6 +202,8 @@ def test_metrics_by_route_pattern_with_a_real_scrape(bound_server, admin):
                  status='2xx') == 3
     assert value(found, 'tilery_http_request_duration_seconds_count', route='item/:id') == 3
     assert value(found, 'tilery_http_requests_total', route='unmatched', status='4xx') == 1
+    assert value(found, 'tilery_http_requests_total', method='other') == 3
+    assert 'X-METHOD' not in r.text
     # bounded labels without user data: no ids, logins or raw paths
     for item in items:
         assert str(item['_id']) not in r.text

@@ -125,7 +125,12 @@ class Observed:
         def start(status, headers, exc_info=None):
             seen['status'] = status
             return start_response(status, headers, exc_info)
-        body = self.site(environ, start)
+        try:
+            body = self.site(environ, start)
+        except BaseException:  # cheroot answers 500; the request is still logged
+            seen.setdefault('status', '500')
+            self.done(environ, seen, 0, started)
+            raise
         if isinstance(body, list):
             self.done(environ, seen, sum(map(len, body)), started)
             return body
