@@ -35,6 +35,7 @@ class Settings:
     access_log_max_bytes: int = 0  # rotate the file at this size (0: reopen after logrotate)
     access_log_backups: int = 5  # rotated files kept (with access_log_max_bytes)
     metrics_token: str = ''  # bearer token opening /metrics beyond localhost ('': loopback only)
+    malloc_arena_max: int = 2  # glibc malloc arenas per server process (0: glibc's 8 per core)
     extra: dict = dataclasses.field(default_factory=dict)
 
     def get(self, key, default=None):
