@@ -37,26 +37,7 @@ class ListingCache:
         (field, direction), = paging.sort if len(paging.sort) == 1 else ((None, 1),)
         if field not in CACHEABLE_SORTS:
             return None
-        key = (model.model_type, parent['_id'], field, direction,
-               tuple(sorted(query.items())))
-        version = parent.get('listVersion', 0)
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is not None and entry[0] == version:
-            rows = entry[1]
-            self.stats.hit()
-        else:
-            self.stats.miss()
-            projection = dict.fromkeys(('_id',) + tuple(fields), 1)
-            rows = list(model.collection.find(query, projection).sort([(field, direction)]))
-            with self._lock:
-                current = self._entries.get(key)
-                # two readers may race: the newer version stays
-                if current is None or current[0] < version:
-                    try:
-                        self._entries[key] = (version, rows)
-                    except ValueError:  # one listing larger than the whole cache
-                        self._entries.pop(key, None)
+        rows = self._rows(model, parent, query, field, direction, fields)
         if visible is not None:
             rows = [row for row in rows if visible(row)]
         chosen = rows[paging.offset:paging.offset + paging.limit if paging.limit else None]
@@ -64,6 +45,29 @@ class ListingCache:
         docs = {d['_id']: d for d in model.collection.find({'_id': {'$in': ids}})} \
             if ids else {}
         return [docs[i] for i in ids if i in docs], len(rows)
+
+    def _rows(self, model, parent, query, field, direction, fields):
+        """The sorted child rows of ``parent``: cached, or read and cached."""
+        key = (model.model_type, parent['_id'], field, direction,
+               tuple(sorted(query.items())))
+        version = parent.get('listVersion', 0)
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] == version:
+            self.stats.hit()
+            return entry[1]
+        self.stats.miss()
+        projection = dict.fromkeys(('_id',) + tuple(fields), 1)
+        rows = list(model.collection.find(query, projection).sort([(field, direction)]))
+        with self._lock:
+            current = self._entries.get(key)
+            # two readers may race: the newer version stays
+            if current is None or current[0] < version:
+                try:
+                    self._entries[key] = (version, rows)
+                except ValueError:  # one listing larger than the whole cache
+                    self._entries.pop(key, None)
+        return rows
 
     def clear(self):
         with self._lock:
@@ -74,11 +78,3 @@ class ListingCache:
         with self._lock:
             return {'listings': len(self._entries), 'rows': self._entries.currsize,
                     'max_rows': self._entries.maxsize}
-
-
-def bump(models, parent_type, parent_ids):
-    """Tell every server process that these parents' children changed."""
-    ids = [i for i in parent_ids if i is not None]
-    if ids:
-        models[parent_type].collection.update_many(
-            {'_id': {'$in': ids}}, {'$inc': {'listVersion': 1}})
