@@ -18,17 +18,13 @@ import collections
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-import girder_client
 import requests
 
-from benchlib import log, percentile, synthetic
+from benchlib import Server, log, login, percentile, synthetic
 
 DURATION = float(sys.argv[1] if len(sys.argv) > 1 else os.environ.get('DURATION', '30'))
 THREADS = int(os.environ.get('THREADS', '16'))
@@ -60,55 +56,6 @@ def rss_mb(pid):
     except (OSError, ValueError):
         return None
     return None
-
-
-class Server:
-    """A Tilery started for this run (or the one at BASE_URL)."""
-
-    def __init__(self):
-        self.url = os.environ.get('BASE_URL')
-        self.pid = int(os.environ['SERVER_PID']) if os.environ.get('SERVER_PID') else None
-        self.proc = None
-        self.data = None
-
-    def __enter__(self):
-        if self.url:
-            return self
-        self.data = tempfile.mkdtemp(prefix='tilery-soak-')
-        port = 19000 + os.getpid() % 1000
-        self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'tilery.cli', 'serve', '--port', str(port), '--data-dir',
-             self.data, '--no-build'], stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(self.data, 'log'), 'w'))
-        self.pid = self.proc.pid
-        self.url = 'http://127.0.0.1:%d/api/v1' % port
-        for _ in range(240):
-            try:
-                requests.get(self.url + '/system/version', timeout=1).raise_for_status()
-                break
-            except requests.RequestException:
-                if self.proc.poll() is not None:
-                    raise SystemExit('the server exited; see %s/log' % self.data)
-                time.sleep(0.5)
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(60)
-            shutil.rmtree(self.data, ignore_errors=True)
-
-
-def login(url):
-    gc = girder_client.GirderClient(apiUrl=url)
-    try:
-        gc.authenticate('admin', 'adminpass1')
-    except (girder_client.AuthenticationError, girder_client.HttpError):
-        requests.post(url + '/user', params={
-            'login': 'admin', 'email': 'admin@example.com', 'firstName': 'Soak',
-            'lastName': 'Admin', 'password': 'adminpass1'}).raise_for_status()
-        gc.authenticate('admin', 'adminpass1')
-    return gc
 
 
 def prepare(gc):
@@ -207,7 +154,7 @@ def slope(samples):
 def main():
     out = {'bench': 'soak', 'minutes': DURATION, 'threads': THREADS, 'annotation_elements':
            ANN_N, 'image_px': SIZE}
-    with Server() as server:
+    with Server(port_base=19000) as server:
         gc = login(server.url)
         log('preparing data')
         data = prepare(gc)
@@ -244,7 +191,7 @@ def main():
         after = [(t, m) for t, m in samples if t >= warmup]
         s = slope(after)
         out['rss_mb'] = {'before_load': start_rss and round(start_rss, 1),
-                         'after_warmup': after and round(after[0][1], 1),
+                         'after_warmup': round(after[0][1], 1) if after else None,
                          'end': end_rss and round(end_rss, 1)}
         out['rss_slope_mb_per_min_after_warmup'] = None if s is None else round(s, 3)
         out['warmup_minutes'] = warmup
