@@ -17,7 +17,9 @@ from .rest.describe import DescribeResource
 from .rest.dispatch import Dispatcher
 from .rest.wsgi import Observed, WsgiApi
 from .rest.routing import Router
+from .services.audit import AuditLog
 from .services.listing import ListingCache
+from .services.logins import LoginService
 from .services.tree import TreeService
 from .services.uploads import UploadService
 
@@ -39,6 +41,8 @@ class App:
         self.plugins = {}
         self.access_flags = dict(plugins.ACCESS_FLAGS)
         self.auth = None
+        self.audit = None
+        self.logins = None
         self.uploads = None
         self.tree = None
         self.jobs = None
@@ -74,6 +78,8 @@ def create_app(settings, mongo_client=None, db=None):
     for model in app.models:
         model.ensure_indexes()
     app.auth = Auth(app, metrics.cache('auth'))
+    app.audit = AuditLog(app)
+    app.logins = LoginService(app)
     app.uploads = UploadService(app)
     app.tree = TreeService(app)
     app.listings = ListingCache(settings.listing_cache_rows, metrics.cache('listing'))
@@ -113,8 +119,8 @@ def mount(app):
     """
     tree = cherrypy._cptree.Tree()
     quiet = {'log.screen': False, 'log.access_file': '', 'log.error_file': ''}
-    from .webroot import WebRoot
-    _quiet(tree.mount(WebRoot(app), '', {'/': dict(quiet, **{
+    from .webroot import WebRoot, page_config
+    _quiet(tree.mount(WebRoot(app), '', {'/': dict(quiet, **page_config(), **{
         'tools.encode.on': False, 'request.show_tracebacks': False})}))
     site = cheroot.wsgi.PathInfoDispatcher({
         '/api/v1': WsgiApi(app.dispatcher, app.settings.cors_origins),

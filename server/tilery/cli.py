@@ -141,7 +141,7 @@ def _serve_one(settings, reuse_port=False):
         app = create_app(settings)
         server = cheroot.wsgi.Server((settings.host, settings.port), mount(app),
                                      numthreads=settings.thread_pool,
-                                     server_name='tilery/%s' % __version__,
+                                     server_name='tilery',  # no version banner
                                      reuse_port=reuse_port)
         server.max_request_body_size = 0
         server.prepare()

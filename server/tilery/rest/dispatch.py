@@ -12,6 +12,15 @@ from .routing import ADMIN_ONLY, PUBLIC
 
 log = logging.getLogger(__name__)
 FULL_ACCESS_SCOPE = 'core.user_auth'
+#: Sent with every API answer. The sandbox CSP matters for downloads: a stored HTML or
+#: SVG file opened from a link runs no script and gets an opaque origin, so it cannot
+#: reach the API with the viewer's credentials; JSON answers lose nothing by it.
+SECURITY_HEADERS = {'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY',
+                    'Content-Security-Policy': "sandbox; default-src 'none'",
+                    'Referrer-Policy': 'same-origin'}
+#: The girderToken cookie authenticates only these verbs: a browser attaches cookies to
+#: cross-site requests, so a cookie that could authorise a POST would allow CSRF.
+COOKIE_METHODS = ('GET', 'HEAD')
 
 
 def parse_query(query_string):
@@ -38,7 +47,7 @@ class Dispatcher:
         caller's user id ('user') for the access log and the metrics.
         """
         uid = uuid.uuid4().hex
-        out_headers = {'Girder-Request-Uid': uid}
+        out_headers = {'Girder-Request-Uid': uid, **SECURITY_HEADERS}
         req = None
         try:
             req = self._prepare(method, path, query_string, headers, rfile, cookies,
@@ -49,6 +58,7 @@ class Dispatcher:
         except TileryError as exc:
             body = exc.to_json()
             status = exc.status
+            out_headers.update(getattr(exc, 'headers', None) or {})  # e.g. Retry-After
             # as in Girder, an access error is a 401 for a caller who is not signed in
             if isinstance(exc, AccessError) and (getattr(exc, 'anonymous', False) or (
                     status == 403 and req is not None and req.user is None)):
@@ -75,7 +85,7 @@ class Dispatcher:
             raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
         seen['route'] = spec.path
         token_value = params.pop('token', None) or headers.get('Girder-Token') or None
-        if token_value is None and spec.cookie:
+        if token_value is None and spec.cookie and method in COOKIE_METHODS:
             token_value = cookies.get('girderToken') or None
         user, token = self.app.auth.authenticate(token_value)
         if user is not None:
