@@ -126,13 +126,16 @@ def access_lines():
 def test_one_combined_log_line_per_request_api_static_and_metrics(
         bound_server, admin, access_lines):
     token = bound_server.app.models.token.create(admin)['_id']
-    r = requests.get(bound_server.api_url + '/user/me', headers={'Girder-Token': token})
+    # one connection: a streamed answer's line is written when the server closes its
+    # body, and the next request on the connection starts after that
+    session = requests.Session()
+    r = session.get(bound_server.api_url + '/user/me', headers={'Girder-Token': token})
     assert r.status_code == 200
-    r = requests.get(bound_server.api_url + '/item/000000000000000000000000',
-                     params={'token': token})
+    r = session.get(bound_server.api_url + '/item/000000000000000000000000',
+                    params={'token': token})
     assert r.status_code == 400 or r.status_code == 404
-    assert requests.get(bound_server.url + '/').status_code == 200
-    assert requests.get(bound_server.url + '/metrics').status_code == 200
+    assert session.get(bound_server.url + '/').status_code == 200
+    assert session.get(bound_server.url + '/metrics').status_code == 200
     bound_server.server.wsgi_app.flush()  # lines are written by a background thread
     lines = access_lines()
     assert len(lines) == 4, lines
@@ -162,15 +165,19 @@ def test_json_access_log(mongo_client, db, tmp_path, admin, access_lines):
                                   'name': 'a.bin', 'size': len(body)})
         assert r.status_code == 200
         file_id = r.json()['_id']
-        r = requests.get(bound.api_url + '/file/%s/download' % file_id,
-                         headers={'Girder-Token': token})
+        session = requests.Session()
+        r = session.get(bound.api_url + '/file/%s/download' % file_id,
+                        headers={'Girder-Token': token})
         assert r.content == body
+        # a streamed body's line is written when the server closes it, after the client
+        # has the bytes; the next request on the same connection starts after that
+        assert session.get(bound.api_url + '/system/version').status_code == 200
         bound.server.wsgi_app.flush()
     finally:
         bound.stop()
     lines = [json.loads(line) for line in access_lines()]
     assert [(e['method'], e['status'], e['user']) for e in lines] == [
-        ('POST', 200, str(admin['_id'])), ('GET', 200, str(admin['_id']))]
+        ('POST', 200, str(admin['_id'])), ('GET', 200, str(admin['_id'])), ('GET', 200, None)]
     assert lines[1]['path'] == '/api/v1/file/%s/download' % file_id
     assert lines[1]['bytes'] == 1000 and lines[1]['duration_ms'] >= 0
 
