@@ -76,9 +76,25 @@ class Settings:
         365.0, 'Audit log entries older than this are dropped (0: never).')
     audit_file: str | None = setting(
         None, 'Also append each audit entry to this file as a JSON line.')
-    listing_cache_size: int = setting(
-        512, 'Folder listings (sorted children of one parent) kept per server process.')
     plugins: tuple | None = setting(None, 'Plugins to enable (None: every installed one).')
+    # operating: caches, logs, metrics (see README, "Operating Tilery")
+    auth_cache_size: int = setting(
+        10000, 'Token->user lookups kept (least recently used go first).')
+    listing_cache_rows: int = setting(
+        200000, 'Child rows the listing cache holds, all folders in all.')
+    upload_hasher_cache_size: int = setting(
+        256, 'Unfinished uploads whose checksum state is kept.')
+    access_log: str = setting(
+        '-', "One line a request: '-' stdout, a file path, or '' for none.")
+    access_log_format: str = setting(
+        'combined', "Combined Log Format (+ microseconds), or 'json'.")
+    access_log_max_bytes: int = setting(
+        0, 'Rotate the access log file at this size (0: reopen after logrotate).')
+    access_log_backups: int = setting(5, 'Rotated access log files kept.')
+    metrics_token: str = setting(
+        '', "Bearer token opening /metrics beyond localhost ('': loopback only).")
+    malloc_arena_max: int = setting(
+        2, "glibc malloc arenas per server process (0: glibc's 8 per core).")
     extra: dict = dataclasses.field(default_factory=dict)  # '<plugin>.<key>' -> value
 
     def __post_init__(self):

@@ -80,6 +80,6 @@ def attach(app):
     if getattr(app, 'jobs', None) is None:
         model = app.models.add(JobModel(app))
         model.ensure_indexes()
-        app.jobs = JobService(model, JobSettings.from_settings(app.settings))
+        app.jobs = JobService(model, JobSettings.from_settings(app.settings), app.metrics)
         app.router.add_resource(JobResource(app))
     return app.jobs
