@@ -176,24 +176,19 @@ def _outline_and_nuclei(elements):
     return outline, nuclei
 
 
-def _stored_extra(stored, key, own):
-    """The (key, value) pairs of ``stored[key]``, a dict kept by the import, that are
-    not among the ``own`` keys the export writes itself."""
-    extra = stored.get(key)
-    if not isinstance(extra, dict):
-        return []
-    return [(k, v) for k, v in extra.items() if k not in own]
-
-
 def feature(elements):
     """A GeoJSON Feature for one object (a list of one element or of its parts)."""
     stored = next((s for s in map(_stored, elements) if s), {})
     elements, nuclei = _outline_and_nuclei(elements)
     out = {'type': 'Feature'}
-    out.update(_stored_extra(stored, 'feature', ('type', 'geometry', 'properties')))
+    extra = stored.get('feature')
+    if isinstance(extra, dict):
+        out.update((k, v) for k, v in extra.items()
+                   if k not in ('type', 'geometry', 'properties'))
     shape = _object_geometry(elements, stored)
-    if shape is not None:
-        shape.update(_stored_extra(stored, 'geometry', ('type', 'coordinates', 'geometries')))
+    if shape is not None and isinstance(stored.get('geometry'), dict):
+        shape.update((k, v) for k, v in stored['geometry'].items()
+                     if k not in ('type', 'coordinates', 'geometries'))
     out['geometry'] = shape
     if nuclei:
         out['nucleusGeometry'] = _object_geometry(nuclei, {})
