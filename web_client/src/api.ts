@@ -1,9 +1,10 @@
 // The one module that talks to the server: Girder's REST dialect under /api/v1.
-// Token in the Girder-Token header, the girderToken cookie for <img> tiles,
+// Token in the Girder-Token header; <img> tiles and download links rely on the
+// server's HttpOnly girderToken cookie (set at sign-in, never written by script),
 // Girder-Total-Count for paging, and JSON errors {message, type, field}.
 import type {
   AccessList, Annotation, AnnotationBody, ApiKey, Collection, Folder, GirderFile, Group, Item, Job,
-  TileMetadata, Upload, User,
+  SharedFolder, TileMetadata, Upload, User,
 } from './types';
 import type { ChunkTransport } from './lib/chunks';
 import type { LabelClass } from './lib/mask';
@@ -72,13 +73,8 @@ function setSession(newToken: string | null, user: User | null): void {
   currentUser = user;
   if (newToken) {
     localStorage.setItem(TOKEN_KEY, newToken);
-    // The server sets an httponly cookie at login; when the session is
-    // restored from storage the cookie may be gone, and <img> tile requests
-    // can only authenticate with it.
-    document.cookie = `girderToken=${encodeURIComponent(newToken)}; path=/; SameSite=Lax`;
   } else {
     localStorage.removeItem(TOKEN_KEY);
-    document.cookie = 'girderToken=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
   }
   listeners.forEach((fn) => fn(user));
 }
@@ -189,11 +185,14 @@ export async function logout(): Promise<void> {
   }
 }
 
-/** Restore the session from a stored token; null when there is none or it expired. */
+/** Restore the session from a stored token; null when there is none or it expired.
+ * Asking user/authentication with the token also has the server set its HttpOnly
+ * cookie again, which <img> tiles and download links need. */
 export async function restoreSession(): Promise<User | null> {
   if (!token) return null;
   try {
-    const user = await get<User | null>('user/me');
+    const resp = await get<{ user: User | null } | null>('user/authentication');
+    const user = resp?.user ?? null;
     setSession(user ? token : null, user);
     return user;
   } catch (err) {
@@ -244,6 +243,8 @@ export const system = {
   version: () => get<{ release: string }>('system/version'),
   /** Registered access flags ({key: {name, description, admin}}); empty when the server has none. */
   accessFlags: () => get<Record<string, { name: string; description?: string; admin?: boolean }>>('system/access_flag'),
+  /** What the client may know before signing in: registration policy, whether anyone registered. */
+  publicSettings: () => get<{ 'core.registration_policy'?: string; noUsersYet?: boolean }>('system/public_settings'),
 };
 
 // --- Hierarchy -----------------------------------------------------------
@@ -311,6 +312,8 @@ export const resources = {
     put('resource/move', { resources: res, parentType, parentId }),
   remove: (res: { item?: string[]; folder?: string[] }) => del('resource', { resources: res }),
   downloadUrl: (res: { item?: string[]; folder?: string[] }) => apiUrl('resource/download', { resources: res }),
+  /** Folders others shared with me or my groups, newest share first. */
+  shared: (offset: number, limit: number) => getPage<SharedFolder>('resource/shared', { offset, limit }),
 };
 
 // --- Files and uploads ---------------------------------------------------
@@ -461,6 +464,8 @@ export const tagging = {
   /** Set an item's tag codes ([] clears them). */
   setTags: (itemId: string, codes: string[]) => put<Item>(`item/${itemId}/tags`, undefined, codes),
   csvUrl: (folderId: string) => apiUrl(`folder/${folderId}/tags/csv`),
+  /** How many of the folder's images carry each tag, and how many none. */
+  summary: (folderId: string) => get<{ items: number; untagged: number; counts: Record<string, number> }>(`folder/${folderId}/tags/summary`),
 };
 
 /** True when an error means the server has no such route (an older or plain Girder server). */

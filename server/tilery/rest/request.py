@@ -1,5 +1,6 @@
 """What a handler sees of the HTTP request, and what it may return besides JSON."""
 import dataclasses
+import ipaddress
 from typing import Any, Iterable, Union
 
 import orjson
@@ -22,6 +23,7 @@ class BodyReader:
 
     def __init__(self, rfile, length):
         self._rfile = rfile
+        self._readinto = getattr(rfile, 'readinto', None)
         self.remaining = length
 
     def read(self, size):
@@ -33,6 +35,23 @@ class BodyReader:
             self.remaining = 0
         return data
 
+    def readinto(self, buffer):
+        """Fill up to ``len(buffer)`` bytes; 0 at the end (no copy when the server can)."""
+        view = memoryview(buffer).cast('B')
+        if self.remaining <= 0:
+            return 0
+        view = view[:min(len(view), self.remaining)]
+        if self._readinto is not None:
+            count = self._readinto(view)
+        else:
+            data = self._rfile.read(len(view))
+            count = len(data)
+            view[:count] = data
+        self.remaining -= count
+        if not count:
+            self.remaining = 0
+        return count
+
     def drain(self, limit=16 << 20):
         """Discard what is left; False when more than ``limit`` was left (close then)."""
         if self.remaining > limit:
@@ -40,6 +59,40 @@ class BodyReader:
         while self.remaining > 0 and self.read(1 << 20):
             pass
         return True
+
+
+class BodyChunks:
+    """The request body as an iterable of byte strings, and as a ``readinto`` source.
+
+    Large uploads use ``readinto`` (see assetstores/filesystem.py): the bytes go from
+    the socket into a reused buffer and from there to the file, with no copies between.
+    """
+
+    def __init__(self, reader, chunk_size):
+        self._reader = reader
+        self._chunk_size = chunk_size
+
+    @property
+    def remaining(self):
+        return self._reader.remaining
+
+    def readinto(self, buffer):
+        """Like a file's readinto; a body that ends before its Content-Length is a 400."""
+        if self._reader.remaining <= 0:
+            return 0
+        missing = self._reader.remaining
+        count = self._reader.readinto(buffer)
+        if not count:
+            raise RestError('The request body ended early (%d bytes missing).' % missing)
+        return count
+
+    def __iter__(self):
+        while self._reader.remaining > 0:
+            missing = self._reader.remaining
+            data = self._reader.read(self._chunk_size)
+            if not data:
+                raise RestError('The request body ended early (%d bytes missing).' % missing)
+            yield data
 
 
 class ChunkReader:
@@ -86,24 +139,30 @@ class Request:
     def content_length(self):
         return self._rfile.remaining if not self._body_read else 0
 
+    @property
+    def client_address(self):
+        """The caller's address: the peer's, or X-Forwarded-For's when the peer is a
+        trusted proxy (the ``trusted_proxies`` setting)."""
+        return client_address(getattr(self.headers, 'remote_addr', None),
+                              self.headers.get('X-Forwarded-For'),
+                              self.app.settings.trusted_proxies)
+
+    @property
+    def secure(self):
+        """True when the request came over https (directly or through a proxy)."""
+        return getattr(self.headers, 'scheme', 'http') == 'https' or \
+            (self.headers.get('X-Forwarded-Proto') or '').lower().strip() == 'https'
+
     def set_total_count(self, count):
         """Set Girder's paging header."""
         self.headers_out['Girder-Total-Count'] = str(count)
 
     def body_chunks(self, chunk_size=1 << 20):
-        """Yield the raw request body in pieces, never holding it all in memory."""
+        """The raw request body in pieces (never all in memory); see BodyChunks."""
         if self._body_read:
             raise RestError('The request body was already read.')
         self._body_read = True
-        return self._chunks(self._rfile.remaining, chunk_size)
-
-    def _chunks(self, remaining, chunk_size):
-        while remaining > 0:
-            data = self._rfile.read(min(chunk_size, remaining))
-            if not data:
-                raise RestError('The request body ended early (%d bytes missing).' % remaining)
-            remaining -= len(data)
-            yield data
+        return BodyChunks(self._rfile, chunk_size)
 
     def body_file(self):
         """The request body as a read()-able file, streamed (for parsers such as ijson)."""
@@ -135,6 +194,32 @@ class Request:
 
     def __repr__(self):
         return '<Request %s %s>' % (self.method, self.path)
+
+
+def _trusted(address, proxies):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for proxy in proxies:
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(peer, forwarded_for, trusted_proxies):
+    """The client's address. X-Forwarded-For is read right to left, through trusted
+    proxies only: anything left of the first untrusted hop could be forged."""
+    if not peer or not forwarded_for or not _trusted(peer, trusted_proxies):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(',') if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, trusted_proxies):
+            return hop
+    return hops[0] if hops else peer
 
 
 def dumps(value: Any) -> bytes:

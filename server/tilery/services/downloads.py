@@ -7,6 +7,33 @@ from ..errors import RestError
 from ..rest.request import Raw
 
 RANGE_RE = re.compile(r'^bytes=(\d*)-(\d*)$')
+# a zip stream goes out in writes of about this size (file blocks are 1 MiB): large
+# enough for few sends, small enough to stay in the CPU caches and hold little memory
+ZIP_WRITE_SIZE = 1 << 20
+#: Types a browser runs script in when it renders them: never inline on Tilery's origin.
+ACTIVE_TYPES = frozenset((
+    'text/html', 'application/xhtml+xml', 'image/svg+xml', 'text/xml', 'application/xml',
+    'text/xsl', 'application/xslt+xml', 'text/javascript', 'application/javascript',
+    'application/x-javascript', 'application/ecmascript', 'text/ecmascript',
+    'application/vnd.wap.xhtml+xml', 'text/vtt', 'application/rdf+xml', 'multipart/x-mixed-replace'))
+ACTIVE_EXTENSIONS = ('.html', '.htm', '.xhtml', '.xht', '.svg', '.svgz', '.xml', '.xsl',
+                     '.xslt', '.js', '.mjs', '.shtml')
+
+
+def is_active(file):
+    """True when a browser could run script from ``file`` (by its type or its name)."""
+    mime = (file.get('mimeType') or '').split(';')[0].strip().lower()
+    name = (file.get('name') or '').strip().lower()
+    return mime in ACTIVE_TYPES or mime.endswith('+xml') or 'script' in mime or \
+        name.endswith(ACTIVE_EXTENSIONS)
+
+
+def on_download_origin(download_origin, host):
+    """True when a request's Host header names the separate download origin (a setting)."""
+    if not download_origin or not host:
+        return False
+    wanted = urllib.parse.urlsplit(download_origin).netloc.lower()
+    return bool(wanted) and host.strip().lower() == wanted
 
 
 def content_disposition(name, mode='attachment'):
@@ -17,8 +44,14 @@ def content_disposition(name, mode='attachment'):
 
 
 def file_download(files, file, offset=0, end_byte=None, range_header=None,
-                  disposition='attachment', head=False):
-    """A Raw answer streaming ``file`` (206 with Content-Range for a Range request)."""
+                  disposition='attachment', head=False, inline_active=False):
+    """A Raw answer streaming ``file`` (206 with Content-Range for a Range request).
+
+    An active file (HTML, SVG, script...) is always an attachment unless
+    ``inline_active``, which callers set only on the separate download origin.
+    """
+    if disposition != 'attachment' and not inline_active and is_active(file):
+        disposition = 'attachment'
     size = file['size']
     status = 200
     start, end = offset or 0, size if end_byte is None else min(end_byte, size)
@@ -53,10 +86,12 @@ class _Sink:
     def __init__(self):
         self.parts = []
         self.position = 0
+        self.buffered = 0
 
     def write(self, data):
         self.parts.append(bytes(data))
         self.position += len(data)
+        self.buffered += len(data)
         return len(data)
 
     def tell(self):
@@ -66,8 +101,9 @@ class _Sink:
         pass
 
     def take(self):
-        out = b''.join(self.parts)
+        out = self.parts[0] if len(self.parts) == 1 else b''.join(self.parts)
         self.parts = []
+        self.buffered = 0
         return out
 
 
@@ -84,7 +120,7 @@ def zip_stream(entries):
             with archive.open(info, 'w', force_zip64=size > 0x7FFFFFFF) as member:
                 for data in chunks():
                     member.write(data)
-                    if sink.position and len(sink.parts) > 16:
+                    if sink.buffered >= ZIP_WRITE_SIZE:
                         yield sink.take()
             yield sink.take()
     yield sink.take()
