@@ -6,10 +6,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from . import __version__
 
 log = logging.getLogger('tilery')
+DATABASE_STOP_SECONDS = 3.0  # the embedded database takes about 2 s to stop cleanly
+EXIT_MARGIN_SECONDS = 1.5  # beyond shutdown_grace, for closing down after the drain
 
 
 def build_web_client(force=False):
@@ -70,7 +73,8 @@ def serve(args):
         return _serve_one(settings, reuse_port=args.reuse_port)
     finally:
         if embedded is not None:
-            embedded.stop()
+            # briefly: a kill loses nothing, the database syncs every commit
+            embedded.stop(timeout=DATABASE_STOP_SECONDS)
 
 
 def _check_port(host, port):
@@ -102,6 +106,7 @@ def _serve_one(settings, reuse_port=False):
     app = None
     server = None
     stopping = threading.Event()
+    drain = threading.Thread(target=lambda: server.stop(), name='tilery-drain', daemon=True)
     try:
         app = create_app(settings)
         server = cheroot.wsgi.Server((settings.host, settings.port), mount(app),
@@ -109,6 +114,7 @@ def _serve_one(settings, reuse_port=False):
                                      server_name='tilery/%s' % __version__,
                                      reuse_port=reuse_port)
         server.max_request_body_size = 0
+        server.shutdown_timeout = settings.shutdown_grace  # in-flight requests may finish
         server.prepare()
 
         def on_signal(signum, frame):
@@ -116,7 +122,8 @@ def _serve_one(settings, reuse_port=False):
                 stopping.set()
                 if not reuse_port:
                     print('\nStopping Tilery...', flush=True)
-                threading.Thread(target=server.stop, daemon=True).start()
+                drain.start()  # cheroot waits for requests in flight up to shutdown_timeout
+                _exit_after(settings.shutdown_grace + EXIT_MARGIN_SECONDS)
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         app.start()
@@ -125,6 +132,8 @@ def _serve_one(settings, reuse_port=False):
             _announce(settings, server.bind_addr[1])
         server.serve()
     finally:
+        if drain.is_alive():
+            drain.join()  # the database stays open until requests in flight are done
         if server is not None:
             server.stop()
         if app is not None:
@@ -133,10 +142,20 @@ def _serve_one(settings, reuse_port=False):
     return 0
 
 
+def _exit_after(seconds):
+    """Make sure the process ends ``seconds`` from now, whatever it is waiting for (a
+    request stuck on a dead database, a plugin that will not stop)."""
+    def deadline():
+        time.sleep(seconds)
+        log.error('Not stopped %.0f s after the signal; exiting now.', seconds)
+        logging.shutdown()
+        os._exit(1)
+    threading.Thread(target=deadline, name='tilery-exit-deadline', daemon=True).start()
+
+
 def _run_workers(settings, args):
     """Several server processes on one port (SO_REUSEPORT): Python serves HTTP on one
     core per process, so this is how a server uses all of a machine's cores."""
-    import time
     import urllib.request
 
     command = [sys.executable, '-m', 'tilery.cli', 'serve', '--reuse-port', '--no-build',
@@ -178,11 +197,14 @@ def _run_workers(settings, args):
             break
         stopping.wait(0.5)
     code = 0
+    # each worker ends itself by then (see _exit_after); this is the bound if one cannot
+    deadline = time.monotonic() + settings.shutdown_grace + EXIT_MARGIN_SECONDS + 0.5
     for child in children:
         try:
-            code = child.wait(60) or code
+            code = child.wait(max(0.1, deadline - time.monotonic())) or code
         except subprocess.TimeoutExpired:
             child.kill()
+            child.wait()
             code = 1
     return code
 

@@ -58,3 +58,10 @@ class Conflict(RestError):
     """The document changed since the caller read it (stale version)."""
 
     status = 409
+
+
+class Unavailable(TileryError):
+    """The database (or another part the request needs) is not answering: try later."""
+
+    status = 503
+    type = 'unavailable'

@@ -26,6 +26,9 @@ class Settings:
     web_client_dir: str = None  # None: web_client/dist beside the package, when built
     import_roots: tuple = ()  # server folders admins may import from (empty: any)
     plugins: tuple = None  # None: every installed plugin
+    # on SIGTERM, requests in flight may finish for this many seconds; the process is
+    # gone a few seconds later whatever it is waiting for (systemd waits 90 s, k8s 30 s)
+    shutdown_grace: float = 4.0
     extra: dict = dataclasses.field(default_factory=dict)
 
     def get(self, key, default=None):

@@ -4,7 +4,7 @@ import traceback
 import urllib.parse
 import uuid
 
-
+from ..database import UNAVAILABLE_ERRORS
 from ..errors import AccessError, RestError, TileryError
 from .params import ModelParam, Paging
 from .request import Raw, Request, dumps
@@ -12,6 +12,7 @@ from .routing import ADMIN_ONLY, PUBLIC
 
 log = logging.getLogger(__name__)
 FULL_ACCESS_SCOPE = 'core.user_auth'
+RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait: a database restart takes seconds
 
 
 def parse_query(query_string):
@@ -48,7 +49,16 @@ class Dispatcher:
             if isinstance(exc, AccessError) and (getattr(exc, 'anonymous', False) or (
                     status == 403 and req is not None and req.user is None)):
                 status = 401
+            if status == 503:
+                out_headers['Retry-After'] = str(RETRY_AFTER_SECONDS)
             return status, self._json_headers(out_headers), dumps(body)
+        except UNAVAILABLE_ERRORS as exc:  # the database is down or restarting
+            log.warning('Database unavailable in %s %s (uid %s): %s', method, path, uid,
+                        str(exc).split(',')[0])
+            out_headers['Retry-After'] = str(RETRY_AFTER_SECONDS)
+            body = {'message': 'The database is not answering; try again in a few '
+                               'seconds.', 'type': 'unavailable', 'uid': uid}
+            return 503, self._json_headers(out_headers), dumps(body)
         except Exception:  # an unexpected fault: log it, answer 500 with the uid
             log.error('Unexpected error in %s %s (uid %s)\n%s', method, path, uid,
                       traceback.format_exc())
