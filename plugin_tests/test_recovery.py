@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -12,8 +13,9 @@ import urllib.parse
 import psutil
 import pymongo
 import requests
+from bson import ObjectId
 
-from tilery.database import PID_FILE, free_port
+from tilery.database import free_port
 
 from test_cli import TILERY, serve, wait_for
 
@@ -22,9 +24,19 @@ def api_of(port):
     return 'http://127.0.0.1:%d/api/v1' % port
 
 
-def database_pid(data_dir):
-    with open(os.path.join(str(data_dir), 'db', PID_FILE)) as fh:
-        return json.load(fh)['pid']
+def database_pid(proc, timeout=30):
+    """The pid of the server's database child (waiting for one while it restarts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            try:
+                if any('secantusd' in arg for arg in child.cmdline()[:2]) and \
+                        child.status() != psutil.STATUS_ZOMBIE:
+                    return child.pid
+            except psutil.NoSuchProcess:
+                pass
+        time.sleep(0.05)
+    raise AssertionError('no database child')
 
 
 def gone(pid, timeout):
@@ -80,7 +92,7 @@ def test_kill_9_of_the_server_takes_the_database_along_and_a_restart_has_everyth
         wait_for(api + '/system/version', proc)
         token = first_admin(api)
         stored = upload(api, token, 'kept.bin', os.urandom(100000))
-        db_pid = database_pid(tmp_path)
+        db_pid = database_pid(proc)
         proc.kill()
         proc.wait()
         # the database child dies with it (its parent-death signal), freeing the data
@@ -118,7 +130,7 @@ def test_an_orphaned_database_of_an_earlier_run_is_stopped_first(tmp_path):
     # a pid file naming a process that is not a database on this data is left alone
     bystander = subprocess.Popen(['sleep', '120'])
     try:
-        (tmp_path / 'db' / PID_FILE).write_text(json.dumps({'pid': bystander.pid}))
+        (tmp_path / 'db' / 'secantus.pid').write_text(json.dumps({'pid': bystander.pid}))
         port = free_port()
         proc = serve(tmp_path, port)
         try:  # the orphan is not recognised without its pid file: its lock stops us
@@ -127,7 +139,7 @@ def test_an_orphaned_database_of_an_earlier_run_is_stopped_first(tmp_path):
             stop(proc)
         assert proc.returncode != 0 and 'SecantusDB exited with code' in out, out
         assert bystander.poll() is None and orphan.poll() is None
-        (tmp_path / 'db' / PID_FILE).write_text(json.dumps({'pid': orphan.pid}))
+        (tmp_path / 'db' / 'secantus.pid').write_text(json.dumps({'pid': orphan.pid}))
         proc = serve(tmp_path, port)
         try:
             wait_for(api_of(port) + '/system/version', proc)
@@ -158,12 +170,11 @@ def test_kill_9_of_the_database_is_503_for_seconds_then_recovers(tmp_path):
         # and the last outage is longer than a request waits for the database
         killed = []
         while len(killed) < 4:
-            db_pid = database_pid(tmp_path)
+            db_pid = database_pid(proc)
             if db_pid not in killed:
                 os.kill(db_pid, signal.SIGKILL)
                 killed.append(db_pid)
                 assert gone(db_pid, 5)
-            time.sleep(0.05)
         outage = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -185,7 +196,7 @@ def test_kill_9_of_the_database_is_503_for_seconds_then_recovers(tmp_path):
             assert status == 503 and took < 3.0 and retry_after
             assert body['type'] == 'unavailable' and 'database' in body['message']
         assert requests.get(api + '/system/health/ready').status_code == 200
-        assert database_pid(tmp_path) not in killed
+        assert database_pid(proc) not in killed
     finally:
         out = stop(proc)
     assert proc.returncode == 0, out
@@ -199,7 +210,7 @@ def test_sigterm_exits_within_10_s_even_with_requests_stuck_on_the_database(tmp_
     try:
         wait_for(api + '/system/version', proc)
         token = first_admin(api)
-        db_pid = database_pid(tmp_path)
+        db_pid = database_pid(proc)
         # a frozen database (accepts nothing, answers nothing) is worse than a dead one
         os.kill(db_pid, signal.SIGSTOP)
         stuck = []
@@ -267,3 +278,88 @@ def test_sigterm_lets_a_request_in_flight_finish_and_stops_workers_within_10_s(t
         assert answer['r'][1]['size'] == len(data)
     finally:
         stop(proc)
+
+
+LIVE_INGEST = '''
+import sys
+from bson import ObjectId
+from tilery import database
+from tilery.plugins.annotation import store
+from tilery.plugins.annotation.service import AnnotationService
+client = database.connect(sys.argv[1])
+svc = AnnotationService(client[sys.argv[2]])
+annotation_id = ObjectId()
+with svc.in_flight.track(annotation_id):
+    writer = store.ChunkWriter(svc.db, annotation_id, svc.settings)
+    for i in range(3000):
+        writer.add({'type': 'point', 'center': [i, i, 0]}, i)
+    writer.flush()
+    writer._wait()
+    print(annotation_id, flush=True)
+    sys.stdin.read()  # an ingest still running: until the test closes our stdin
+'''
+
+
+def test_kill_9_mid_ingest_leaves_no_chunks_after_the_next_start(tmp_path, mongo_uri,
+                                                                    mongo_client):
+    name = 'recovery_%s' % free_port()
+    uri = mongo_uri.replace('/?', '/%s?' % name)
+    db = mongo_client[name]
+    port = free_port()
+    api = api_of(port)
+    live = None
+    proc = serve(tmp_path, port, '--mongo-uri', uri)
+    try:
+        wait_for(api + '/system/version', proc)
+        token = first_admin(api)
+        headers = {'Girder-Token': token}
+        me = requests.get(api + '/user/me', headers=headers).json()
+        folder = requests.get(api + '/folder', headers=headers, params={
+            'parentType': 'user', 'parentId': me['_id'], 'name': 'Private'}).json()[0]
+        item = requests.post(api + '/item', headers=headers, params={
+            'folderId': folder['_id'], 'name': 'slide'}).json()
+        # an ingest in another process that is alive: what it wrote must stay
+        live = subprocess.Popen([sys.executable, '-c', LIVE_INGEST, uri, name],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        live_id = ObjectId(live.stdout.readline().strip())
+        live_chunks = db.annotation_chunk.count_documents({'annotationId': live_id})
+        assert live_chunks > 0
+        elements = [{'type': 'rectangle', 'center': [i % 5000, i // 5000, 0], 'width': 2,
+                     'height': 2} for i in range(200000)]
+        body = json.dumps({'name': 'big', 'elements': elements}).encode()
+
+        def post():
+            try:
+                requests.post(api + '/annotation', params={'itemId': item['_id']},
+                              headers=headers, data=body, timeout=120)
+            except requests.RequestException:
+                pass  # the server is killed under it
+        sender = threading.Thread(target=post)
+        sender.start()
+        deadline = time.monotonic() + 120
+        while db.annotation_chunk.count_documents({'annotationId': {'$ne': live_id}}) < 3:
+            assert time.monotonic() < deadline, 'the ingest wrote nothing'
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        sender.join(60)
+        assert db.annotation.count_documents({}) == 0  # killed mid-ingest: nothing saved
+        left = db.annotation_chunk.count_documents({'annotationId': {'$ne': live_id}})
+        assert left >= 3
+        proc = serve(tmp_path, port, '--mongo-uri', uri)
+        wait_for(api + '/system/version', proc)
+        deadline = time.monotonic() + 30
+        while db.annotation_chunk.count_documents({'annotationId': {'$ne': live_id}}):
+            assert time.monotonic() < deadline, 'the leftovers are still there'
+            time.sleep(0.2)
+        assert db.annotation_chunk.count_documents({'annotationId': live_id}) == live_chunks
+        assert db.annotation_ingest.count_documents({}) == 1  # the live one's marker
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=30)[0]
+        assert 'orphaned annotation chunks' in out
+    finally:
+        if live is not None:
+            live.communicate('', timeout=60)
+        out = stop(proc)
+        mongo_client.drop_database(name)
+    assert live.returncode == 0

@@ -14,6 +14,7 @@ ANNOTATION = 'annotation'
 VERSION = 'annotation_version'
 CHUNK = 'annotation_chunk'
 PART = 'annotation_chunk_part'
+INGEST = 'annotation_ingest'  # in-flight markers of running ingests (see orphans.py)
 
 DEFAULT_SETTINGS = {
     # measured on 1M rectangles (bench/bench_annotations_engine.py): 1000-element chunks
@@ -34,6 +35,7 @@ def ensure_indexes(db):
     db[VERSION].create_index([('annotationId', 1), ('_version', 1)], unique=True)
     db[CHUNK].create_index([('annotationId', 1)])
     db[PART].create_index([('chunkId', 1)])
+    db[INGEST].create_index([('annotationId', 1)])
 
 
 class ChunkTable:
