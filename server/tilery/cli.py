@@ -209,6 +209,39 @@ def _run_workers(settings, args):
     return code
 
 
+def backup_command(args):
+    """``tilery backup DIR``: a consistent copy of the database and the files, live."""
+    from .backup import BackupError, backup
+    from .settings import Settings
+    settings = Settings.load(args.config, data_dir=args.data_dir, mongo_uri=args.mongo_uri)
+    try:
+        manifest = backup(args.directory, settings.data_dir, settings.mongo_uri,
+                          settings.database)
+    except BackupError as exc:
+        raise SystemExit('tilery backup: %s' % exc)
+    print('Backed up the database (%s, held %.2f s%s) and %d files into %s' % (
+        manifest['database'], manifest['databaseSeconds'],
+        '' if manifest['pointInTime'] else ', NOT at one point in time',
+        manifest['files'], os.path.abspath(args.directory)), flush=True)
+    return 0
+
+
+def restore_command(args):
+    """``tilery restore DIR --data-dir NEW``: a backup back into a new data directory."""
+    from .backup import BackupError, restore
+    try:
+        summary = restore(args.directory, args.data_dir, args.mongo_uri)
+    except BackupError as exc:
+        raise SystemExit('tilery restore: %s' % exc)
+    print('Restored database %s and %d files into %s%s. Start it with: tilery serve '
+          '--data-dir %s%s' % (
+              summary['database'], summary['files'], os.path.abspath(args.data_dir),
+              '; %d files had no bytes in the backup' % summary['missing']
+              if summary['missing'] else '', args.data_dir,
+              ' --mongo-uri ...' if args.mongo_uri else ''), flush=True)
+    return 1 if summary['missing'] else 0
+
+
 def list_settings(args):
     """Print every setting: the server's, then each installed plugin's."""
     import dataclasses
@@ -246,6 +279,17 @@ def main(argv=None):
                         'the most tiles)')
     p.add_argument('--reuse-port', action='store_true', help=argparse.SUPPRESS)
     sub.add_parser('settings', help='list every setting with its default')
+    p = sub.add_parser('backup', help='copy the database and files into a new directory, '
+                       'while Tilery runs')
+    p.add_argument('directory', help='where the backup goes (new or empty)')
+    p.add_argument('--data-dir', help='the data directory of the Tilery to back up')
+    p.add_argument('--mongo-uri', help='back up this MongoDB database instead')
+    p.add_argument('--config', help='a TOML settings file')
+    p = sub.add_parser('restore', help='bring a backup back into a new data directory')
+    p.add_argument('directory', help='a directory made by tilery backup')
+    p.add_argument('--data-dir', required=True, help='the new data directory')
+    p.add_argument('--mongo-uri', help='restore the database into this (empty) MongoDB '
+                   'database instead of an embedded one')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')
@@ -254,6 +298,10 @@ def main(argv=None):
         return serve(args)
     if args.command == 'settings':
         return list_settings(args)
+    if args.command == 'backup':
+        return backup_command(args)
+    if args.command == 'restore':
+        return restore_command(args)
     return 1
 
 
