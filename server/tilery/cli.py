@@ -165,7 +165,12 @@ def _run_workers(settings, args):
         command += ['--config', args.config]
     if settings.debug:
         command.append('--debug')
-    children = [subprocess.Popen(command) for _ in range(settings.workers)]
+    from .database import die_with_parent
+    # a worker whose parent is killed stops too (SIGTERM: it drains, then exits): the
+    # database it talks to died with the parent
+    children = [subprocess.Popen(command, preexec_fn=die_with_parent(os.getpid(),
+                                                                     signal.SIGTERM))
+                for _ in range(settings.workers)]
     stopping = threading.Event()
 
     def on_signal(signum, frame):
@@ -201,7 +206,9 @@ def _run_workers(settings, args):
     deadline = time.monotonic() + settings.shutdown_grace + EXIT_MARGIN_SECONDS + 0.5
     for child in children:
         try:
-            code = child.wait(max(0.1, deadline - time.monotonic())) or code
+            status = child.wait(max(0.1, deadline - time.monotonic()))
+            # a worker still starting when we stop ends by the signal itself: that is fine
+            code = (0 if status == -signal.SIGTERM and stopping.is_set() else status) or code
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()

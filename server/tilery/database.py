@@ -101,12 +101,13 @@ RESTART_MAX_DELAY = 30.0   # ... doubling each time it dies again, up to this
 RESTART_STABLE = 60.0      # a child that ran this long resets the back-off
 
 
-def _die_with_parent(parent_pid):
-    """A preexec_fn: the child gets SIGKILL when the thread that forked it dies, by any
-    death (kill -9 included). SIGKILL is safe: the database syncs every commit."""
+def die_with_parent(parent_pid, death_signal=signal.SIGKILL):
+    """A preexec_fn: the child gets ``death_signal`` when the thread that forked it dies,
+    by any death (kill -9 included). SIGKILL is safe for the database: it syncs every
+    commit."""
     def set_death_signal():
         if sys.platform.startswith('linux'):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            ctypes.CDLL(None, use_errno=True).prctl(1, death_signal)  # PR_SET_PDEATHSIG
             if os.getppid() != parent_pid:  # the parent died before prctl took effect
                 os._exit(1)
     return set_death_signal
@@ -213,7 +214,7 @@ class EmbeddedDatabase:
         # we stop it cleanly after the web server has drained
         self.process = subprocess.Popen(
             cmd, stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()))
+            preexec_fn=die_with_parent(os.getpid()))
         tmp = self.pid_file + '.tmp'
         with open(tmp, 'w') as fh:
             json.dump({'pid': self.process.pid, 'host': self.host, 'port': self.port,
