@@ -9,8 +9,8 @@ import requests
 
 from tilery.database import free_port
 
-from test_cli import TILERY, serve, wait_for
-from test_recovery import api_of, first_admin, stop, upload
+from test_cli import TILERY
+from test_recovery import first_admin, started, stop, upload
 
 
 def tilery(*args):
@@ -60,11 +60,8 @@ def every_file(api, token):
 
 def test_backup_while_uploading_then_restore_into_a_new_data_dir(tmp_path):
     data_dir, backup_dir, new_dir = tmp_path / 'data', tmp_path / 'backup', tmp_path / 'new'
-    port = free_port()
-    proc = serve(data_dir, port)
+    proc, api = started(data_dir)
     try:
-        api = api_of(port)
-        wait_for(api + '/system/version', proc)
         token = first_admin(api)
         stored, ids, done = uploads_during(
             api, token, lambda: tilery('backup', str(backup_dir), '--data-dir', str(data_dir)))
@@ -88,11 +85,8 @@ def test_backup_while_uploading_then_restore_into_a_new_data_dir(tmp_path):
     # restoring over existing data is refused, and says why
     again = tilery('restore', str(backup_dir), '--data-dir', str(new_dir))
     assert again.returncode == 1 and 'restore into a new data directory' in again.stderr
-    port = free_port()
-    proc = serve(new_dir, port)
+    proc, api = started(new_dir)
     try:
-        api = api_of(port)
-        wait_for(api + '/system/version', proc)
         r = requests.get(api + '/user/authentication', auth=('first', 'password1'))
         token = r.json()['authToken']['token']
         restored = every_file(api, token)
@@ -113,12 +107,9 @@ def test_backup_and_restore_of_a_mongodb_database(tmp_path, mongo_uri, mongo_cli
     name = 'backup_%d' % free_port()
     uri = mongo_uri.replace('/?', '/%s?' % name)
     data_dir, backup_dir, new_dir = tmp_path / 'data', tmp_path / 'backup', tmp_path / 'new'
-    port = free_port()
-    proc = serve(data_dir, port, '--mongo-uri', uri)
     restored_name = name + '_restored'
+    proc, api = started(data_dir, '--mongo-uri', uri)
     try:
-        api = api_of(port)
-        wait_for(api + '/system/version', proc)
         token = first_admin(api)
         stored, ids, done = uploads_during(
             api, token, lambda: tilery('backup', str(backup_dir), '--mongo-uri', uri))
@@ -131,10 +122,7 @@ def test_backup_and_restore_of_a_mongodb_database(tmp_path, mongo_uri, mongo_cli
         # indexes came back too (a unique one refuses a second user of the same login)
         indexes = mongo_client[restored_name].user.index_information()
         assert any(ix.get('unique') for ix in indexes.values())
-        port = free_port()
-        proc = serve(new_dir, port, '--mongo-uri', restored_uri)
-        api = api_of(port)
-        wait_for(api + '/system/version', proc)
+        proc, api = started(new_dir, '--mongo-uri', restored_uri)
         r = requests.get(api + '/user/authentication', auth=('first', 'password1'))
         restored = every_file(api, r.json()['authToken']['token'])
         assert len(restored) >= 5 and all(stored[n] == h for n, h in restored.items())

@@ -65,6 +65,22 @@ def stop(proc, timeout=30):
             return 'no output: something %d started still runs' % proc.pid
 
 
+def started(data_dir, *extra, port=None):
+    """``tilery serve`` (on ``port`` or a free one) once it answers: (process, API url)."""
+    port = port or free_port()
+    proc = serve(data_dir, port, *extra)
+    try:
+        wait_for(api_of(port) + '/system/version', proc)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc, api_of(port)
+
+
+def port_of(api):
+    return urllib.parse.urlsplit(api).port
+
+
 def first_admin(api):
     r = requests.post(api + '/user', params={
         'login': 'first', 'email': 'f@example.com', 'firstName': 'F', 'lastName': 'L',
@@ -88,11 +104,8 @@ def upload(api, token, name, data):
 
 def test_kill_9_of_the_server_takes_the_database_along_and_a_restart_has_everything(
         tmp_path):
-    port = free_port()
-    proc = serve(tmp_path, port)
+    proc, api = started(tmp_path)
     try:
-        api = api_of(port)
-        wait_for(api + '/system/version', proc)
         token = first_admin(api)
         stored = upload(api, token, 'kept.bin', os.urandom(100000))
         db_pid = database_pid(proc)
@@ -102,9 +115,8 @@ def test_kill_9_of_the_server_takes_the_database_along_and_a_restart_has_everyth
         assert gone(db_pid, 10)
     finally:
         stop(proc)
-    proc = serve(tmp_path, port)
+    proc, api = started(tmp_path, port=port_of(api))
     try:
-        wait_for(api + '/system/version', proc)
         r = requests.get(api + '/user/authentication', auth=('first', 'password1'))
         assert r.status_code == 200
         token = r.json()['authToken']['token']
@@ -134,8 +146,7 @@ def test_an_orphaned_database_of_an_earlier_run_is_stopped_first(tmp_path):
     bystander = subprocess.Popen(['sleep', '120'])
     try:
         (tmp_path / 'db' / 'secantus.pid').write_text(json.dumps({'pid': bystander.pid}))
-        port = free_port()
-        proc = serve(tmp_path, port)
+        proc = serve(tmp_path, free_port())
         try:  # the orphan is not recognised without its pid file: its lock stops us
             out = proc.communicate(timeout=120)[0]
         finally:
@@ -143,11 +154,10 @@ def test_an_orphaned_database_of_an_earlier_run_is_stopped_first(tmp_path):
         assert proc.returncode != 0 and 'SecantusDB exited with code' in out, out
         assert bystander.poll() is None and orphan.poll() is None
         (tmp_path / 'db' / 'secantus.pid').write_text(json.dumps({'pid': orphan.pid}))
-        proc = serve(tmp_path, port)
+        proc, api = started(tmp_path)
         try:
-            wait_for(api_of(port) + '/system/version', proc)
             assert orphan.wait(15) is not None
-            assert first_admin(api_of(port))
+            assert first_admin(api)
         finally:
             out = stop(proc)
         assert proc.returncode == 0, out
@@ -161,11 +171,8 @@ def test_an_orphaned_database_of_an_earlier_run_is_stopped_first(tmp_path):
 
 
 def test_kill_9_of_the_database_is_503_for_seconds_then_recovers(tmp_path):
-    port = free_port()
-    proc = serve(tmp_path, port)
+    proc, api = started(tmp_path)
     try:
-        api = api_of(port)
-        wait_for(api + '/system/version', proc)
         token = first_admin(api)
         headers = {'Girder-Token': token}
         assert requests.get(api + '/system/health/ready').status_code == 200
@@ -211,11 +218,8 @@ def test_kill_9_of_the_database_is_503_for_seconds_then_recovers(tmp_path):
 
 
 def test_sigterm_exits_within_10_s_even_with_requests_stuck_on_the_database(tmp_path):
-    port = free_port()
-    proc = serve(tmp_path, port)
-    api = api_of(port)
+    proc, api = started(tmp_path)
     try:
-        wait_for(api + '/system/version', proc)
         token = first_admin(api)
         db_pid = database_pid(proc)
         # a frozen database (accepts nothing, answers nothing) is worse than a dead one
@@ -245,11 +249,8 @@ def test_sigterm_exits_within_10_s_even_with_requests_stuck_on_the_database(tmp_
 
 
 def test_sigterm_lets_a_request_in_flight_finish_and_stops_workers_within_10_s(tmp_path):
-    port = free_port()
-    proc = serve(tmp_path, port, '--workers', '2')
-    api = api_of(port)
+    proc, api = started(tmp_path, '--workers', '2')
     try:
-        wait_for(api + '/system/version', proc)
         token = first_admin(api)
         data = os.urandom(200000)
         answer = {}
@@ -259,7 +260,7 @@ def test_sigterm_lets_a_request_in_flight_finish_and_stops_workers_within_10_s(t
             me = requests.get(api + '/user/me', headers=headers).json()
             folder = requests.get(api + '/folder', headers=headers, params={
                 'parentType': 'user', 'parentId': me['_id'], 'name': 'Public'}).json()[0]
-            conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+            conn = http.client.HTTPConnection('127.0.0.1', port_of(api), timeout=30)
             conn.putrequest('POST', '/api/v1/file?' + urllib.parse.urlencode({
                 'parentType': 'folder', 'parentId': folder['_id'], 'name': 'slow.bin',
                 'size': len(data)}))
@@ -312,12 +313,9 @@ def test_kill_9_mid_ingest_leaves_no_chunks_after_the_next_start(tmp_path, mongo
     name = 'recovery_%s' % free_port()
     uri = mongo_uri.replace('/?', '/%s?' % name)
     db = mongo_client[name]
-    port = free_port()
-    api = api_of(port)
     live = None
-    proc = serve(tmp_path, port, '--mongo-uri', uri)
+    proc, api = started(tmp_path, '--mongo-uri', uri)
     try:
-        wait_for(api + '/system/version', proc)
         token = first_admin(api)
         headers = {'Girder-Token': token}
         me = requests.get(api + '/user/me', headers=headers).json()
@@ -353,8 +351,7 @@ def test_kill_9_mid_ingest_leaves_no_chunks_after_the_next_start(tmp_path, mongo
         assert db.annotation.count_documents({}) == 0  # killed mid-ingest: nothing saved
         left = db.annotation_chunk.count_documents({'annotationId': {'$ne': live_id}})
         assert left >= 3
-        proc = serve(tmp_path, port, '--mongo-uri', uri)
-        wait_for(api + '/system/version', proc)
+        proc, api = started(tmp_path, '--mongo-uri', uri, port=port_of(api))
         deadline = time.monotonic() + 30
         while db.annotation_chunk.count_documents({'annotationId': {'$ne': live_id}}):
             assert time.monotonic() < deadline, 'the leftovers are still there'
@@ -373,10 +370,8 @@ def test_kill_9_mid_ingest_leaves_no_chunks_after_the_next_start(tmp_path, mongo
 
 
 def test_kill_9_of_the_parent_of_workers_takes_workers_and_database_along(tmp_path):
-    port = free_port()
-    proc = serve(tmp_path, port, '--workers', '2')
+    proc, api = started(tmp_path, '--workers', '2')
     try:
-        wait_for(api_of(port) + '/system/version', proc)
         children = psutil.Process(proc.pid).children()
         assert len(children) == 3  # two workers and the database
         proc.kill()
@@ -384,8 +379,8 @@ def test_kill_9_of_the_parent_of_workers_takes_workers_and_database_along(tmp_pa
         for child in children:
             assert gone(child.pid, 10), child.cmdline()
         # the port and the data are free for the next start
-        proc = serve(tmp_path, port, '--workers', '2')
-        wait_for(api_of(port) + '/system/health/ready', proc)
+        proc, api = started(tmp_path, '--workers', '2', port=port_of(api))
+        assert requests.get(api + '/system/health/ready').status_code == 200
     finally:
         out = stop(proc)
     assert proc.returncode == 0, out
