@@ -55,4 +55,4 @@ runs a request in-process. ``bound_server`` serves it on a real port.
 """
 from .params import ModelParam, Param, Paging  # noqa: F401
 from .request import Raw  # noqa: F401
-from .routing import ADMIN_ONLY, PUBLIC, USER, Resource, Router, route  # noqa: F401
+from .routing import ADMIN_ONLY, DATA_SCOPES, PUBLIC, USER, Resource, Router, route  # noqa: F401

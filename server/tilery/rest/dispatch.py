@@ -5,7 +5,7 @@ import urllib.parse
 import uuid
 
 from ..database import UNAVAILABLE_ERRORS
-from ..errors import AccessError, RestError, TileryError
+from ..errors import AccessError, RestError, TileryError, anonymous_error
 from .params import ModelParam, Paging
 from .request import Raw, Request, dumps
 from .routing import ADMIN_ONLY, PUBLIC
@@ -171,9 +171,3 @@ def is_chunked(headers):
     return 'chunked' in (headers.get('Transfer-Encoding') or '').lower() and \
         not headers.get('Content-Length')
 
-
-def anonymous_error(message='You must be logged in.'):
-    """The 401 answer given to a caller without a valid token."""
-    exc = AccessError(message, 401)
-    exc.anonymous = True
-    return exc

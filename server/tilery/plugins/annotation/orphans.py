@@ -19,10 +19,10 @@ import threading
 import time
 
 import psutil
+import pymongo.errors
 from bson import ObjectId
 
-from ...database import UNAVAILABLE_ERRORS
-from ...models.base import now
+from .. import now
 from . import store
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class InFlight:
                 self._active -= 1
             try:
                 self.collection.delete_one({'_id': marker['_id']})
-            except UNAVAILABLE_ERRORS:
+            except pymongo.errors.ConnectionFailure:
                 # the next sweep finds it dead (this process gone or its heartbeat old)
                 log.warning('Could not clear the in-flight marker of annotation %s',
                             annotation_id)
@@ -90,7 +90,7 @@ class InFlight:
                 self.collection.update_many(
                     {k: self.owner[k] for k in ('host', 'pid', 'procStart')},
                     {'$set': {'heartbeat': now()}})
-            except UNAVAILABLE_ERRORS:
+            except pymongo.errors.ConnectionFailure:
                 pass  # the database is restarting; the next beat tries again
 
     def stop(self):
@@ -134,11 +134,23 @@ def remove_orphans(db, in_flight, min_age=DEFAULT_MIN_AGE, stop=None):
     cutoff = _cutoff(min_age)
     markers = list(in_flight.collection.find({}))
     live = [m for m in markers if in_flight.is_live(m)]
-    busy = {m.get('annotationId') for m in live}
-    if live:  # a live ingest's parts are written before its chunk: keep parts it may own
-        cutoff_parts = min(cutoff, min(ObjectId.from_datetime(m['started']) for m in live))
-    else:
-        cutoff_parts = cutoff
+    orphans = _orphan_chunks(db, cutoff, {m.get('annotationId') for m in live}, stop)
+    store.delete_chunks(db, orphans)
+    # a live ingest's parts are written before its chunk: keep parts it may own
+    cutoff_parts = min([cutoff] + [ObjectId.from_datetime(m['started']) for m in live])
+    lone_parts = _lone_parts(db, cutoff_parts)
+    for start in range(0, len(lone_parts), BATCH):
+        db[store.PART].delete_many({'_id': {'$in': lone_parts[start:start + BATCH]}})
+    live_ids = {m['_id'] for m in live}
+    dead = [m['_id'] for m in markers if m['_id'] not in live_ids]
+    if dead:
+        in_flight.collection.delete_many({'_id': {'$in': dead}})
+    return {'chunks': len(orphans), 'parts': len(lone_parts)}
+
+
+def _orphan_chunks(db, cutoff, busy, stop=None):
+    """Ids of chunks before ``cutoff`` that no version lists, but those of ``busy``
+    annotations (a live ingest is writing them)."""
     by_annotation = {}
     # one pass over the chunks' ids (the projection keeps the big arrays unread)
     for doc in db[store.CHUNK].find({'_id': {'$lt': cutoff}}, {'annotationId': 1}):
@@ -151,11 +163,15 @@ def remove_orphans(db, in_flight, min_age=DEFAULT_MIN_AGE, stop=None):
             continue
         referenced = _referenced(db, annotation_id) if annotation_id is not None else set()
         orphans.extend(cid for cid in chunk_ids if cid not in referenced)
-    store.delete_chunks(db, orphans)
-    # parts are written before their chunk: a crash in between leaves parts alone
+    return orphans
+
+
+def _lone_parts(db, cutoff):
+    """Ids of parts before ``cutoff`` whose chunk does not exist: parts are written before
+    their chunk, so a crash in between leaves parts alone."""
     lone_parts = []
     part_chunks = {}
-    for doc in db[store.PART].find({'_id': {'$lt': cutoff_parts}}, {'chunkId': 1}):
+    for doc in db[store.PART].find({'_id': {'$lt': cutoff}}, {'chunkId': 1}):
         part_chunks.setdefault(doc.get('chunkId'), []).append(doc['_id'])
     chunk_ids = list(part_chunks)
     for start in range(0, len(chunk_ids), BATCH):
@@ -164,13 +180,7 @@ def remove_orphans(db, in_flight, min_age=DEFAULT_MIN_AGE, stop=None):
         for cid in batch:
             if cid not in present:
                 lone_parts.extend(part_chunks[cid])
-    for start in range(0, len(lone_parts), BATCH):
-        db[store.PART].delete_many({'_id': {'$in': lone_parts[start:start + BATCH]}})
-    live_ids = {m['_id'] for m in live}
-    dead = [m['_id'] for m in markers if m['_id'] not in live_ids]
-    if dead:
-        in_flight.collection.delete_many({'_id': {'$in': dead}})
-    return {'chunks': len(orphans), 'parts': len(lone_parts)}
+    return lone_parts
 
 
 class Sweeper:

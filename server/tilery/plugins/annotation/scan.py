@@ -65,6 +65,25 @@ def find_elements(fileobj, block_size=BLOCK):
         fileobj.seek(origin)
 
 
+def _find_elements_open(fileobj, block, positions, after, offset, last_top_open):
+    """((offset of the elements array's '[', depth before it) or None, the latest
+    opening at depth 1) among the openings at ``positions`` of this block."""
+    for pos in positions:
+        before, where = int(after[pos]) - 1, offset + pos
+        if before == 1:
+            last_top_open = (where, block[pos])
+        if block[pos] != _BRACKET or before not in (1, 2):
+            continue
+        if _key_before(fileobj, where) != b'elements':
+            continue
+        if before == 2 and not (
+                last_top_open and last_top_open[1] == _BRACE and
+                _key_before(fileobj, last_top_open[0]) == b'annotation'):
+            continue
+        return (where, before), last_top_open
+    return None, last_top_open
+
+
 def _scan(fileobj, origin, block_size):
     in_string, escape_next, depth, offset = False, False, 0, origin
     found = None  # (offset of '[', depth before it)
@@ -91,20 +110,9 @@ def _scan(fileobj, origin, block_size):
         after = np.cumsum(step, dtype=np.int32)
         after += depth
         if found is None:
-            for pos in np.flatnonzero(opens & (after <= 3)).tolist():
-                before, where = int(after[pos]) - 1, offset + pos
-                if before == 1:
-                    last_top_open = (where, block[pos])
-                if block[pos] != _BRACKET or before not in (1, 2):
-                    continue
-                if _key_before(fileobj, where) != b'elements':
-                    continue
-                if before == 2 and not (
-                        last_top_open and last_top_open[1] == _BRACE and
-                        _key_before(fileobj, last_top_open[0]) == b'annotation'):
-                    continue
-                found = (where, before)
-                break
+            found, last_top_open = _find_elements_open(
+                fileobj, block, np.flatnonzero(opens & (after <= 3)).tolist(), after, offset,
+                last_top_open)
         if found is not None:
             start = max(0, found[0] + 1 - offset)
             ends = np.flatnonzero(closes[start:] & (after[start:] == found[1]))
