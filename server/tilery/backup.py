@@ -52,6 +52,12 @@ def _link_or_copy(src, dest):
         shutil.copy2(src, dest)
 
 
+def _inside(root, rel):
+    """``root``/``rel``, or None when ``rel`` would lead out of ``root``."""
+    path = os.path.normpath(os.path.join(root, rel))
+    return path if path.startswith(os.path.normpath(root) + os.sep) else None
+
+
 def _filesystem_assetstores(db):
     return list(db.assetstore.find({'type': FILESYSTEM}))
 
@@ -248,8 +254,8 @@ def _restore_files(db, source, data_dir, manifest):
         db.assetstore.update_one({'_id': store['_id']}, {'$set': {'root': root}})
         for doc in db.file.find({'assetstoreId': store['_id'], 'imported': {'$ne': True},
                                  'path': {'$exists': True}}, {'path': 1, 'size': 1}):
-            src = os.path.join(source, FILES, str(store['_id']), doc['path'])
-            if os.path.isfile(src) and os.path.getsize(src) == doc.get('size',
+            src = _inside(os.path.join(source, FILES, str(store['_id'])), doc['path'])
+            if src and os.path.isfile(src) and os.path.getsize(src) == doc.get('size',
                                                                        os.path.getsize(src)):
                 _link_or_copy(src, os.path.join(root, doc['path']))
                 files += 1
