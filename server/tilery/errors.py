@@ -67,8 +67,27 @@ class Conflict(RestError):
     status = 409
 
 
+class TooManyRequests(TileryError):
+    """Throttled: try again after ``retry_after`` seconds (sent as Retry-After)."""
+
+    status = 429
+    type = 'throttle'
+
+    def __init__(self, message, retry_after):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after + 0.999))
+        self.headers = {'Retry-After': str(self.retry_after)}
+
+    def to_json(self):
+        return dict(super().to_json(), retryAfter=self.retry_after)
+
+
 class Unavailable(TileryError):
     """The database (or another part the request needs) is not answering: try later."""
 
     status = 503
     type = 'unavailable'
+
+    def __init__(self, message, retry_after=5):  # a database restart takes seconds
+        super().__init__(message)
+        self.headers = {'Retry-After': str(retry_after)}

@@ -5,14 +5,22 @@ import urllib.parse
 import uuid
 
 from ..database import UNAVAILABLE_ERRORS
-from ..errors import AccessError, RestError, TileryError, anonymous_error
+from ..errors import AccessError, RestError, TileryError, Unavailable, anonymous_error
 from .params import ModelParam, Paging
 from .request import Raw, Request, dumps
 from .routing import ADMIN_ONLY, PUBLIC
 
 log = logging.getLogger(__name__)
 FULL_ACCESS_SCOPE = 'core.user_auth'
-RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait: a database restart takes seconds
+#: Sent with every API answer. The sandbox CSP matters for downloads: a stored HTML or
+#: SVG file opened from a link runs no script and gets an opaque origin, so it cannot
+#: reach the API with the viewer's credentials; JSON answers lose nothing by it.
+SECURITY_HEADERS = {'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY',
+                    'Content-Security-Policy': "sandbox; default-src 'none'",
+                    'Referrer-Policy': 'same-origin'}
+#: The girderToken cookie authenticates only these verbs: a browser attaches cookies to
+#: cross-site requests, so a cookie that could authorise a POST would allow CSRF.
+COOKIE_METHODS = ('GET', 'HEAD')
 
 
 def parse_query(query_string):
@@ -35,7 +43,7 @@ class Dispatcher:
     def handle(self, method, path, query_string, headers, rfile, cookies):
         """Return (status, headers, body) for one request; never raises."""
         uid = uuid.uuid4().hex
-        out_headers = {'Girder-Request-Uid': uid}
+        out_headers = {'Girder-Request-Uid': uid, **SECURITY_HEADERS}
         req = None
         try:
             req = self._prepare(method, path, query_string, headers, rfile, cookies)
@@ -45,20 +53,20 @@ class Dispatcher:
         except TileryError as exc:
             body = exc.to_json()
             status = exc.status
+            out_headers.update(getattr(exc, 'headers', None) or {})  # e.g. Retry-After
             # as in Girder, an access error is a 401 for a caller who is not signed in
             if isinstance(exc, AccessError) and (getattr(exc, 'anonymous', False) or (
                     status == 403 and req is not None and req.user is None)):
                 status = 401
-            if status == 503:
-                out_headers['Retry-After'] = str(RETRY_AFTER_SECONDS)
             return status, self._json_headers(out_headers), dumps(body)
         except UNAVAILABLE_ERRORS as exc:  # the database is down or restarting
             log.warning('Database unavailable in %s %s (uid %s): %s', method, path, uid,
                         str(exc).split(',')[0])
-            out_headers['Retry-After'] = str(RETRY_AFTER_SECONDS)
-            body = {'message': 'The database is not answering; try again in a few '
-                               'seconds.', 'type': 'unavailable', 'uid': uid}
-            return 503, self._json_headers(out_headers), dumps(body)
+            unavailable = Unavailable('The database is not answering; try again in a few '
+                                      'seconds.')
+            out_headers.update(unavailable.headers)
+            body = dict(unavailable.to_json(), uid=uid)
+            return unavailable.status, self._json_headers(out_headers), dumps(body)
         except Exception:  # an unexpected fault: log it, answer 500 with the uid
             log.error('Unexpected error in %s %s (uid %s)\n%s', method, path, uid,
                       traceback.format_exc())
@@ -79,7 +87,7 @@ class Dispatcher:
         if spec is None:
             raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
         token_value = params.pop('token', None) or headers.get('Girder-Token') or None
-        if token_value is None and spec.cookie:
+        if token_value is None and spec.cookie and method in COOKIE_METHODS:
             token_value = cookies.get('girderToken') or None
         user, token = self.app.auth.authenticate(token_value)
         if token is not None and not _scope_allows(token, spec):

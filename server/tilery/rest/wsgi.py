@@ -3,7 +3,7 @@ per-request machinery (CherryPy's own server, cheroot, still serves it)."""
 import http.client
 import http.cookies
 
-from .dispatch import is_chunked
+from .dispatch import SECURITY_HEADERS, is_chunked
 from .request import BodyReader
 
 _REASONS = {code: '%d %s' % (code, reason) for code, reason in http.client.responses.items()}
@@ -24,6 +24,15 @@ class WsgiHeaders:
 
     def get(self, name, default=None):
         return self._environ.get(self._key(name), default)
+
+    @property
+    def remote_addr(self):
+        """The peer's address (a proxy's, when there is one)."""
+        return self._environ.get('REMOTE_ADDR')
+
+    @property
+    def scheme(self):
+        return self._environ.get('wsgi.url_scheme', 'http')
 
     def __getitem__(self, name):
         return self._environ[self._key(name)]
@@ -55,8 +64,8 @@ class WsgiApi:
             except http.cookies.CookieError:
                 cookies = {}
         method = environ['REQUEST_METHOD']
-        if method == 'OPTIONS':
-            status, out, body = 200, {}, b''
+        if method == 'OPTIONS':  # a CORS preflight: the dispatcher never sees it
+            status, out, body = 200, dict(SECURITY_HEADERS), b''
         else:
             path = environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8', 'replace')
             status, out, body = self.dispatcher.handle(
