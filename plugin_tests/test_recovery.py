@@ -352,9 +352,10 @@ def test_kill_9_mid_ingest_leaves_no_chunks_after_the_next_start(tmp_path, mongo
         left = db.annotation_chunk.count_documents({'annotationId': {'$ne': live_id}})
         assert left >= 3
         proc, api = started(tmp_path, '--mongo-uri', uri, port=port_of(api))
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 45
         while db.annotation_chunk.count_documents({'annotationId': {'$ne': live_id}}):
-            assert time.monotonic() < deadline, 'the leftovers are still there'
+            assert time.monotonic() < deadline, 'the leftovers are still there: %s' % (
+                stop(proc)[-3000:])
             time.sleep(0.2)
         assert db.annotation_chunk.count_documents({'annotationId': live_id}) == live_chunks
         assert db.annotation_ingest.count_documents({}) == 1  # the live one's marker

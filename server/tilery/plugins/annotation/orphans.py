@@ -31,8 +31,7 @@ DEFAULT_MIN_AGE = 0  # seconds; in-flight markers, not age, protect running inge
 CLOCK_MARGIN = 5  # seconds: chunk ids come from each server's clock; allow some skew
 HEARTBEAT_SECONDS = 10  # how often a process refreshes the markers of its ingests
 STALE_SECONDS = 60  # a marker of another host not refreshed this long is a dead ingest
-SETTLE_PASSES = 5  # sweeps at start, at most, while each finds leftovers ...
-SETTLE_SECONDS = 3  # ... this far apart
+SETTLE_DELAYS = (3, 5, 10, 20)  # seconds between the sweeps after the first at start
 BATCH = 1000
 
 
@@ -184,12 +183,14 @@ def _lone_parts(db, cutoff):
 
 
 class Sweeper:
-    """Runs ``remove_orphans`` once in a background thread (at server start)."""
+    """Runs ``remove_orphans`` in a background thread at server start, then a few more
+    times in the next half minute (see SETTLE_DELAYS)."""
 
     def __init__(self, db, in_flight, min_age=DEFAULT_MIN_AGE, log=None):
         self.db, self.in_flight, self.min_age, self.log = db, in_flight, min_age, log
         self.result = None
         self._stop = threading.Event()
+        self._swept = threading.Event()  # set once the first sweep is done
         self._thread = threading.Thread(target=self._run, name='tilery-annotation-orphans',
                                         daemon=True)
 
@@ -205,24 +206,25 @@ class Sweeper:
             return
         try:
             total = {'chunks': 0, 'parts': 0}
-            # writes a killed process had sent may still land after its death: while a
-            # pass finds leftovers, look again a little later
-            for _ in range(SETTLE_PASSES):
+            # writes a killed process had sent may still land after its death (a busy
+            # database can take seconds to apply them): look again a few times
+            for delay in (0,) + SETTLE_DELAYS:
+                if self._stop.wait(delay):
+                    break
                 found = remove_orphans(self.db, self.in_flight, self.min_age, self._stop)
                 total = {k: total[k] + found[k] for k in total}
-                if not (found['chunks'] or found['parts']) or self._stop.wait(SETTLE_SECONDS):
-                    break
-            self.result = total
-            if self.log and (total['chunks'] or total['parts']):
-                self.log.info('Removed %d orphaned annotation chunks and %d parts',
-                              total['chunks'], total['parts'])
+                self.result = total
+                self._swept.set()
+                if self.log and (found['chunks'] or found['parts']):
+                    self.log.info('Removed %d orphaned annotation chunks and %d parts',
+                                  found['chunks'], found['parts'])
         except Exception:
             if self.log and not self._stop.is_set():
                 self.log.exception('Removing orphaned annotation chunks failed')
 
     def wait(self, timeout=None):
-        """Wait for the sweep to end; its counts (None if it failed or is still running)."""
-        self._thread.join(timeout)
+        """Wait for the first sweep; the counts so far (None if it failed or is running)."""
+        self._swept.wait(timeout)
         return self.result
 
     def stop(self, timeout=30.0):
