@@ -80,3 +80,14 @@ class TooManyRequests(TileryError):
 
     def to_json(self):
         return dict(super().to_json(), retryAfter=self.retry_after)
+
+
+class Unavailable(TileryError):
+    """The database (or another part the request needs) is not answering: try later."""
+
+    status = 503
+    type = 'unavailable'
+
+    def __init__(self, message, retry_after=5):  # a database restart takes seconds
+        super().__init__(message)
+        self.headers = {'Retry-After': str(retry_after)}

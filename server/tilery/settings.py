@@ -42,6 +42,9 @@ class Settings:
     audit_days: float = 365.0  # audit log entries older than this are dropped (0: never)
     audit_file: str = None  # also append each audit entry to this file as a JSON line
     plugins: tuple = None  # None: every installed plugin
+    # on SIGTERM, requests in flight may finish for this many seconds; the process is
+    # gone a few seconds later whatever it is waiting for (systemd waits 90 s, k8s 30 s)
+    shutdown_grace: float = 4.0
     # operating: caches, logs, metrics (see README, "Operating Tilery")
     auth_cache_size: int = 10000  # token->user lookups kept (least recently used go first)
     listing_cache_rows: int = 200000  # child rows the listing cache holds, all folders in all

@@ -4,8 +4,8 @@ import traceback
 import urllib.parse
 import uuid
 
-
-from ..errors import AccessError, RestError, TileryError, anonymous_error
+from ..database import UNAVAILABLE_ERRORS
+from ..errors import AccessError, RestError, TileryError, Unavailable, anonymous_error
 from .params import ModelParam, Paging
 from .request import Raw, Request, dumps
 from .routing import ADMIN_ONLY, PUBLIC
@@ -64,6 +64,14 @@ class Dispatcher:
                     status == 403 and req is not None and req.user is None)):
                 status = 401
             return status, self._json_headers(out_headers), dumps(body)
+        except UNAVAILABLE_ERRORS as exc:  # the database is down or restarting
+            log.warning('Database unavailable in %s %s (uid %s): %s', method, path, uid,
+                        str(exc).split(',')[0])
+            unavailable = Unavailable('The database is not answering; try again in a few '
+                                      'seconds.')
+            out_headers.update(unavailable.headers)
+            body = dict(unavailable.to_json(), uid=uid)
+            return unavailable.status, self._json_headers(out_headers), dumps(body)
         except Exception:  # an unexpected fault: log it, answer 500 with the uid
             log.error('Unexpected error in %s %s (uid %s)\n%s', method, path, uid,
                       traceback.format_exc())

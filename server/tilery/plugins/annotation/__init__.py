@@ -83,11 +83,13 @@ class AnnotationPlugin(Plugin):
     def start(self, app):
         # chunks of ingests that died with their process; in the background, since a
         # large database takes a while to check and nothing waits for it
-        app.annotations.sweeper = orphans.Sweeper(app.db, log=log).start()
+        app.annotations.sweeper = orphans.Sweeper(app.db, app.annotations.in_flight,
+                                                  log=log).start()
 
     def stop(self, app):
         if app.annotations.sweeper is not None:
             app.annotations.sweeper.stop()
+        app.annotations.in_flight.stop()
 
 
 plugin = AnnotationPlugin()

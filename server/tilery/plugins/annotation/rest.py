@@ -346,7 +346,7 @@ class AnnotationAdminResource(Resource):
     def __init__(self, app):
         self.service = app.annotations
 
-    @route('DELETE', 'orphans', summary='Remove chunks that no version refers to and that are '
-           'over an hour old (left by ingests that died with their process).')
+    @route('DELETE', 'orphans', summary='Remove chunks that no version refers to and no '
+           'live ingest owns (left by ingests that died with their process).')
     def remove_orphans(self, req):
         return self.service.remove_orphans()

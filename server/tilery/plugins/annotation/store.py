@@ -14,6 +14,7 @@ ANNOTATION = 'annotation'
 VERSION = 'annotation_version'
 CHUNK = 'annotation_chunk'
 PART = 'annotation_chunk_part'
+INGEST = 'annotation_ingest'  # in-flight markers of running ingests (see orphans.py)
 
 # The fields of an annotation document that one saved version holds (its header and
 # its elements' chunk table with their totals); versions copy exactly these.
@@ -46,6 +47,7 @@ def ensure_indexes(db):
     db[VERSION].create_index([('annotationId', 1), ('_version', 1)], unique=True)
     db[CHUNK].create_index([('annotationId', 1)])
     db[PART].create_index([('chunkId', 1)])
+    db[INGEST].create_index([('annotationId', 1)])
 
 
 class ChunkTable:
