@@ -136,7 +136,7 @@ def _objectid(raw, param):
 
 
 _JSON_NAMES = {dict: 'object', list: 'list', str: 'string', int: 'integer', float: 'number',
-               bool: 'boolean'}
+               bool: 'boolean', type(None): 'null'}
 _CONVERTERS = {
     'string': lambda raw, param: raw,
     'integer': _integer,

@@ -4,6 +4,7 @@ from typing import Any, Iterable, Union
 
 import orjson
 
+from .. import jsonbounds
 from ..errors import RestError
 
 
@@ -23,23 +24,32 @@ class BodyReader:
     def __init__(self, rfile, length):
         self._rfile = rfile
         self.remaining = length
+        self.broken = False  # the client stopped sending or went away mid-body
 
     def read(self, size):
         if self.remaining <= 0:
             return b''
-        data = self._rfile.read(min(size, self.remaining))
+        try:
+            data = self._rfile.read(min(size, self.remaining))
+        except OSError:  # cheroot's socket timeout (setting socket_timeout) or a reset
+            self.broken, self.remaining = True, 0
+            raise
         self.remaining -= len(data)
         if not data:
-            self.remaining = 0
+            self.broken, self.remaining = True, 0
         return data
 
     def drain(self, limit=16 << 20):
-        """Discard what is left; False when more than ``limit`` was left (close then)."""
+        """Discard what is left; False when the connection must close (more than
+        ``limit`` left, or the body never came whole)."""
         if self.remaining > limit:
             return False
-        while self.remaining > 0 and self.read(1 << 20):
+        try:
+            while self.remaining > 0 and self.read(1 << 20):
+                pass
+        except OSError:
             pass
-        return True
+        return not self.broken
 
 
 class ChunkReader:
@@ -90,35 +100,46 @@ class Request:
         """Set Girder's paging header."""
         self.headers_out['Girder-Total-Count'] = str(count)
 
-    def body_chunks(self, chunk_size=1 << 20):
-        """Yield the raw request body in pieces, never holding it all in memory."""
+    def body_chunks(self, chunk_size=1 << 20, limit=None):
+        """Yield the raw request body in pieces, never holding it all in memory; a body
+        declared larger than ``limit`` bytes is refused (413) before a byte is read."""
         if self._body_read:
             raise RestError('The request body was already read.')
+        if limit is not None and self.content_length > limit:
+            raise RestError('The request body is too large (%d bytes; the limit is %d).' % (
+                self.content_length, limit), 413)
         self._body_read = True
         return self._chunks(self._rfile.remaining, chunk_size)
 
     def _chunks(self, remaining, chunk_size):
         while remaining > 0:
-            data = self._rfile.read(min(chunk_size, remaining))
+            try:
+                data = self._rfile.read(min(chunk_size, remaining))
+            except TimeoutError:  # the client stopped sending (setting socket_timeout)
+                raise RestError('The request body stopped arriving (%d bytes missing).' %
+                                remaining, 408)
+            except OSError as exc:
+                raise RestError('The request body could not be read (%s).' % exc)
             if not data:
                 raise RestError('The request body ended early (%d bytes missing).' % remaining)
             remaining -= len(data)
             yield data
 
-    def body_file(self):
+    def body_file(self, limit=None):
         """The request body as a read()-able file, streamed (for parsers such as ijson)."""
-        return ChunkReader(self.body_chunks())
+        return ChunkReader(self.body_chunks(limit=limit))
 
     def read_body(self, limit=None):
         """The whole body as bytes (refused beyond ``limit`` bytes)."""
-        if limit is not None and self.content_length > limit:
-            raise RestError('The request body is too large (%d bytes; limit %d).' % (
-                self.content_length, limit), 413)
-        return b''.join(self.body_chunks())
+        return b''.join(self.body_chunks(limit=limit))
 
-    def json_body(self, expect='object', limit=None):
-        """The body parsed as JSON; ``expect`` is 'object' or 'list'."""
-        raw = self.read_body(limit)
+    def json_body(self, expect='object', limit=None, max_depth=None):
+        """The body parsed as JSON; ``expect`` is 'object' or 'list'. Its size and nesting
+        are checked as it arrives, before orjson builds anything."""
+        chunks = self.body_chunks(limit=limit)
+        if max_depth is not None:
+            chunks = jsonbounds.DepthGuard(max_depth).check_chunks(chunks)
+        raw = b''.join(chunks)
         if not raw.strip():
             raise RestError('A JSON %s request body is required.' % expect)
         try:

@@ -93,7 +93,8 @@ class AnnotationResource(Resource):
            params=[ModelParam('itemId', model=Item, level=READ, dest='item')])
     def create(self, req, item):
         folder = self._require_annotate(item, req.user)
-        doc = self.service.create(item, req.user, req.body_file(), folder)
+        body = req.body_file(limit=self.service.settings['max_upload_bytes'])
+        doc = self.service.create(item, req.user, body, folder)
         return self._out(doc, req.user)
 
     @route('GET', 'schema', access=PUBLIC, summary='The annotation JSON schema (Draft 6).')
@@ -132,7 +133,8 @@ class AnnotationResource(Resource):
         if item is not None:
             self._require_annotate(item, req.user)
         # no body: keep header and elements (a move to another item, say)
-        body = req.body_file() if req.content_length else dict(annotation['annotation'])
+        body = req.body_file(limit=self.service.settings['max_upload_bytes']) \
+            if req.content_length else dict(annotation['annotation'])
         doc = self.service.update(annotation['_id'], body, req.user, version, item)
         return self._out(doc, req.user)
 
@@ -252,7 +254,8 @@ class AnnotationResource(Resource):
         summary='Create several annotations on an item (a JSON list).')
     def item_create(self, req, item):
         folder = self._require_annotate(item, req.user)
-        docs = self.service.create_many(item, req.user, req.body_file(), folder)
+        body = req.body_file(limit=self.service.settings['max_upload_bytes'])
+        docs = self.service.create_many(item, req.user, body, folder)
         return len(docs)
 
     @route('POST', 'item/:id/mask', access=USER, raw_body=True, params=[

@@ -9,9 +9,9 @@ def check_meta_keys(meta):
     for key in meta:
         if not isinstance(key, str) or not key:
             raise ValidationError('Metadata keys must be non-empty strings.', 'metadata')
-        if key.startswith('$') or '.' in key:
-            raise ValidationError('Invalid key %s: keys must not contain "." or start with '
-                                  '"$".' % key, key)
+        if key.startswith('$') or '.' in key or '\x00' in key:
+            raise ValidationError('Invalid key %r: keys must not contain "." or NUL or start '
+                                  'with "$".' % key, key)
 
 
 def set_metadata(model, doc, meta, allow_null=False):

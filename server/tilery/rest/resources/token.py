@@ -68,7 +68,7 @@ class ApiKeyResource(Resource):
     @route('POST', '', access=USER, summary='Create an API key.', params=[
         Param('name', default=''),
         Param('scope', 'JSON list of scopes; null means full access.', 'json',
-              json_types=(list,)),
+              json_types=(list, type(None))),
         Param('tokenDuration', 'Days a token made from this key lasts.', 'number', min=0,
               dest='days'),
         Param('active', type='boolean', default=True)])
@@ -77,14 +77,15 @@ class ApiKeyResource(Resource):
 
     @route('PUT', ':id', access=USER, summary='Update an API key.', params=[
         ModelParam('id', model=ApiKey, force=True, dest='key'), Param('name'),
-        Param('scope', type='json', json_types=(list,)),
+        Param('scope', 'JSON list of scopes; null means full access.', 'json',
+              json_types=(list, type(None))),
         Param('tokenDuration', type='number', min=0, dest='days'),
         Param('active', type='boolean')])
     def update(self, req, key, name, scope, days, active):
         self._own(req, key)
         if name is not None:
             key['name'] = name
-        if scope is not None:
+        if 'scope' in req.params:  # given: null means full access, as in Girder
             self.keys.check_scope(scope)
             key['scope'] = scope
         if days is not None:

@@ -21,8 +21,9 @@ DOMAIN = b'tilery'
 MAX_COORD = 65535
 
 
-def write(elements, meta=None, scale=1.0):
-    """The bytes of an .iid file with one entry per area element (others are skipped)."""
+def write(elements, meta=None, scale=1.0, max_pixels=None):
+    """The bytes of an .iid file with one entry per area element (others are skipped);
+    an element whose mask would pass ``max_pixels`` is refused (400)."""
     luts, iids, segs, groups = [], [], [], {}
     iid_off = seg_off = 0
     skipped = 0
@@ -31,12 +32,19 @@ def write(elements, meta=None, scale=1.0):
         if shape is None:
             skipped += 1
             continue
-        mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
-        h, w = mask.shape
-        if x0 < 0 or y0 < 0 or x0 + w > MAX_COORD or y0 + h > MAX_COORD:
+        # checked before rasterizing: a huge scale would otherwise allocate the mask first
+        ring = np.asarray(shape[0], dtype=float)[:, :2] * scale
+        low, high = np.floor(ring.min(axis=0)), np.ceil(ring.max(axis=0))
+        if not (low.min() >= 0 and high.max() <= MAX_COORD):
             raise ValidationError(
                 'Element %s lies outside the 16-bit range of .iid files at scale %g; '
                 'export with a smaller scale.' % (element.get('id'), scale), 'scale')
+        if max_pixels and float(np.prod(np.maximum(high - low, 1))) > max_pixels:
+            raise ValidationError(
+                'Element %s covers more than %d pixels at scale %g; export with a smaller '
+                'scale.' % (element.get('id'), max_pixels, scale), 'scale')
+        mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
+        h, w = mask.shape
         key = len(luts)
         label = element.get('label', {}).get('value') or element.get('group') or ''
         address = label.encode('utf-8')
