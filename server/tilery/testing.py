@@ -110,10 +110,10 @@ class BoundServer:
     """The app served over real HTTP on a free port, in a background thread."""
 
     def __init__(self, app, host='127.0.0.1'):
-        import cheroot.wsgi
+        from .rest.wsgi import HttpServer
         self.app = app
-        self.server = cheroot.wsgi.Server((host, 0), mount(app), numthreads=16)
-        self.server.max_request_body_size = 0
+        self.server = HttpServer((host, 0), mount(app), numthreads=16,
+                                 timeout=app.settings.socket_timeout)
         self.server.prepare()
         self.port = self.server.bind_addr[1]
         self.url = 'http://%s:%d' % (host, self.port)

@@ -3,6 +3,8 @@ per-request machinery (CherryPy's own server, cheroot, still serves it)."""
 import http.client
 import http.cookies
 
+import cheroot.wsgi
+
 from .dispatch import is_chunked
 from .request import BodyReader
 
@@ -84,3 +86,26 @@ class WsgiApi:
                 'Content-Type, Girder-Token, Girder-OTP, Authorization, Range'
         out['Access-Control-Expose-Headers'] = \
             'Girder-Total-Count, Content-Disposition, Girder-Request-Uid, Content-Range, ETag'
+
+
+class _ClosingGateway(cheroot.wsgi.Gateway_10):
+    """cheroot's WSGI gateway, except that an answer with ``Connection: close`` closes.
+
+    cheroot otherwise keeps the connection and reads the rest of a refused body into
+    memory in one piece (a 1 GB Content-Length refused after its first block), or
+    waits out its socket timeout a second time for a client that went silent."""
+
+    def start_response(self, status, headers, exc_info=None):
+        if any(k.lower() == 'connection' and v.lower() == 'close' for k, v in headers):
+            self.req.close_connection = True
+        return super().start_response(status, headers, exc_info)
+
+
+class HttpServer(cheroot.wsgi.Server):
+    """The HTTP server: cheroot, with the gateway above and no body-size cap of its own
+    (each route bounds its body)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gateway = _ClosingGateway
+        self.max_request_body_size = 0
