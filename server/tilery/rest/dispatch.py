@@ -14,6 +14,7 @@ from .routing import ADMIN_ONLY, PUBLIC
 log = logging.getLogger(__name__)
 FULL_ACCESS_SCOPE = 'core.user_auth'
 API_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE')
+FORM_METHODS = ('POST', 'PUT', 'PATCH')  # as CherryPy, which reads bodies of these only
 
 
 def parse_query(query_string, params=None):
@@ -103,7 +104,8 @@ class Dispatcher:
             raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
         req = Request(self.app, method, path, params, headers, rfile)
         req.route = spec
-        if not (spec.json_body or spec.raw_body) and is_form(headers):
+        if method in FORM_METHODS and not (spec.json_body or spec.raw_body) and \
+                is_form(headers):
             # as in Girder, form fields are parameters (a token= field authenticates)
             merge_form(params, req.read_body(self.app.settings.max_form_body))
         token_value = params.pop('token', None) or headers.get('Girder-Token') or None

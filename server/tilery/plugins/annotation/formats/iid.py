@@ -33,7 +33,8 @@ def write(elements, meta=None, scale=1.0, max_pixels=None):
             skipped += 1
             continue
         # checked before rasterizing: a huge scale would otherwise allocate the mask first
-        ring = np.asarray(shape[0], dtype=float)[:, :2] * scale
+        with np.errstate(over='ignore', invalid='ignore'):  # inf and NaN are refused below
+            ring = np.asarray(shape[0], dtype=float)[:, :2] * scale
         low, high = np.floor(ring.min(axis=0)), np.ceil(ring.max(axis=0))
         if not (low.min() >= 0 and high.max() <= MAX_COORD):
             raise ValidationError(
