@@ -29,7 +29,7 @@ setup(
     ],
     extras_require={
         'test': ['pytest>=8', 'girder-client>=5.0', 'requests', 'iidfile',
-                 'openapi-spec-validator'],
+                 'openapi-spec-validator', 'schemathesis==4.32.5'],
     },
     entry_points={
         'console_scripts': ['tilery = tilery.cli:main'],
