@@ -228,3 +228,30 @@ def test_short_and_silent_bodies(server, user):
         assert status.startswith(b'HTTP/1.1 200'), status
     finally:
         bound.stop()
+
+
+def test_describe_id_patterns_and_error_answers(server):
+    from tilery.rest.params import ModelParam, OBJECT_ID_PATTERN
+    doc = ok(server.request('describe'))
+    routes = [r for r in server.app.router.routes if not r.hidden]
+    checked = 0
+    for spec in routes:
+        path = '/' + '/'.join('{%s}' % s[1:] if s.startswith(':') else s
+                              for s in spec.segments)
+        op = doc['paths'][path][spec.method.lower()]
+        params = {p['name']: p for p in op['parameters']}
+        for param in spec.all_params():
+            if isinstance(param, ModelParam) or param.type == 'objectid':
+                assert params[param.name]['schema']['pattern'] == OBJECT_ID_PATTERN, path
+                checked += 1
+        codes = set(op['responses'])
+        assert {'200', '400', '401', '403'} <= codes, path
+        if any(p.location == 'path' for p in spec.all_params()):
+            assert '404' in codes, path
+        if spec.method in ('POST', 'PUT', 'PATCH'):
+            assert {'408', '409', '413'} <= codes, path
+    assert checked > 100
+    assert doc['paths']['/folder']['get']['parameters'][0]['schema'] != {}
+    limit = [p for p in doc['paths']['/folder']['get']['parameters'] if p['name'] == 'limit']
+    assert limit[0]['schema']['minimum'] == 0
+    assert '429' in doc['paths']['/user/authentication']['get']['responses']
