@@ -59,7 +59,7 @@ class Dispatcher:
             result = req.route.handler(req, **req.kwargs)
             out_headers.update(req.headers_out)
             return self._answer(result, out_headers, method)
-        except Exception as exc:  # noqa: B902 (sorted out below)
+        except Exception as exc:  # TileryErrors and client faults are 4xx, the rest 500
             error = exc if isinstance(exc, TileryError) else client_fault(exc)
             if error is None:
                 return self._internal_error(method, path, uid, out_headers)
