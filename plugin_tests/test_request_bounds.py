@@ -255,3 +255,26 @@ def test_describe_id_patterns_and_error_answers(server):
     limit = [p for p in doc['paths']['/folder']['get']['parameters'] if p['name'] == 'limit']
     assert limit[0]['schema']['minimum'] == 0
     assert '429' in doc['paths']['/user/authentication']['get']['responses']
+
+
+def _depth(value):
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+@pytest.mark.parametrize('piece', [1, 2, 3, 7, 1 << 20])
+def test_depth_guard_counts_only_brackets_outside_strings(piece):
+    import json
+
+    from test_annotation_streams import DOCS
+    from tilery import errors, jsonbounds
+    for doc in DOCS + [[[[]]], {'s': '\\\\"[[[[[[[[[['}, {'a': [{'b': ['"]]]]']}]}]:
+        raw = json.dumps(doc, ensure_ascii=False).encode()
+        depth = _depth(doc)
+        chunks = [raw[i:i + piece] for i in range(0, len(raw), piece)]
+        assert list(jsonbounds.DepthGuard(depth).check_chunks(chunks)) == chunks
+        with pytest.raises(errors.RestError, match='nested more than'):
+            list(jsonbounds.DepthGuard(depth - 1).check_chunks(chunks))
