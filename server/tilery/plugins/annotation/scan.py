@@ -10,7 +10,8 @@ import numpy as np
 
 from ...jsonbounds import BracketScan
 
-# 256 KB blocks stay in the CPU cache: 0.5 s for 166 MB, against 1.1 s with 8 MB blocks
+# 256 KB blocks stay in the CPU cache (0.5 s for 166 MB against 1.1 s with 8 MB blocks,
+# measured with a depth for every byte; 0.17 s for 128 MB with BracketScan now)
 BLOCK = 256 << 10
 _BRACKET, _BRACE = ord('['), ord('{')
 
