@@ -74,7 +74,9 @@ def test_qupath_geojson_import(made):
     assert [e['type'] for e in els] == ['polyline', 'polyline', 'point']
     assert els[0]['group'] == 'Tumor' and els[0]['lineColor'] == 'rgb(200,0,0)'
     assert els[0]['points'] == [[0, 0, 0], [4, 0, 0], [4, 4, 0]]
-    assert els[2]['label'] == {'value': 'cell'} and els[2]['user']['objectType'] == 'detection'
+    assert els[0]['user']['part']['count'] == els[1]['user']['part']['count'] == 2
+    assert els[2]['label'] == {'value': 'cell'}
+    assert els[2]['user']['geojson'] == {'properties': {'objectType': 'detection'}}
     with pytest.raises(ValidationError):
         importer.import_file(svc, item, owner, io.BytesIO(
             b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
@@ -117,7 +119,7 @@ def test_iid_written_by_iidfile_imports(made, tmp_path):
         [doc] = importer.import_file(svc, item, owner, fh, 'b.iid')
     [el] = orjson.loads(b''.join(svc.query(doc).iter_json()))['annotation']['elements']
     assert el['group'] == 'cells' and el['label'] == {'value': 'nucleus'}
-    assert el['user'] == {'iidDomain': 'lab'} and len(el['holes']) == 1
+    assert el['user'] == {'iid': {'domain': 'lab'}} and len(el['holes']) == 1
     mask_back, x0, y0 = raster.rasterize(*raster.outline(el))
     assert (x0, y0) == (202, 101) and (mask_back == m[1:5, 2:7]).all()
     with pytest.raises(ValidationError):

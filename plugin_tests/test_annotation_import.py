@@ -1,5 +1,7 @@
 """Annotation files uploaded into items are imported by jobs; label masks by a route."""
 import io
+import os
+import threading
 
 import numpy as np
 import orjson
@@ -8,6 +10,7 @@ from PIL import Image
 
 from tilery.jobs.model import JobStatus
 from tilery.plugins.annotation import imports, store
+from tilery.plugins.annotation.formats import importer
 
 WAIT = 60
 
@@ -24,14 +27,52 @@ def rects(n):
             for i in range(n)]
 
 
-def upload(server, user, item, tmp_path, name, value):
-    """Upload a file into the item; return (file, its finished import job)."""
+def upload(server, user, item, tmp_path, name, value, imported=True):
+    """Upload a file into the item; return (file, its finished import job or None)."""
     path = tmp_path / name
     path.write_bytes(value if isinstance(value, bytes) else orjson.dumps(value))
     file = server.app.uploads.add_local_file(item, str(path), name, user)
-    jobs, _ = server.app.jobs.model.find(types=[imports.JOB_TYPE])
-    [job] = [j for j in jobs if j['kwargs']['fileId'] == str(file['_id'])]
+    jobs, _ = server.app.jobs.model.find(types=[imports.JOB_TYPE], limit=0)
+    found = [j for j in jobs if j['kwargs']['fileId'] == str(file['_id'])]
+    if not imported:
+        assert found == [], name
+        return file, None
+    [job] = found
     return file, server.app.jobs.wait(job['_id'], WAIT)
+
+
+def test_only_annotation_looking_files_are_imported(server, setup, user, tmp_path):
+    folder, item = setup
+    element = {'type': 'point', 'center': [1, 2, 0]}
+    feature = {'type': 'Feature', 'geometry': {'type': 'Point', 'coordinates': [1, 2]},
+               'properties': {}}
+    for name, value in (
+            ('config.json', {'title': 'settings', 'size': 3}),
+            ('nested.json', {'ui': {'elements': [1], 'annotation': {}}}),
+            ('numbers.json', [1, 2, 3]),
+            ('others.json', [{'title': 'x'}, {'elements': []}]),
+            ('text.geojson', b'hello'),
+            ('empty.json', b''),
+            ('late.json', b'{"pad": "' + b'x' * 70000 + b'", "elements": []}'),
+            ('junk.iid', b'\x00' * 100),
+            ('short.iid', b'iid')):
+        file, _ = upload(server, user, item, tmp_path, name, value, imported=False)
+        assert server.app.models.file.load(file['_id'])['name'] == name
+    for name, value in (
+            ('cells.json', {'description': 'd' * 30000, 'elements': [element]}),
+            ('list.json', [{'name': 'a', 'elements': [element]}]),
+            ('wrapped.json', {'_id': 'x', 'annotation': {'name': 'w', 'elements': [element]}}),
+            ('shapes.geojson', {'type': 'FeatureCollection', 'features': [feature]}),
+            ('one.json', b'\xef\xbb\xbf' + orjson.dumps(feature)),
+            ('features.json', [feature, feature])):
+        _, job = upload(server, user, item, tmp_path, name, value)
+        assert job['status'] == JobStatus.SUCCESS, (name, job['log'])
+    assert server.app.annotations.find(item_id=item['_id'])[1] == 6
+    # the decision reads a bounded start of the file, whatever its size
+    asked = []
+    assert importer.importable('big.json', lambda size: asked.append(size) or b'{"elements"')
+    assert not importer.importable('slide.svs', lambda size: asked.append(size))
+    assert asked == [importer.SNIFF_BYTES]
 
 
 def elements_of(server, doc):
@@ -74,9 +115,11 @@ def test_a_bad_file_fails_its_job_and_leaves_no_annotation(server, setup, user, 
     assert server.app.db[store.VERSION].count_documents({}) == 0
     # the upload itself stands
     assert server.app.models.file.load(file['_id'])['size'] == file['size']
-    _, job = upload(server, user, item, tmp_path, 'broken.geojson', b'{"type": "Feature')
+    _, job = upload(server, user, item, tmp_path, 'broken.geojson',
+                    b'{"type": "FeatureCollection", "features": [{"type": ')
     assert job['status'] == JobStatus.ERROR and 'Invalid JSON' in job['log'][-1]
-    _, job = upload(server, user, item, tmp_path, 'notes.json', {'title': 'not annotations'})
+    _, job = upload(server, user, item, tmp_path, 'notes.json',
+                    {'name': 'x', 'elements': [], 'title': 'not annotations'})
     assert job['status'] == JobStatus.ERROR
     assert 'unknown field title' in job['log'][-1]
     assert server.app.db[store.ANNOTATION].count_documents({}) == 0
@@ -126,16 +169,35 @@ def label_image():
     return label
 
 
+def post_mask(server, user, item, params, body=None):
+    """POST a label mask; (the answer, the finished job or None when refused)."""
+    r = server.request('annotation/item/%s/mask' % item['_id'], 'POST', user, params, body)
+    if r.status != 200:
+        return r, None
+    assert r.json['_modelType'] == 'job' and r.json['type'] == imports.MASK_JOB_TYPE
+    return r, server.app.jobs.wait(r.json['_id'], WAIT)
+
+
+def imported(server, job):
+    assert job['status'] == JobStatus.SUCCESS, job['log']
+    [aid] = job['meta']['annotationIds']
+    return server.app.annotations.load(aid)
+
+
 def test_label_mask_route(server, setup, user, other, tmp_path):
     folder, item = setup
-    path = 'annotation/item/%s/mask' % item['_id']
     classes = {'1': {'name': 'tumor', 'fillColor': 'rgba(255,0,0,0.5)', 'lineColor': '#f00'},
                '3': 'necrosis'}
-    r = server.request(path, 'POST', user, {'scale': 0.25, 'classes': classes, 'name': 'ai'},
+    r, job = post_mask(server, user, item, {'scale': 0.25, 'classes': classes, 'name': 'ai'},
                        png(label_image()))
-    assert r.status == 200, r.json
-    assert r.json['annotation']['name'] == 'ai' and r.json['_elementCount'] == 2
-    els = elements_of(server, server.app.annotations.load(r.json['_id']))
+    # the request answers the job; the job traces the mask
+    assert r.json['status'] in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCESS)
+    doc = imported(server, job)
+    assert job['progress']['current'] == job['progress']['total'] == 2
+    assert job['userId'] == user['_id'] and doc['creatorId'] == user['_id']
+    assert doc['annotation']['name'] == 'ai' and doc['_elementCount'] == 2
+    assert '_importJob' not in server.request('annotation/%s' % doc['_id'], user=user).json
+    els = elements_of(server, doc)
     tumor = next(e for e in els if e['group'] == 'tumor')
     assert tumor['label'] == {'value': 'tumor'} and tumor['fillColor'] == 'rgba(255,0,0,0.5)'
     assert tumor['lineColor'] == '#f00' and len(tumor['holes']) == 1
@@ -148,25 +210,56 @@ def test_label_mask_route(server, setup, user, other, tmp_path):
     mask_file = tmp_path / 'labels'
     mask_file.write_bytes(png(label_image()))
     stored = server.app.uploads.add_local_file(item, str(mask_file), 'labels', user)
-    r = server.request(path, 'POST', user, {'fileId': stored['_id'],
+    r, job = post_mask(server, user, item, {'fileId': stored['_id'],
                                             'classes': ['tumor', 'stroma']})
-    assert r.status == 200 and r.json['annotation']['name'] == 'Label mask'
-    els = elements_of(server, server.app.annotations.load(r.json['_id']))
+    doc = imported(server, job)
+    assert doc['annotation']['name'] == 'Label mask'
+    els = elements_of(server, doc)
     assert sorted(e['group'] for e in els) == ['class 3', 'stroma', 'tumor']
     assert server.app.db[store.ANNOTATION].count_documents({}) == 2
-    for params, body, status, words in (
-            ({'classes': {'1': {'name': 'x', 'fillColor': 'red'}}}, png(label_image()), 400,
+    # the masks sent as bodies do not outlive their jobs
+    assert os.listdir(imports.mask_dir(server.app)) == []
+    for params, body, words in (
+            ({'classes': {'1': {'name': 'x', 'fillColor': 'red'}}}, png(label_image()),
              'not a colour'),
-            ({'classes': {'one': 'x'}}, png(label_image()), 400, 'not a mask value'),
-            ({'classes': {'7': 'x'}}, png(label_image()), 400, 'no pixels'),
-            ({}, png(np.zeros((4, 4, 3), dtype=np.uint8)), 400, 'single channel'),
-            ({}, b'not an image', 400, 'not a readable mask'),
-            ({}, None, 400, 'request body'),
-            ({'scale': 0}, png(label_image()), 400, 'scale')):
-        r = server.request(path, 'POST', user, params, body)
-        assert r.status == status and words in r.json['message'].lower(), (params, r)
+            ({'classes': {'one': 'x'}}, png(label_image()), 'not a mask value'),
+            ({}, png(np.zeros((4, 4, 3), dtype=np.uint8)), 'single channel'),
+            ({}, png(np.zeros((4, 4, 2), dtype=np.uint8)), 'single channel'),
+            ({}, b'not an image', 'not a readable mask'),
+            ({}, None, 'request body'),
+            ({'scale': 0}, png(label_image()), 'scale')):
+        r, _ = post_mask(server, user, item, params, body)
+        assert r.status == 400 and words in r.json['message'].lower(), (params, r)
+    # what needs the pixels fails the job, with the reason
+    r, job = post_mask(server, user, item, {'classes': {'7': 'x'}}, png(label_image()))
+    assert job['status'] == JobStatus.ERROR and 'no pixels' in job['log'][-1]
     server.app.annotations.settings['max_mask_pixels'] = 100
-    r = server.request(path, 'POST', user, {}, png(label_image()))
+    r, _ = post_mask(server, user, item, {}, png(label_image()))
     assert r.status == 400 and 'pixel limit' in r.json['message']
-    assert server.request(path, 'POST', other, {}, png(label_image())).status == 403
+    server.app.annotations.settings['max_upload_bytes'] = 100
+    r, _ = post_mask(server, user, item, {}, png(label_image()))
+    assert r.status == 413
+    r, _ = post_mask(server, other, item, {}, png(label_image()))
+    assert r.status == 403
     assert server.app.db[store.ANNOTATION].count_documents({}) == 2
+    assert os.listdir(imports.mask_dir(server.app)) == []
+
+
+def test_a_queued_mask_import_that_is_canceled_leaves_nothing(server, setup, user):
+    folder, item = setup
+    # occupy the one job worker, so that the import waits in the queue
+    started, release = threading.Event(), threading.Event()
+    server.app.jobs.register('test_block', lambda ctx: (started.set(), release.wait(WAIT)))
+    blocker = server.app.jobs.create('hold', 'test_block')
+    try:
+        assert started.wait(WAIT)
+        r = server.request('annotation/item/%s/mask' % item['_id'], 'POST', user, {},
+                           png(label_image()))
+        assert r.status == 200 and len(os.listdir(imports.mask_dir(server.app))) == 1
+        job = server.app.jobs.cancel(r.json['_id'])
+        assert job['status'] == JobStatus.CANCELED
+        assert os.listdir(imports.mask_dir(server.app)) == []
+    finally:
+        release.set()
+        server.app.jobs.wait(blocker['_id'], WAIT)
+    assert server.app.db[store.ANNOTATION].count_documents({}) == 0

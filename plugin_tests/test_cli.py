@@ -102,3 +102,47 @@ def test_a_taken_port_is_a_clear_error_before_anything_starts(tmp_path):
     assert 'cannot listen on 127.0.0.1:%d' % port in proc.stderr
     assert 'Traceback' not in proc.stderr
     assert not (tmp_path / 'db').exists()  # the database was never started
+
+
+def test_serve_does_not_build_and_says_when_there_is_no_web_client(tmp_path):
+    import socket
+    env = dict(os.environ, TILERY_WEB_CLIENT_DIR=str(tmp_path / 'no-dist'))
+    with socket.socket() as taken:  # a taken port ends serve right after its checks
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        proc = subprocess.run([TILERY, 'serve', '--port', str(taken.getsockname()[1]),
+                               '--data-dir', str(tmp_path)], capture_output=True, text=True,
+                              timeout=60, env=env)
+    assert 'No web client in %s' % (tmp_path / 'no-dist') in proc.stdout
+    assert 'npm' not in proc.stdout.replace('when npm is there', '')  # nothing was built
+
+
+BUILD_WEB = os.path.join(os.path.dirname(__file__), '..', 'scripts', 'build_web.sh')
+
+
+def test_setup_builds_the_web_client_only_when_its_sources_are_newer(tmp_path):
+    import json
+    import shutil
+    import pytest
+    if shutil.which('npm') is None:
+        pytest.skip('npm is not installed')
+    web = tmp_path / 'web'
+    (web / 'src').mkdir(parents=True)
+    (web / 'node_modules').mkdir()
+    (web / 'src' / 'main.ts').write_text('1')
+    # a real npm build script: appends to a log and writes dist/index.html
+    build = ("require('fs').mkdirSync('dist',{recursive:true});"
+             "require('fs').writeFileSync('dist/index.html','built');"
+             "require('fs').appendFileSync('builds.log','x')")
+    (web / 'package.json').write_text(json.dumps({
+        'name': 'w', 'version': '1.0.0', 'scripts': {'build': 'node -e "%s"' % build}}))
+
+    def run():
+        subprocess.run(['bash', BUILD_WEB, str(web)], check=True, capture_output=True,
+                       timeout=120)
+        return (web / 'builds.log').read_text() if (web / 'builds.log').exists() else ''
+    assert run() == 'x'            # no dist: built
+    assert run() == 'x'            # up to date: not built again
+    later = time.time() + 5
+    os.utime(web / 'src' / 'main.ts', (later, later))
+    assert run() == 'xx'           # a newer source: rebuilt

@@ -270,7 +270,8 @@ def test_depth_guard_counts_only_brackets_outside_strings(piece):
     import json
 
     from test_annotation_streams import DOCS
-    from tilery import errors, jsonbounds
+    from tilery import errors
+    from tilery.rest import jsonbounds
     for doc in DOCS + [[[[]]], {'s': '\\\\"[[[[[[[[[['}, {'a': [{'b': ['"]]]]']}]}]:
         raw = json.dumps(doc, ensure_ascii=False).encode()
         depth = _depth(doc)

@@ -20,3 +20,4 @@ if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
   .venv/bin/python -c "import tilery, large_image, pymongo, cherrypy"
   touch "$stamp"
 fi
+bash scripts/build_web.sh

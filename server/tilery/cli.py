@@ -12,35 +12,13 @@ from . import __version__
 log = logging.getLogger('tilery')
 
 
-def build_web_client(force=False):
-    """Build web_client/dist when it is missing or older than its sources (needs npm)."""
+def _say_if_no_web_client(settings):
+    """Print one clear line when there is no built web client to serve."""
     from .webroot import default_web_dir
-    dist = default_web_dir()
-    source = os.path.dirname(dist)
-    if not os.path.isfile(os.path.join(source, 'package.json')):
-        return None
-    newest_source = 0
-    for base in ('src', 'index.html', 'package.json', 'package-lock.json', 'vite.config.ts'):
-        path = os.path.join(source, base)
-        for root, _, files in os.walk(path) if os.path.isdir(path) else [('', [], [path])]:
-            for name in files:
-                full = os.path.join(root, name)
-                if os.path.exists(full):
-                    newest_source = max(newest_source, os.path.getmtime(full))
-    index = os.path.join(dist, 'index.html')
-    if not force and os.path.isfile(index) and os.path.getmtime(index) >= newest_source:
-        return dist
-    npm = 'npm'
-    try:
-        if not os.path.isdir(os.path.join(source, 'node_modules')):
-            print('Installing the web client\'s packages (npm ci)...', flush=True)
-            subprocess.run([npm, 'ci', '--no-audit', '--no-fund'], cwd=source, check=True)
-        print('Building the web client (npm run build)...', flush=True)
-        subprocess.run([npm, 'run', 'build'], cwd=source, check=True)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        log.warning('The web client could not be built (%s); serving the API only.', exc)
-        return None
-    return dist
+    web_dir = settings.web_client_dir or default_web_dir()
+    if not os.path.isfile(os.path.join(web_dir, 'index.html')):
+        print('No web client in %s (bash scripts/setup.sh builds it when npm is there); '
+              'serving the API only.' % web_dir, flush=True)
 
 
 def serve(args):
@@ -52,8 +30,8 @@ def serve(args):
                              data_dir=args.data_dir, mongo_uri=args.mongo_uri,
                              debug=args.debug or None, workers=args.workers)
     os.makedirs(settings.data_dir, exist_ok=True)
-    if not args.no_build and not args.reuse_port:
-        build_web_client()
+    if not args.reuse_port:
+        _say_if_no_web_client(settings)
     if settings.port and not args.reuse_port:
         _check_port(settings.host, settings.port)
     embedded = None
@@ -216,7 +194,8 @@ def main(argv=None):
     p.add_argument('--mongo-uri', help='use this MongoDB server instead of the embedded one')
     p.add_argument('--config', help='a TOML settings file')
     p.add_argument('--debug', action='store_true', help='tracebacks in error answers')
-    p.add_argument('--no-build', action='store_true', help='do not build the web client')
+    p.add_argument('--no-build', action='store_true', help=(
+        'accepted for old scripts: serve never builds (scripts/setup.sh does)'))
     p.add_argument('--workers', type=int,
                    help='server processes sharing the port (default 1; one per core serves '
                         'the most tiles)')

@@ -54,6 +54,13 @@ class AccessError(TileryError):
     type = 'access'
 
 
+def anonymous_error(message='You must be logged in.'):
+    """The 401 answer given to a caller without a valid token."""
+    exc = AccessError(message, 401)
+    exc.anonymous = True
+    return exc
+
+
 class Conflict(RestError):
     """The document changed since the caller read it (stale version)."""
 

@@ -45,14 +45,7 @@ class Settings:
     @classmethod
     def load(cls, path=None, **overrides):
         """Settings from an optional TOML file, TILERY_* variables and explicit overrides."""
-        values = {}
-        if path:
-            with open(path, 'rb') as fh:
-                data = tomllib.load(fh)
-            extra = data.pop('plugins', {}) if isinstance(data.get('plugins'), dict) else {}
-            values.update(data)
-            values['extra'] = {'%s.%s' % (p, k): v for p, section in extra.items()
-                               for k, v in section.items()}
+        values = _read_toml(path) if path else {}
         fields = {f.name: f for f in dataclasses.fields(cls)}
         for name, field in fields.items():
             env = os.environ.get('TILERY_' + name.upper())
@@ -66,6 +59,16 @@ class Settings:
         if unknown:
             raise ValueError('Unknown settings: %s' % ', '.join(sorted(unknown)))
         return cls(**values)
+
+
+def _read_toml(path):
+    """The settings of a TOML file; ``[plugins.<name>]`` sections go into ``extra``."""
+    with open(path, 'rb') as fh:
+        values = tomllib.load(fh)
+    extra = values.pop('plugins', {}) if isinstance(values.get('plugins'), dict) else {}
+    values['extra'] = {'%s.%s' % (p, k): v for p, section in extra.items()
+                       for k, v in section.items()}
+    return values
 
 
 def _coerce(raw, like):

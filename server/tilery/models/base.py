@@ -1,11 +1,22 @@
-"""Thin pymongo collection classes: indexes, loading, validation and ACL queries."""
+"""Thin pymongo collection classes: indexes, loading, validation and ACL queries.
+
+Access control has one implementation, here: the levels, access-list parsing and
+``AccessControlledModel``'s checks. Core resources and plugins (through the plugin
+contract, ``tilery.plugins``) all use it.
+"""
 import datetime
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from ..errors import AccessError, NotFound, RestError, ValidationError
-from ..rest.params import ADMIN, NONE, READ, WRITE  # noqa: F401 (re-exported levels)
+from ..errors import AccessError, NotFound, RestError, ValidationError, anonymous_error
+
+NONE, READ, WRITE, ADMIN = -1, 0, 1, 2
+LEVEL_NAMES = {READ: 'read', WRITE: 'write', ADMIN: 'admin'}
+
+#: Lets a user who may only read a folder draw annotations, label masks and tags on
+#: its items (annotation, labels and tagging plugins).
+ANNOTATE_FLAG = 'annotate'
 
 
 def now():
@@ -36,6 +47,82 @@ def check_name(name, what='name'):
     if name in ('.', '..'):
         raise ValidationError('%s must not be "." or "..".' % what.capitalize(), 'name')
     return name
+
+
+def check_meta_keys(meta):
+    """Refuse metadata keys MongoDB cannot store (empty, '$...', containing '.' or NUL)."""
+    for key in meta:
+        if not isinstance(key, str) or not key:
+            raise ValidationError('Metadata keys must be non-empty strings.', 'metadata')
+        if key.startswith('$') or '.' in key or '\x00' in key:
+            raise ValidationError('Invalid key %r: keys must not contain "." or NUL or start '
+                                  'with "$".' % key, key)
+
+
+def _access_level(entry):
+    """An access entry's level; None for one that grants nothing (NONE)."""
+    level = entry.get('level', NONE)
+    if isinstance(level, bool) or level not in (READ, WRITE, ADMIN):
+        if level == NONE:
+            return None
+        raise RestError('Invalid access level %r.' % level)
+    return level
+
+
+def _access_flags(entry):
+    flags = entry.get('flags') or []
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise RestError('Access flags must be a list of strings.')
+    return flags
+
+
+def parse_access_list(access, exists=None):
+    """Validate an ``access`` JSON object into stored form (a 400 on bad input).
+
+    Entries at level NONE (-1) are dropped, and so is a second entry for the same id.
+    ``exists(kind, object_id)``, when given, says whether that user or group exists
+    (kind 'user' or 'group'); an unknown one is a 400.
+    """
+    if not isinstance(access, dict):
+        raise RestError('Access must be a JSON object.')
+    out = {'users': [], 'groups': []}
+    for kind in ('users', 'groups'):
+        entries = access.get(kind) or []
+        if not isinstance(entries, list):
+            raise RestError('access.%s must be a list.' % kind)
+        seen = set()
+        for entry in entries:
+            if not isinstance(entry, dict) or 'id' not in entry:
+                raise RestError('Each access.%s entry needs an id.' % kind)
+            level = _access_level(entry)
+            if level is None:
+                continue
+            oid = to_object_id(entry['id'], kind[:-1])
+            if oid in seen:
+                continue
+            if exists is not None and not exists(kind[:-1], oid):
+                raise RestError('No such %s: %s.' % (kind[:-1], entry['id']))
+            flags = _access_flags(entry)
+            seen.add(oid)
+            out[kind].append({'id': oid, 'level': level, 'flags': flags})
+    return out
+
+
+def _entries_of(doc, user):
+    """The ACL entries of ``doc`` that apply to ``user`` (theirs and their groups')."""
+    access = doc.get('access') or {}
+    groups = set(user.get('groups') or ())
+    yield from (e for e in access.get('users', ()) if e.get('id') == user['_id'])
+    yield from (e for e in access.get('groups', ()) if e.get('id') in groups)
+
+
+def bump(models, parent_type, parent_ids):
+    """Tell every server process that these parents' children changed (their
+    ``listVersion`` keys the listing cache, services/listing.py)."""
+    ids = [i for i in parent_ids if i is not None]
+    if ids:
+        models[parent_type].collection.update_many(
+            {'_id': {'$in': ids}}, {'$inc': {'listVersion': 1}})
 
 
 class Model:
@@ -105,6 +192,30 @@ class Model:
             doc['_id'] = self.collection.insert_one(doc).inserted_id
         return doc
 
+    def set_metadata(self, doc, meta, allow_null=False):
+        """Merge ``meta`` into ``doc['meta']`` and store it; a key set to null is removed."""
+        check_meta_keys(meta)
+        current = doc.setdefault('meta', {})
+        for key, value in meta.items():
+            if value is None and not allow_null:
+                current.pop(key, None)
+            else:
+                current[key] = value
+        return self._store_meta(doc)
+
+    def delete_metadata(self, doc, fields):
+        """Remove ``fields`` from ``doc['meta']`` and store it."""
+        check_meta_keys({f: None for f in fields})
+        for field in fields:
+            doc.setdefault('meta', {}).pop(field, None)
+        return self._store_meta(doc)
+
+    def _store_meta(self, doc):
+        doc['updated'] = now()
+        self.collection.update_one({'_id': doc['_id']}, {'$set': {
+            'meta': doc['meta'], 'updated': doc['updated']}})
+        return doc
+
     def update(self, query, update, multi=True):
         if multi:
             return self.collection.update_many(query, update)
@@ -136,30 +247,17 @@ class AccessControlledModel(Model):
         level = READ if doc.get('public') else NONE
         if user is None:
             return level
-        access = doc.get('access') or {}
-        for entry in access.get('users', ()):
-            if entry.get('id') == user['_id']:
-                level = max(level, entry.get('level', NONE))
-        groups = set(user.get('groups') or ())
-        for entry in access.get('groups', ()):
-            if entry.get('id') in groups:
-                level = max(level, entry.get('level', NONE))
-        return level
+        return max([level] + [e.get('level', NONE) for e in _entries_of(doc, user)])
 
     def has_flags(self, doc, user, flags):
+        """Whether ``user`` holds every one of ``flags`` on ``doc`` (admins hold all)."""
         if not flags or (user and user.get('admin')):
             return True
         if user is None:
             return False
         granted = set(doc.get('publicFlags') or ())
-        access = doc.get('access') or {}
-        groups = set(user.get('groups') or ())
-        for entry in access.get('users', ()):
-            if entry.get('id') == user['_id']:
-                granted.update(entry.get('flags') or ())
-        for entry in access.get('groups', ()):
-            if entry.get('id') in groups:
-                granted.update(entry.get('flags') or ())
+        for entry in _entries_of(doc, user):
+            granted.update(entry.get('flags') or ())
         return set(flags) <= granted
 
     def has_access(self, doc, user, level=READ, flags=()):
@@ -169,12 +267,44 @@ class AccessControlledModel(Model):
         """Raise 401/403 unless ``user`` has ``level`` (and ``flags``) on ``doc``."""
         if self.has_access(doc, user, level, flags):
             return doc
-        from ..rest.dispatch import anonymous_error
         if user is None:
             raise anonymous_error('You must be logged in to do that.')
-        names = {READ: 'read', WRITE: 'write', ADMIN: 'admin'}
         raise AccessError('%s access denied for %s %s.' % (
-            names.get(level, str(level)).capitalize(), self.model_type, doc['_id']))
+            LEVEL_NAMES.get(level, str(level)).capitalize(), self.model_type, doc['_id']))
+
+    def can_annotate(self, doc, user):
+        """Write access, or read access with the annotate flag: who may annotate, label
+        and tag the items of a folder (one rule for every plugin)."""
+        return self.has_access(doc, user, WRITE) or self.has_access(
+            doc, user, READ, (ANNOTATE_FLAG,))
+
+    def require_annotate(self, doc, user, message=None):
+        """Raise 403 (401 when anonymous) unless ``can_annotate``; returns ``doc``."""
+        if self.can_annotate(doc, user):
+            return doc
+        if user is None:
+            raise anonymous_error('You must be logged in to do that.')
+        raise AccessError(message or 'Write access or the annotate flag is needed on %s %s.'
+                          % (self.model_type, doc['_id']))
+
+    def set_access(self, doc, access, public=None, public_flags=None, recurse=False):
+        """Validate and store a new ACL (and public flag and flags) on ``doc``.
+        ``recurse`` is for containers (folders, collections): see their overrides."""
+        doc['access'] = self.parse_access(access)
+        if public is not None:
+            doc['public'] = public
+        update = {'access': doc['access'], 'public': doc.get('public', False)}
+        if public_flags is not None:
+            doc['publicFlags'] = update['publicFlags'] = [
+                f for f in public_flags if isinstance(f, str)]
+        self.collection.update_one({'_id': doc['_id']}, {'$set': update})
+        return doc
+
+    def parse_access(self, access):
+        """``access`` validated into stored form; its users and groups must exist."""
+        def exists(kind, oid):
+            return self.app.models[kind].load(oid, exc=False, fields={'_id': 1}) is not None
+        return parse_access_list(access, exists)
 
     def access_query(self, user, level=READ):
         """A MongoDB filter matching the documents ``user`` may see at ``level``."""

@@ -25,6 +25,16 @@ class Collection(AccessControlledModel):
         self.set_user_access(doc, creator['_id'], ADMIN)
         return self.save(doc)
 
+    def set_access(self, doc, access, public=None, public_flags=None, recurse=False):
+        """As for any ACL; ``recurse`` gives every folder in the collection the same."""
+        super().set_access(doc, access, public, public_flags)
+        if recurse:
+            folders = self.app.models.folder
+            for child in folders.find({'parentId': doc['_id']}):
+                folders.set_access_recursive(child, doc['access'], doc.get('public', False),
+                                             doc.get('publicFlags'))
+        return doc
+
     def remove(self, doc, **kwargs):
         folders = self.app.models.folder
         for folder in folders.find({'parentId': doc['_id'], 'parentCollection': 'collection'}):

@@ -2,8 +2,7 @@
 import copy
 
 from ..errors import RestError, ValidationError
-from ..services.listing import bump
-from .base import ADMIN, AccessControlledModel, check_name, now
+from .base import ADMIN, AccessControlledModel, bump, check_name, now
 
 
 class Folder(AccessControlledModel):
@@ -129,6 +128,17 @@ class Folder(AccessControlledModel):
         items = self.app.models.item
         for item in items.find({'folderId': doc['_id']}):
             items.remove(item)
+
+    def set_access(self, doc, access, public=None, public_flags=None, recurse=False):
+        """As for any ACL, and: listings of the parent filter by it, ``recurse`` gives every
+        subfolder the same ACL, and plugins hear of it (model.folder.access_changed)."""
+        super().set_access(doc, access, public, public_flags)
+        bump(self.app.models, doc['parentCollection'], [doc['parentId']])
+        if recurse:
+            self.set_access_recursive(doc, doc['access'], doc.get('public', False),
+                                      doc.get('publicFlags'))
+        self.app.events.emit('model.folder.access_changed', {'folder': doc, 'recurse': recurse})
+        return doc
 
     def set_access_recursive(self, doc, access, public, public_flags=None):
         """Give every folder under ``doc`` the same ACL (``recurse=true``)."""

@@ -48,6 +48,19 @@ class Group(AccessControlledModel):
             'access': group['access'], 'requests': group['requests']}})
         return group
 
+    def request_join(self, group, user):
+        """Record that ``user`` asks to join ``group`` (group admins see the request)."""
+        self.collection.update_one({'_id': group['_id']},
+                                   {'$addToSet': {'requests': user['_id']}})
+
+    def set_member_level(self, group, user, level):
+        """Give the member ``user`` ``level`` on the group (promotions)."""
+        if group['_id'] not in (user.get('groups') or ()):
+            raise RestError('That user is not a member of this group.')
+        self.set_user_access(group, user['_id'], level)
+        self.collection.update_one({'_id': group['_id']}, {'$set': {'access': group['access']}})
+        return group
+
     def invite(self, group, user, level=READ):
         if group['_id'] in (user.get('groups') or ()):
             raise RestError('That user is already a member of this group.')

@@ -1,6 +1,5 @@
 """Items: named groups of files inside a folder; access comes from the folder."""
-from ..services.listing import bump
-from .base import READ, Model, check_name, now
+from .base import READ, Model, bump, check_name, now
 
 
 class Item(Model):

@@ -42,6 +42,10 @@ class Token(Model):
             return None
         return doc
 
+    def remove_for_api_key(self, key):
+        """Revoke every token made from the API key ``key``."""
+        self.collection.delete_many({'apiKeyId': key['_id']})
+
     def answer(self, doc):
         return {'token': doc['_id'], 'expires': doc['expires'], 'scope': doc['scope']}
 
@@ -81,5 +85,5 @@ class ApiKey(Model):
         return user, token
 
     def remove(self, doc, **kwargs):
-        self.app.models.token.collection.delete_many({'apiKeyId': doc['_id']})
+        self.app.models.token.remove_for_api_key(doc)
         super().remove(doc)

@@ -15,9 +15,25 @@ order of the plugins' ``dependencies``:
 Plugins read their settings with ``app.settings.get('<plugin>.<key>', default)``.
 A plugin talks to another only through the other's documented service on ``app``
 and through events, never through its private state.
+
+What a plugin may import from the core: this module (access levels, the annotate
+flag, the model base classes, the access-list parser and the database's
+case-insensitive match, re-exported below), ``tilery.rest`` (routes),
+``tilery.models`` (the core model classes, for ``ModelParam``), ``tilery.errors``,
+``tilery.settings`` (``SettingsGroup``) and, for job handlers registered with
+``app.jobs.register``, the jobs service's documented modules ``tilery.jobs.context``,
+``tilery.jobs.model`` and ``tilery.jobs.child`` (see ``tilery.jobs``).
+Access checks go through the models (``has_access``, ``require_access``,
+``can_annotate``, ``require_annotate``, ``parse_access``): there is one access
+implementation, in the core. plugin_tests/test_code_shape.py enforces this.
 """
 import importlib.metadata
 import logging
+
+from ..database import icase_contains  # noqa: F401 (name search without text indexes)
+from ..models.base import (  # noqa: F401 (the contract's access names)
+    ADMIN, ANNOTATE_FLAG, NONE, READ, WRITE, AccessControlledModel, Model, now,
+    parse_access_list, to_object_id)
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +58,6 @@ EVENTS = {
 
 #: Access flags grant finer rights on top of levels; plugins may add their own with
 #: ``app.access_flags[name] = {'name': ..., 'description': ...}``.
-ANNOTATE_FLAG = 'annotate'
 ACCESS_FLAGS = {
     ANNOTATE_FLAG: {'name': 'Annotate', 'description': (
         'Draw annotations and label masks on the items of a folder that the user can '

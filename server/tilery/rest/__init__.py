@@ -43,7 +43,7 @@ the OpenAPI description at ``GET /api/v1/describe``::
   ``req.body_chunks(limit=...)`` or ``req.body_file(limit=...)`` (streamed; a
   Content-Length over ``limit`` is a 413 before a byte is read) or
   ``req.read_body(limit)``; JSON you parse yourself goes through
-  ``tilery.jsonbounds.DepthGuard`` first. On other POST/PUT/PATCH routes an
+  ``tilery.rest.DepthGuard`` first. On other POST/PUT/PATCH routes an
   ``application/x-www-form-urlencoded`` body is merged into the parameters, as in
   Girder (``max_form_body``).
 - ``responses={429: '...'}``: statuses a route answers besides those the description
@@ -61,6 +61,7 @@ Tests: the ``server`` fixture in plugin_tests/conftest.py gives an app with a
 fresh database; ``server.request(path, method=..., user=..., params=..., body=...)``
 runs a request in-process. ``bound_server`` serves it on a real port.
 """
+from .jsonbounds import BracketScan, DepthGuard  # noqa: F401
 from .params import ModelParam, Param, Paging  # noqa: F401
 from .request import Raw  # noqa: F401
-from .routing import ADMIN_ONLY, PUBLIC, USER, Resource, Router, route  # noqa: F401
+from .routing import ADMIN_ONLY, DATA_SCOPES, PUBLIC, USER, Resource, Router, route  # noqa: F401

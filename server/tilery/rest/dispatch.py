@@ -5,8 +5,8 @@ import urllib.parse
 import uuid
 
 
-from .. import jsonbounds
-from ..errors import AccessError, RestError, TileryError, client_fault
+from . import jsonbounds
+from ..errors import AccessError, RestError, TileryError, anonymous_error, client_fault
 from .params import ModelParam, Paging
 from .request import Raw, Request, dumps
 from .routing import ADMIN_ONLY, PUBLIC
@@ -92,22 +92,34 @@ class Dispatcher:
                             '(chunked transfer encoding is not accepted).', 411)
         segments = [s for s in path.strip('/').split('/') if s]
         params = parse_query(query_string)
-        spec, values = self.router.match(method, segments)
-        if spec is None:
-            if method not in API_METHODS:  # TRACE, CONNECT...: never a route
-                allowed = ', '.join(sorted(set(values) | {'OPTIONS'}))
-                exc = RestError('Method %s is not allowed; allowed here: %s.' % (
-                    method, allowed), 405)
-                exc.headers = {'Allow': allowed}
-                raise exc
-            # as in Girder, a known method on a path without it is a 400
-            raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
+        spec, values = self._match(method, segments)
         req = Request(self.app, method, path, params, headers, rfile)
         req.route = spec
         if method in FORM_METHODS and not (spec.json_body or spec.raw_body) and \
                 is_form(headers):
             # as in Girder, form fields are parameters (a token= field authenticates)
             merge_form(params, req.read_body(self.app.settings.max_form_body))
+        req.user, req.token = self._authenticate(spec, params, headers, cookies)
+        self._check_access(spec, req.user, req.token)
+        req.kwargs = self._convert(spec, req, values)
+        return req
+
+    def _match(self, method, segments):
+        """(route, path values), or the 400 (405 for methods no route has) of no route."""
+        spec, values = self.router.match(method, segments)
+        if spec is not None:
+            return spec, values
+        if method not in API_METHODS:  # TRACE, CONNECT...: never a route
+            allowed = ', '.join(sorted(set(values) | {'OPTIONS'}))
+            exc = RestError('Method %s is not allowed; allowed here: %s.' % (
+                method, allowed), 405)
+            exc.headers = {'Allow': allowed}
+            raise exc
+        # as in Girder, a known method on a path without it is a 400
+        raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
+
+    def _authenticate(self, spec, params, headers, cookies):
+        """(user, token) of the request's token parameter, header or cookie."""
         token_value = params.pop('token', None) or headers.get('Girder-Token') or None
         if token_value is None and spec.cookie:
             token_value = cookies.get('girderToken') or None
@@ -119,10 +131,7 @@ class Dispatcher:
                 raise AccessError('Invalid token scope. Required: %s.' % (
                     spec.scope or FULL_ACCESS_SCOPE))
             user, token = None, None
-        req.user, req.token = user, token
-        self._check_access(spec, user, token)
-        req.kwargs = self._convert(spec, req, values)
-        return req
+        return user, token
 
     def _check_access(self, spec, user, token):
         if spec.access == PUBLIC:
@@ -202,9 +211,3 @@ def is_chunked(headers):
     return 'chunked' in (headers.get('Transfer-Encoding') or '').lower() and \
         not headers.get('Content-Length')
 
-
-def anonymous_error(message='You must be logged in.'):
-    """The 401 answer given to a caller without a valid token."""
-    exc = AccessError(message, 401)
-    exc.anonymous = True
-    return exc

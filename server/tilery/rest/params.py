@@ -10,8 +10,8 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from ..errors import RestError
+from ..models.base import ADMIN, NONE, READ, WRITE  # noqa: F401 (levels, re-exported)
 
-NONE, READ, WRITE, ADMIN = -1, 0, 1, 2
 INT64_MAX = 2 ** 63 - 1  # the largest integer MongoDB stores
 OBJECT_ID_PATTERN = '^[0-9a-fA-F]{24}$'
 _MISSING = object()

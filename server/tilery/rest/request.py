@@ -4,7 +4,7 @@ from typing import Any, Iterable, Union
 
 import orjson
 
-from .. import jsonbounds
+from . import jsonbounds
 from ..errors import RestError
 
 

@@ -84,8 +84,9 @@ class WsgiApi:
             out['Access-Control-Allow-Methods'] = 'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS'
             out['Access-Control-Allow-Headers'] = \
                 'Content-Type, Girder-Token, Girder-OTP, Authorization, Range'
-        out['Access-Control-Expose-Headers'] = \
-            'Girder-Total-Count, Content-Disposition, Girder-Request-Uid, Content-Range, ETag'
+        out['Access-Control-Expose-Headers'] = (
+            'Girder-Total-Count, Content-Disposition, Girder-Request-Uid, Content-Range, ETag, '
+            'Tilery-Annotation-Version')
 
 
 class _ClosingGateway(cheroot.wsgi.Gateway_10):

@@ -50,11 +50,3 @@ class ListingCache:
     def clear(self):
         with self._lock:
             self._entries.clear()
-
-
-def bump(models, parent_type, parent_ids):
-    """Tell every server process that these parents' children changed."""
-    ids = [i for i in parent_ids if i is not None]
-    if ids:
-        models[parent_type].collection.update_many(
-            {'_id': {'$in': ids}}, {'$inc': {'listVersion': 1}})

@@ -3,8 +3,7 @@ import orjson
 
 from ..database import icase_contains
 from ..errors import RestError, ValidationError
-from ..models.base import READ, now
-from .listing import bump
+from ..models.base import READ, bump, now
 
 RESOURCE_TYPES = ('collection', 'user', 'folder', 'item', 'file')
 
@@ -63,24 +62,26 @@ class TreeService:
         for name in parts[2:]:
             if doc is None:
                 break
-            if kind in ('user', 'collection', 'folder'):
-                child = m.folder.find_one({'parentId': doc['_id'], 'name': name})
-                if child is not None:
-                    doc, kind = child, 'folder'
-                    continue
-                if kind == 'folder':
-                    doc, kind = m.item.find_one({'folderId': doc['_id'], 'name': name}), 'item'
-                    continue
-                doc = None
-            elif kind == 'item':
-                doc, kind = m.file.find_one({'itemId': doc['_id'], 'name': name}), 'file'
-            else:
-                doc = None
+            doc, kind = self._child(doc, kind, name)
         if doc is None or not m[kind].has_access(doc, user, READ):
             if test:
                 return None, None
             raise RestError('Path not found: %s' % path)
         return doc, kind
+
+    def _child(self, doc, kind, name):
+        """(document, kind) of the child named ``name`` of ``doc``; (None, kind) if none."""
+        m = self.models
+        if kind in ('user', 'collection', 'folder'):
+            child = m.folder.find_one({'parentId': doc['_id'], 'name': name})
+            if child is not None:
+                return child, 'folder'
+            if kind == 'folder':
+                return m.item.find_one({'folderId': doc['_id'], 'name': name}), 'item'
+            return None, kind
+        if kind == 'item':
+            return m.file.find_one({'itemId': doc['_id'], 'name': name}), 'file'
+        return None, kind
 
     # -- search
     def search(self, q, types, user, limit=10, offset=0, mode='text'):

@@ -1,9 +1,8 @@
 """The annotation plugin: large_image-compatible annotations stored in spatial chunks."""
 import logging
 
-from ...models.base import AccessControlledModel
-from .. import Plugin
-from . import imports, orphans
+from .. import AccessControlledModel, Plugin
+from . import imports, orphans, store
 from .formats import importer
 from .service import AnnotationService
 
@@ -16,7 +15,7 @@ class Annotation(AccessControlledModel):
     collection_name = 'annotation'
     model_type = 'annotation'
     missing_status = 404
-    private_fields = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
+    private_fields = store.INTERNAL_FIELDS
 
 
 class AnnotationPlugin(Plugin):
@@ -35,10 +34,14 @@ class AnnotationPlugin(Plugin):
         options = {key.split('.', 1)[1]: app.settings.get(key, default)
                    for key, (default, _) in self.settings.items()}
         options['max_json_depth'] = app.settings.max_json_depth
-        app.models.add(Annotation(app))
-        app.annotations = AnnotationService(app.db, options)
+        model = app.models.add(Annotation(app))
+        app.annotations = AnnotationService(
+            app.db, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
+        app.annotations.parse_access = model.parse_access
         app.annotations.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
+        masks = imports.MaskImportJob(app)
+        app.jobs.register(imports.MASK_JOB_TYPE, masks, cleanup=masks.cleanup)
         app.router.add_resource(AnnotationResource(app))
         app.router.add_resource(AnnotationAdminResource(app))
         app.events.subscribe('model.item.removed',
@@ -47,6 +50,12 @@ class AnnotationPlugin(Plugin):
             item['_id'], item['folderId']))
         app.events.subscribe('model.item.copied', lambda info: self._copied(app, info))
         app.events.subscribe('model.file.finalized', lambda info: self._uploaded(app, info))
+
+    @staticmethod
+    def _overlay_size(app, item_id):
+        """(width, height) of the image an image/pixelmap element overlays, for its box."""
+        images = getattr(app, 'large_image', None)  # None when that plugin is disabled
+        return images.image_size(item_id) if images is not None else None
 
     @staticmethod
     def _copied(app, info):
@@ -59,12 +68,14 @@ class AnnotationPlugin(Plugin):
     @staticmethod
     def _uploaded(app, info):
         file, item = info.get('file'), info.get('item')
-        if not file or not item or not importer.importable(file.get('name')):
+        if not file or not item or info.get('replaced'):
             return
-        if info.get('replaced'):
-            return
+
+        def read_head(size):
+            return b''.join(app.models.file.open_range(file, 0, min(file['size'], size)))
         try:
-            imports.schedule_import(app, file, item)
+            if importer.importable(file.get('name'), read_head):
+                imports.schedule_import(app, file, item)
         except Exception:
             # the upload stands whatever happens to its import
             log.exception('The import of file %s as annotations could not be queued',

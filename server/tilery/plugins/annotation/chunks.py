@@ -28,40 +28,58 @@ MAX_INLINE_JSON = 4 << 20
 
 def element_box(element, overlay_size=None):
     """(lowx, lowy, lowz, highx, highy, highz, details) of a validated element."""
-    kind = element['type']
     points = element.get('points')
     if points is not None:
-        if not points:
-            return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
-        xs = [p[0] for p in points]
-        ys = [p[1] for p in points]
-        zs = [p[2] for p in points]
-        return (min(xs), min(ys), min(zs), max(xs), max(ys), max(zs), len(points))
-    if kind in ('rectangle', 'ellipse', 'rectanglegrid'):
-        cx, cy, cz = element['center']
-        w, h = element['width'] * 0.5, element['height'] * 0.5
-        rotation = element.get('rotation')
-        if rotation:
-            s, c = abs(math.sin(rotation)), abs(math.cos(rotation))
-            w, h = c * w + s * h, s * w + c * h
-        return (cx - w, cy - h, cz, cx + w, cy + h, cz, 4)
-    if kind == 'circle':
-        cx, cy, cz = element['center']
-        r = element['radius']
-        return (cx - r, cy - r, cz, cx + r, cy + r, cz, 4)
-    if kind == 'point':
-        cx, cy, cz = element['center']
-        return (cx - 0.5, cy - 0.5, cz, cx + 0.5, cy + 0.5, cz, 1)
-    if kind == 'griddata':
-        x0, y0, z = element.get('origin') or (0, 0, 0)
-        width = element['gridWidth']
-        rows = math.ceil(len(element['values']) / width)
-        inset = 0 if element.get('interpretation') == 'choropleth' else 1
-        x1 = x0 + element.get('dx', 1) * (width - inset)
-        y1 = y0 + element.get('dy', 1) * (rows - inset)
-        return (min(x0, x1), min(y0, y1), z, max(x0, x1), max(y0, y1), z,
-                len(element['values']))
-    # image and pixelmap: the overlaid item's corners through the transform
+        return _points_box(points)
+    box = _BOXES.get(element['type'])
+    if box is not None:
+        return box(element)
+    return _overlay_box(element, overlay_size)  # image and pixelmap
+
+
+def _points_box(points):
+    if not points:
+        return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    zs = [p[2] for p in points]
+    return (min(xs), min(ys), min(zs), max(xs), max(ys), max(zs), len(points))
+
+
+def _rectangle_box(element):
+    cx, cy, cz = element['center']
+    w, h = element['width'] * 0.5, element['height'] * 0.5
+    rotation = element.get('rotation')
+    if rotation:
+        s, c = abs(math.sin(rotation)), abs(math.cos(rotation))
+        w, h = c * w + s * h, s * w + c * h
+    return (cx - w, cy - h, cz, cx + w, cy + h, cz, 4)
+
+
+def _circle_box(element):
+    cx, cy, cz = element['center']
+    r = element['radius']
+    return (cx - r, cy - r, cz, cx + r, cy + r, cz, 4)
+
+
+def _point_box(element):
+    cx, cy, cz = element['center']
+    return (cx - 0.5, cy - 0.5, cz, cx + 0.5, cy + 0.5, cz, 1)
+
+
+def _grid_box(element):
+    x0, y0, z = element.get('origin') or (0, 0, 0)
+    width = element['gridWidth']
+    rows = math.ceil(len(element['values']) / width)
+    inset = 0 if element.get('interpretation') == 'choropleth' else 1
+    x1 = x0 + element.get('dx', 1) * (width - inset)
+    y1 = y0 + element.get('dy', 1) * (rows - inset)
+    return (min(x0, x1), min(y0, y1), z, max(x0, x1), max(y0, y1), z,
+            len(element['values']))
+
+
+def _overlay_box(element, overlay_size):
+    """The overlaid item's corners through the element's transform."""
     size = overlay_size(element['girderId']) if overlay_size else None
     if not size:
         return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1)
@@ -72,6 +90,12 @@ def element_box(element, overlay_size=None):
         xs.append(px * a + py * c + transform.get('xoffset', 0))
         ys.append(px * b + py * d + transform.get('yoffset', 0))
     return (min(xs), min(ys), 0.0, max(xs), max(ys), 0.0, 1)
+
+
+# element type -> its box, for the types without points that are not overlays
+_BOXES = {'rectangle': _rectangle_box, 'ellipse': _rectangle_box,
+          'rectanglegrid': _rectangle_box, 'circle': _circle_box, 'point': _point_box,
+          'griddata': _grid_box}
 
 
 def style_key(element):

@@ -131,90 +131,97 @@ class ElementQuery:
             return False
         return not ((key in ('left', 'top', 'low', 'minimumSize')) and value <= 0)
 
-    def _select(self):
-        p = self.params
-        table = store.ChunkTable.from_doc(self.state.get('_chunks'))
-        keep = np.ones(len(table), dtype=bool)
+    def _in_bounds(self, box):
+        """Which rows of ``box`` (n x 6: low x, y, z, high x, y, z) overlap the region."""
+        mask = np.ones(len(box), dtype=bool)
         for key, (col, op) in BOUNDS.items():
             if self._active(key):
-                column = table.box[:, col]
-                keep &= (column >= p[key]) if op == 'ge' else (column < p[key])
-        self.table = table.select(keep)
+                value = self.params[key]
+                mask &= (box[:, col] >= value) if op == 'ge' else (box[:, col] < value)
+        return mask
+
+    def _select(self):
+        table = store.ChunkTable.from_doc(self.state.get('_chunks'))
+        self.table = table.select(self._in_bounds(table.box))
         parts = {k: [] for k in ('chunk', 'index', 'order', 'size', 'details', 'ids', 'centre',
                                  'style')}
         style_map = {}
-        self.props = []
         for ci, doc in enumerate(store.iter_chunks(self.db, self.table.ids, chunks.ARRAY_FIELDS)):
-            chunk = chunks.Chunk(doc)
-            box = chunk.box
-            mask = np.ones(chunk.n, dtype=bool)
-            for key, (col, op) in BOUNDS.items():
-                if self._active(key):
-                    mask &= (box[:, col] >= p[key]) if op == 'ge' else (box[:, col] < p[key])
-            size = chunks.sizes(box)
-            if self._active('minimumSize'):
-                mask &= size >= p['minimumSize']
-            index = np.nonzero(mask)[0]
-            if not len(index):
-                continue
-            if not p['centroids']:  # where the JSON texts are
-                parts['chunk'].append(np.full(len(index), ci, dtype=np.int32))
-                parts['index'].append(index.astype(np.int32))
-            parts['order'].append(chunk.order[index])
-            parts['size'].append(size[index])
-            parts['details'].append(chunk.details[index])
-            if p['centroids'] or p['sort'] == 'id':
-                parts['ids'].append(chunk.ids[index])
-            if p['centroids']:
-                # only the float32 centres are sent: keeping whole boxes took 6x the memory
-                centre = np.empty((len(index), 2), dtype=np.float32)
-                centre[:, 0] = (box[index, 0] + box[index, 3]) * 0.5
-                centre[:, 1] = (box[index, 1] + box[index, 4]) * 0.5
-                parts['centre'].append(centre)
-                # chunk-local style numbers -> one table for the whole answer
-                local = np.array([style_map.setdefault(s, len(style_map))
-                                  for s in chunk.styles], dtype=np.int32)
-                parts['style'].append(local[chunk.style[index]])
+            self._gather(ci, chunks.Chunk(doc), parts, style_map)
         self.props = [list(s) for s in style_map]
-        cat = {k: (np.concatenate(v) if v else None) for k, v in parts.items()}
-        count = 0 if cat['order'] is None else len(cat['order'])
-        if count:
-            key = {'order': cat['order'], 'size': cat['size'], 'details': cat['details'],
-                   'id': cat['ids']}[p['sort']]
-            if p['sort'] == 'order':
-                sort = np.argsort(key, kind='stable')
-            elif p['sort'] == 'id':
-                sort = np.argsort(key, kind='stable')
-            else:
-                sort = np.lexsort((cat['order'], key if p['sortdir'] > 0 else -key))
-            if p['sortdir'] < 0 and p['sort'] in ('order', 'id'):
-                sort = sort[::-1]
-            sort = sort[p['offset']:]
-            if p['limit']:
-                sort = sort[:p['limit']]
-            det = (np.ones(len(sort), dtype=np.int64) if p['centroids']
-                   else cat['details'][sort].astype(np.int64))
-            if p['maxDetails'] and len(sort):
-                cum = np.cumsum(det)
-                # keep elements until the running total reaches maxDetails (that one included)
-                stop = int(np.searchsorted(cum, p['maxDetails'], side='left')) + 1
-                sort, det = sort[:stop], det[:stop]
-            self.selection = sort
-            details = int(det.sum())
-        else:
-            self.selection = np.zeros(0, dtype=np.int64)
-            details = 0
-        self.cat = cat
-        self.info = {'count': count, 'returned': int(len(self.selection)), 'details': details,
-                     'offset': p['offset'], 'filter': self._filter_info(),
-                     'sort': [SORT_NAMES[p['sort']], p['sortdir']]}
-        if p['limit']:
-            self.info['limit'] = p['limit']
-        if p['maxDetails']:
-            self.info['maxDetails'] = p['maxDetails']
+        self.cat = {k: (np.concatenate(v) if v else None) for k, v in parts.items()}
+        count = 0 if self.cat['order'] is None else len(self.cat['order'])
+        self.selection, details = self._sorted_page() if count else (
+            np.zeros(0, dtype=np.int64), 0)
+        self.info = self._answer_info(count, details)
+
+    def _gather(self, ci, chunk, parts, style_map):
+        """Append the arrays of chunk ``ci``'s matching elements to ``parts``."""
+        p = self.params
+        box = chunk.box
+        mask = self._in_bounds(box)
+        size = chunks.sizes(box)
+        if self._active('minimumSize'):
+            mask &= size >= p['minimumSize']
+        index = np.nonzero(mask)[0]
+        if not len(index):
+            return
+        if not p['centroids']:  # where the JSON texts are
+            parts['chunk'].append(np.full(len(index), ci, dtype=np.int32))
+            parts['index'].append(index.astype(np.int32))
+        parts['order'].append(chunk.order[index])
+        parts['size'].append(size[index])
+        parts['details'].append(chunk.details[index])
+        if p['centroids'] or p['sort'] == 'id':
+            parts['ids'].append(chunk.ids[index])
         if p['centroids']:
-            self.info.update({'centroids': True, 'props': self.props,
-                              'propskeys': list(chunks.STYLE_KEYS)})
+            # only the float32 centres are sent: keeping whole boxes took 6x the memory
+            centre = np.empty((len(index), 2), dtype=np.float32)
+            centre[:, 0] = (box[index, 0] + box[index, 3]) * 0.5
+            centre[:, 1] = (box[index, 1] + box[index, 4]) * 0.5
+            parts['centre'].append(centre)
+            # chunk-local style numbers -> one table for the whole answer
+            local = np.array([style_map.setdefault(s, len(style_map))
+                              for s in chunk.styles], dtype=np.int32)
+            parts['style'].append(local[chunk.style[index]])
+
+    def _sorted_page(self):
+        """(positions in ``self.cat`` in answer order after paging and maxDetails, details)."""
+        p, cat = self.params, self.cat
+        key = {'order': cat['order'], 'size': cat['size'], 'details': cat['details'],
+               'id': cat['ids']}[p['sort']]
+        if p['sort'] in ('order', 'id'):
+            sort = np.argsort(key, kind='stable')
+            if p['sortdir'] < 0:
+                sort = sort[::-1]
+        else:
+            sort = np.lexsort((cat['order'], key if p['sortdir'] > 0 else -key))
+        sort = sort[p['offset']:]
+        if p['limit']:
+            sort = sort[:p['limit']]
+        det = (np.ones(len(sort), dtype=np.int64) if p['centroids']
+               else cat['details'][sort].astype(np.int64))
+        if p['maxDetails'] and len(sort):
+            cum = np.cumsum(det)
+            # keep elements until the running total reaches maxDetails (that one included)
+            stop = int(np.searchsorted(cum, p['maxDetails'], side='left')) + 1
+            sort, det = sort[:stop], det[:stop]
+        return sort, int(det.sum())
+
+    def _answer_info(self, count, details):
+        """The ``_elementQuery`` object of the answer."""
+        p = self.params
+        info = {'count': count, 'returned': int(len(self.selection)), 'details': details,
+                'offset': p['offset'], 'filter': self._filter_info(),
+                'sort': [SORT_NAMES[p['sort']], p['sortdir']]}
+        if p['limit']:
+            info['limit'] = p['limit']
+        if p['maxDetails']:
+            info['maxDetails'] = p['maxDetails']
+        if p['centroids']:
+            info.update({'centroids': True, 'props': self.props,
+                         'propskeys': list(chunks.STYLE_KEYS)})
+        return info
 
     def _frame(self):
         doc = dict(self.doc)

@@ -1,11 +1,9 @@
 """REST routes of the annotation plugin (Girder / large_image compatible)."""
-from ...errors import AccessError, RestError
+from ...errors import RestError
 from ...models import File, Folder, Item
-from ...plugins import ANNOTATE_FLAG
-from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
-from ...rest.params import ADMIN, READ, WRITE
-from ...rest.routing import DATA_SCOPES
-from . import schema
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
+from .. import ADMIN, READ, WRITE
+from . import imports, schema
 from .formats import importer
 
 QUERY_PARAMS = [
@@ -52,17 +50,12 @@ class AnnotationResource(Resource):
     def _access_filter(self, user):
         return self.model.access_query(user, READ)
 
-    def _can_annotate(self, folder, user):
-        folders = self.app.models.folder
-        return folders.has_access(folder, user, WRITE) or folders.has_access(
-            folder, user, READ, (ANNOTATE_FLAG,))
-
     def _require_annotate(self, item, user):
-        folder = self.app.models.folder.load(item['folderId'])
-        if not self._can_annotate(folder, user):
-            raise AccessError('Write access or the annotate flag is needed on the folder of '
-                              'item %s.' % item['_id'])
-        return folder
+        folders = self.app.models.folder
+        return folders.require_annotate(
+            folders.load(item['folderId']), user,
+            'Write access or the annotate flag is needed on the folder of item %s.'
+            % item['_id'])
 
     def _element_answer(self, req, state_query, etag):
         if etag and req.headers.get('If-None-Match') == etag:
@@ -140,10 +133,12 @@ class AnnotationResource(Resource):
 
     @route('PATCH', ':id', access=USER, json_body='list', params=[
         _ann(WRITE), Param('version', 'Refuse (409) unless at this version.', type='integer')],
-        summary='Patch header fields and elements by id.')
+        summary='Patch header fields and elements by id (204; the new version in a header).')
     def patch(self, req, annotation, body, version=None):
         doc = self.service.patch(annotation['_id'], body, req.user, version)
-        return self._out(doc, req.user)
+        # large_image answers 204 without a body; the version lets a client chain edits
+        return Raw(b'', 'application/json', 204,
+                   {'Tilery-Annotation-Version': str(doc['_version'])})
 
     @route('DELETE', ':id', access=USER, params=[_ann(WRITE)],
            summary='Delete an annotation (it can be undone by a revert).')
@@ -269,21 +264,18 @@ class AnnotationResource(Resource):
               'those values are imported. Default: every non-zero value, as "class N".',
               type='json', json_types=(list, dict)),
         Param('name', 'The name of the new annotation.', default='Label mask')],
-        summary='Import a label mask (PNG/TIFF of class values) as polygons.')
+        summary='Import a label mask (PNG/TIFF of class values) as polygons, by a job; '
+        'answers the job (GET /job/:id: progress, then meta.annotationIds).')
     def item_mask(self, req, item, file=None, scale=1.0, classes=None, name='Label mask'):
-        folder = self._require_annotate(item, req.user)
-        limit = self.service.settings['max_upload_bytes']
-        if file is not None:
-            if file.get('size', 0) > limit:
-                raise RestError('The mask file is larger than the %d byte limit.' % limit, 413)
-            data = b''.join(self.app.models.file.open_range(file))
-        else:
-            data = req.read_body(limit)
-            if not data:
-                raise RestError('Send the mask image as the request body, or give fileId.')
-        doc = importer.import_mask(self.service, item, req.user, data, classes, scale, name,
-                                   folder)
-        return self._out(doc, req.user)
+        self._require_annotate(item, req.user)
+        if file is None:
+            limit = self.service.settings['max_upload_bytes']
+            if req.content_length > limit:
+                raise RestError('The mask is larger than the %d byte limit.' % limit, 413)
+        job = imports.queue_mask_import(
+            self.app, item, req.user, body=req.body_file() if file is None else None,
+            file=file, classes=classes, scale=scale, name=name)
+        return self.app.jobs.model.filter(job)
 
     @route('DELETE', 'item/:id', access=USER, params=[
         ModelParam('id', model=Item, level=READ, dest='item', location='path')],
@@ -323,7 +315,7 @@ class AnnotationResource(Resource):
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path')],
         summary='Whether the caller may create annotations in a folder.')
     def folder_can_create(self, req, folder):
-        return self._can_annotate(folder, req.user)
+        return self.app.models.folder.can_annotate(folder, req.user)
 
     @route('PUT', 'folder/:id/access', access=USER, scope='core.data.own', params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),

@@ -14,20 +14,19 @@ import numpy as np
 import pymongo
 from bson import ObjectId
 
-from ...database import icase_contains
 from ...errors import Conflict, NotFound, ValidationError
-from ...models.base import now, to_object_id as object_id
+from .. import ADMIN, icase_contains, now, parse_access_list, to_object_id as object_id
 from . import orphans, query, store, streams
+from .store import INTERNAL_FIELDS, STATE_FIELDS
 from .validate import check_header
-
-ADMIN = 2
-INTERNAL_FIELDS = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
-STATE_FIELDS = ('annotation', '_chunks', '_elementCount', '_detailsCount', 'bbox', 'groups',
-                '_maxOrder', '_girderIds')
 
 
 class AnnotationService:
     """Annotations of items, stored in chunks; constructed with a pymongo Database."""
+
+    # the core's access-list parser; the plugin sets the model's, which also checks that
+    # the users and groups exist (this service alone has no users to ask)
+    parse_access = staticmethod(parse_access_list)
 
     def __init__(self, db, settings=None, overlay_size=None):
         self.db = db
@@ -295,23 +294,7 @@ class AnnotationService:
 
     def set_access(self, annotation_id, access, public=None, public_flags=None):
         """Replace the ACL (and public flag); not versioned, like Girder's."""
-        if not isinstance(access, dict):
-            raise ValidationError('Access must be a JSON object.', 'access')
-        clean = {}
-        for kind in ('users', 'groups'):
-            entries = access.get(kind) or []
-            if not isinstance(entries, list):
-                raise ValidationError('access.%s must be a list.' % kind, 'access')
-            clean[kind] = []
-            for entry in entries:
-                if not isinstance(entry, dict) or 'id' not in entry:
-                    raise ValidationError('Each access entry needs an id.', 'access')
-                level = entry.get('level')
-                if level not in (-1, 0, 1, 2):
-                    raise ValidationError('Access level must be -1, 0, 1 or 2.', 'access')
-                if level >= 0:
-                    clean[kind].append({'id': object_id(entry['id'], kind[:-1]), 'level': level,
-                                        'flags': list(entry.get('flags') or [])})
+        clean = self.parse_access(access)
         changes = {'access': clean}
         if public is not None:
             changes['public'] = bool(public)

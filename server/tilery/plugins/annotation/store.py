@@ -16,6 +16,13 @@ VERSION = 'annotation_version'
 CHUNK = 'annotation_chunk'
 PART = 'annotation_chunk_part'
 
+# The fields of an annotation document that one saved version holds (its header and
+# its elements' chunk table with their totals); versions copy exactly these.
+STATE_FIELDS = ('annotation', '_chunks', '_elementCount', '_detailsCount', 'bbox', 'groups',
+                '_maxOrder', '_girderIds')
+# Stored fields the API never shows.
+INTERNAL_FIELDS = ('_chunks', '_maxOrder', '_girderIds', '_importJob')
+
 DEFAULT_SETTINGS = {
     # measured on 1M rectangles (bench/bench_annotations_engine.py): 1000-element chunks
     # made ~1% region queries 3x faster than 2000 (p95 43 ms against 187 ms)
@@ -26,6 +33,11 @@ DEFAULT_SETTINGS = {
     'max_mask_pixels': 400 << 20,    # largest label mask rendered
     'max_json_depth': Settings.max_json_depth,  # the app passes its own setting
 }
+
+
+def state_of(doc):
+    """The version state (``STATE_FIELDS``) of an annotation or version document."""
+    return {k: doc[k] for k in STATE_FIELDS if k in doc}
 
 
 def ensure_indexes(db):
@@ -134,6 +146,27 @@ class PackedBuffer:
                 np.frombuffer(self.ends, dtype=np.uint64))
 
 
+MAX_OVERLAY_LOOKUPS = 256  # distinct overlay items sized per ingest (a lookup each)
+
+
+def _bounded_lookup(overlay_size):
+    """``overlay_size`` asked once per item id, and for at most MAX_OVERLAY_LOOKUPS ids.
+
+    An overlay's size costs a database read and an image open; an upload of many
+    overlays of one image asks once, and a hostile one naming a million items gets
+    zero boxes past the budget instead of a million reads.
+    """
+    known = {}
+
+    def size(item_id):
+        if item_id not in known:
+            if len(known) >= MAX_OVERLAY_LOOKUPS:
+                return None
+            known[item_id] = overlay_size(item_id)
+        return known[item_id]
+    return size
+
+
 class ChunkWriter:
     """Validates elements one by one and writes them as spatially grouped chunks.
 
@@ -147,7 +180,7 @@ class ChunkWriter:
         self.annotation_id = annotation_id
         self.chunk_size = int(settings['chunk_size'])
         self.batch_size = int(settings['batch_size'])
-        self.overlay_size = overlay_size
+        self.overlay_size = _bounded_lookup(overlay_size) if overlay_size else None
         self.next_order = first_order
         self.batch = first_batch
         self.table = ChunkTable()

@@ -16,8 +16,8 @@ import tempfile
 import ijson
 import orjson
 
-from ... import jsonbounds
 from ...errors import RestError, ValidationError
+from ...rest import DepthGuard
 from . import scan
 
 READ_SIZE = 1 << 20
@@ -33,22 +33,35 @@ def too_large(limit):
 def spool(stream, limit=None, max_depth=None):
     """A seekable file holding the stream's bytes; a 413 once more than ``limit`` arrive,
     a 400 once the JSON nests deeper than ``max_depth`` (checked before any parsing)."""
-    guard = jsonbounds.DepthGuard(max_depth) if max_depth else None
-    if hasattr(stream, 'seek') and hasattr(stream, 'fileno'):
-        try:
-            start = stream.tell()
-            size = stream.seek(0, 2) - start
-            stream.seek(start)
-        except (OSError, ValueError):
+    guard = DepthGuard(max_depth) if max_depth else None
+    size = _seekable_size(stream)
+    if size is None:
+        return _spooled(stream, limit, guard)
+    if limit and size > limit:
+        raise too_large(limit)
+    if guard is not None:
+        start = stream.tell()
+        while guard.feed(stream.read(READ_SIZE)):
             pass
-        else:
-            if limit and size > limit:
-                raise too_large(limit)
-            if guard is not None:
-                while guard.feed(stream.read(READ_SIZE)):
-                    pass
-                stream.seek(start)
-            return stream
+        stream.seek(start)
+    return stream
+
+
+def _seekable_size(stream):
+    """The bytes left in a seekable file, or None for a stream to spool."""
+    if not (hasattr(stream, 'seek') and hasattr(stream, 'fileno')):
+        return None
+    try:
+        start = stream.tell()
+        size = stream.seek(0, 2) - start
+        stream.seek(start)
+        return size
+    except (OSError, ValueError):
+        return None
+
+
+def _spooled(stream, limit, guard):
+    """The stream copied to a temporary file, checked as it goes."""
     out = tempfile.TemporaryFile(prefix='tilery-annotation-')
     total = 0
     try:

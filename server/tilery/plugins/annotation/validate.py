@@ -71,28 +71,32 @@ def _label(value):
     return 'color' not in value or _color(value['color'])
 
 
+def _id(value):
+    return type(value) is str and _ID_RE.match(value) is not None
+
+
+def _user(value):
+    return type(value) is dict and finite_tree(value)
+
+
+def _line_width(value):
+    return _number(value) and value >= 0
+
+
+# the base/shape properties every shape type may carry, with their checks
+_COMMON_CHECKS = (('id', _id), ('group', lambda value: type(value) is str), ('user', _user),
+                  ('label', _label), ('lineColor', _color), ('lineWidth', _line_width),
+                  ('fillColor', _color))
+
+
 def _common(element, kind):
     """Checks shared by the shape types: allowed keys and the base/shape properties."""
     if not _ALLOWED[kind].issuperset(element):
         return False
-    if 'id' in element:
-        value = element['id']
-        if type(value) is not str or not _ID_RE.match(value):
+    for key, check in _COMMON_CHECKS:
+        if key in element and not check(element[key]):
             return False
-    if 'group' in element and type(element['group']) is not str:
-        return False
-    if 'user' in element and (type(element['user']) is not dict or
-                              not finite_tree(element['user'])):
-        return False
-    if 'label' in element and not _label(element['label']):
-        return False
-    if 'lineColor' in element and not _color(element['lineColor']):
-        return False
-    if 'lineWidth' in element:
-        value = element['lineWidth']
-        if not _number(value) or value < 0:
-            return False
-    return 'fillColor' not in element or _color(element['fillColor'])
+    return True
 
 
 def _nonnegative(element, key):
@@ -189,42 +193,78 @@ def describe(error):
     """A sentence a person understands for a jsonschema error: 'points must hold ...'."""
     parts = list(error.absolute_path)
     field = _path(parts) or 'the object'
-    kind, limit, value = error.validator, error.validator_value, error.instance
-    if kind in ('minItems', 'maxItems'):
-        if error.schema.get('minItems') == error.schema.get('maxItems'):
-            if error.schema.get('items') == {'type': 'number'} and limit in (3, 4):
-                return '%s must be an [x, y, z%s] coordinate' % (
-                    field, ', value' if limit == 4 else '')
-            return '%s must hold exactly %d %s' % (field, limit, _noun(parts))
-        return '%s must hold at %s %d %s' % (
-            field, 'least' if kind == 'minItems' else 'most', limit, _noun(parts))
-    if kind == 'required':
-        missing = [_path(parts + [key]) for key in limit if key not in value]
-        return '%s %s missing' % (', '.join(missing), 'is' if len(missing) == 1 else 'are')
-    if kind == 'type':
-        wanted = [limit] if isinstance(limit, str) else limit
-        return '%s must be %s, not %s' % (field, ' or '.join(
-            _TYPE_NAMES.get(t, t) for t in wanted), _short(value))
-    if kind == 'pattern' and limit == schema.COLOR_PATTERN:
+    explain = _EXPLAIN.get(error.validator)
+    text = explain(error, field, parts) if explain is not None else None
+    return text or '%s: %s' % (field, error.message)
+
+
+def _explain_count(error, field, parts):
+    kind, limit = error.validator, error.validator_value
+    if error.schema.get('minItems') == error.schema.get('maxItems'):
+        if error.schema.get('items') == {'type': 'number'} and limit in (3, 4):
+            return '%s must be an [x, y, z%s] coordinate' % (
+                field, ', value' if limit == 4 else '')
+        return '%s must hold exactly %d %s' % (field, limit, _noun(parts))
+    return '%s must hold at %s %d %s' % (
+        field, 'least' if kind == 'minItems' else 'most', limit, _noun(parts))
+
+
+def _explain_required(error, field, parts):
+    missing = [_path(parts + [key]) for key in error.validator_value
+               if key not in error.instance]
+    return '%s %s missing' % (', '.join(missing), 'is' if len(missing) == 1 else 'are')
+
+
+def _explain_type(error, field, parts):
+    limit = error.validator_value
+    wanted = [limit] if isinstance(limit, str) else limit
+    return '%s must be %s, not %s' % (field, ' or '.join(
+        _TYPE_NAMES.get(t, t) for t in wanted), _short(error.instance))
+
+
+def _explain_pattern(error, field, parts):
+    if error.validator_value == schema.COLOR_PATTERN:
         return ('%s %s is not a colour (#rgb, #rgba, #rrggbb, #rrggbbaa, rgb(r, g, b) or '
-                'rgba(r, g, b, a))' % (field, _short(value)))
-    if kind == 'pattern' and limit == schema.ID_PATTERN:
-        return '%s must be 24 lowercase hexadecimal digits, not %s' % (field, _short(value))
-    if kind == 'enum':
-        return '%s must be one of %s, not %s' % (
-            field, ', '.join(_short(v) for v in limit), _short(value))
-    if kind in ('minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum'):
-        words = {'minimum': 'at least', 'exclusiveMinimum': 'greater than',
-                 'maximum': 'at most', 'exclusiveMaximum': 'less than'}[kind]
-        return '%s must be %s %s, not %s' % (field, words, limit, _short(value))
-    if kind == 'minLength' and limit == 1:
-        return '%s must not be empty' % field
-    if kind == 'additionalProperties' and isinstance(value, dict):
-        unknown = sorted(set(value) - set(error.schema.get('properties', ())))
-        return '%s has unknown field%s %s (allowed: %s)' % (
-            field, 's' if len(unknown) > 1 else '', ', '.join(unknown),
-            ', '.join(sorted(error.schema.get('properties', ()))))
-    return '%s: %s' % (field, error.message)
+                'rgba(r, g, b, a))' % (field, _short(error.instance)))
+    if error.validator_value == schema.ID_PATTERN:
+        return '%s must be 24 lowercase hexadecimal digits, not %s' % (
+            field, _short(error.instance))
+    return None
+
+
+def _explain_enum(error, field, parts):
+    return '%s must be one of %s, not %s' % (
+        field, ', '.join(_short(v) for v in error.validator_value), _short(error.instance))
+
+
+_BOUND_WORDS = {'minimum': 'at least', 'exclusiveMinimum': 'greater than',
+                'maximum': 'at most', 'exclusiveMaximum': 'less than'}
+
+
+def _explain_bound(error, field, parts):
+    return '%s must be %s %s, not %s' % (field, _BOUND_WORDS[error.validator],
+                                         error.validator_value, _short(error.instance))
+
+
+def _explain_min_length(error, field, parts):
+    return '%s must not be empty' % field if error.validator_value == 1 else None
+
+
+def _explain_unknown_fields(error, field, parts):
+    if not isinstance(error.instance, dict):
+        return None
+    allowed = error.schema.get('properties', ())
+    unknown = sorted(set(error.instance) - set(allowed))
+    return '%s has unknown field%s %s (allowed: %s)' % (
+        field, 's' if len(unknown) > 1 else '', ', '.join(unknown), ', '.join(sorted(allowed)))
+
+
+# jsonschema validator name -> its explanation (None: fall back to jsonschema's message)
+_EXPLAIN = {'minItems': _explain_count, 'maxItems': _explain_count,
+            'required': _explain_required, 'type': _explain_type,
+            'pattern': _explain_pattern, 'enum': _explain_enum,
+            'minLength': _explain_min_length, 'additionalProperties': _explain_unknown_fields,
+            **dict.fromkeys(_BOUND_WORDS, _explain_bound)}
 
 
 def _short(value):

@@ -1,12 +1,8 @@
 """REST routes of the labels plugin: masks per user and item, classes, superpixels."""
-from ...errors import AccessError
-from ...models.base import READ, WRITE
-from ...models.folder import Folder
-from ...models.item import Item
-from ...rest import ModelParam, Param, Raw, Resource, route
-from ...rest.routing import DATA_SCOPES, PUBLIC, USER
+from ...models import Folder, Item
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
 from ...services.downloads import content_disposition, file_download, zip_stream
-from .. import ANNOTATE_FLAG
+from .. import READ, WRITE
 
 ITEM = ModelParam('itemId', model=Item, level=READ, dest='item')
 
@@ -21,10 +17,8 @@ class ItemLabelsResource(Resource):
 
     def _may_label(self, req, item):
         folders = self.app.models.folder
-        folder = folders.load(item['folderId'])
-        if not (folders.has_access(folder, req.user, WRITE) or
-                folders.has_access(folder, req.user, READ, (ANNOTATE_FLAG,))):
-            raise AccessError('You may not label images in this folder.')
+        folders.require_annotate(folders.load(item['folderId']), req.user,
+                                 'You may not label images in this folder.')
 
     @route('GET', 'labels', access=PUBLIC, params=[ITEM],
            summary="The label masks on an item (one per labeller).")

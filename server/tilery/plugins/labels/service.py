@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from ...errors import RestError, ValidationError
-from ...models.base import now
+from .. import now
 
 MASK_MODES = ('L', 'P', 'I;16', 'I')
 ALGORITHMS = ('slic', 'felzenszwalb', 'quickshift', 'watershed')
@@ -202,7 +202,6 @@ class LabelService:
     def superpixels(self, item, left, top, right, bottom, max_size, algorithm, n_segments,
                     compactness):
         """Superpixel ids over a region, as an encoded PNG, and the region's scale."""
-        from skimage import filters, segmentation
         if algorithm not in ALGORITHMS:
             raise RestError('algorithm must be one of %s.' % ', '.join(ALGORITHMS))
         max_size = min(max_size, self.max_superpixel_size)
@@ -219,22 +218,31 @@ class LabelService:
             region={'left': left, 'top': top, 'right': right, 'bottom': bottom},
             output={'maxWidth': max_size, 'maxHeight': max_size},
             format=large_image.constants.TILE_FORMAT_NUMPY)
-        rgb = region[..., :3] if region.ndim == 3 and region.shape[2] >= 3 else \
-            np.repeat(region[..., :1] if region.ndim == 3 else region[..., None], 3, axis=2)
-        rgb = rgb.astype(np.float64) / (255.0 if rgb.max() > 1 else 1.0)
-        n_segments = max(2, min(int(n_segments), 100000))
-        if algorithm == 'slic':
-            labels = segmentation.slic(rgb, n_segments=n_segments, compactness=compactness,
-                                       start_label=0)
-        elif algorithm == 'felzenszwalb':
-            scale = max(1.0, rgb.shape[0] * rgb.shape[1] / n_segments / 4)
-            labels = segmentation.felzenszwalb(rgb, scale=scale, sigma=0.8, min_size=20)
-        elif algorithm == 'quickshift':
-            labels = segmentation.quickshift(rgb, kernel_size=3, max_dist=max(
-                2.0, math.sqrt(rgb.shape[0] * rgb.shape[1] / n_segments) / 2), ratio=0.5)
-        else:
-            gradient = sum(filters.sobel(rgb[..., c]) for c in range(3))  # colour edges
-            labels = segmentation.watershed(gradient, markers=n_segments,
-                                            compactness=compactness / 10000.0) - 1
+        labels = _segment(_as_rgb(region), algorithm, max(2, min(int(n_segments), 100000)),
+                          compactness)
         scale = (right - left) / labels.shape[1]
         return encode_ids(labels), int(labels.max()) + 1, scale
+
+
+def _as_rgb(region):
+    """A region read with large_image as float RGB in [0, 1] (grey repeated thrice)."""
+    rgb = region[..., :3] if region.ndim == 3 and region.shape[2] >= 3 else \
+        np.repeat(region[..., :1] if region.ndim == 3 else region[..., None], 3, axis=2)
+    return rgb.astype(np.float64) / (255.0 if rgb.max() > 1 else 1.0)
+
+
+def _segment(rgb, algorithm, n_segments, compactness):
+    """Superpixel labels (0-based) of ``rgb`` with one of ALGORITHMS."""
+    from skimage import filters, segmentation
+    if algorithm == 'slic':
+        return segmentation.slic(rgb, n_segments=n_segments, compactness=compactness,
+                                 start_label=0)
+    if algorithm == 'felzenszwalb':
+        scale = max(1.0, rgb.shape[0] * rgb.shape[1] / n_segments / 4)
+        return segmentation.felzenszwalb(rgb, scale=scale, sigma=0.8, min_size=20)
+    if algorithm == 'quickshift':
+        return segmentation.quickshift(rgb, kernel_size=3, max_dist=max(
+            2.0, math.sqrt(rgb.shape[0] * rgb.shape[1] / n_segments) / 2), ratio=0.5)
+    gradient = sum(filters.sobel(rgb[..., c]) for c in range(3))  # colour edges
+    return segmentation.watershed(gradient, markers=n_segments,
+                                  compactness=compactness / 10000.0) - 1

@@ -144,6 +144,35 @@ def verify(dst):
     return source.getMetadata()
 
 
+def _check_not_empty(src):
+    try:
+        size = os.path.getsize(src)
+    except OSError:
+        raise WorkerFailure('The original file is missing from the assetstore.')
+    if size == 0:
+        raise WorkerFailure('The file is empty (0 bytes): there is no image to convert.')
+
+
+def _pick_reader(src, header, frames, problem, compression, max_pixels):
+    """(image to write with vips or None for large_image_converter, method, lossy input)."""
+    if header is None:
+        image = pil_image(src, max_pixels)
+        if image is not None:
+            return image, 'pil+vips', False
+        import large_image
+        if not large_image.canRead(src, noCache=True):
+            raise WorkerFailure('This file is not an image the server can read (%s).' %
+                                problem)
+        return None, 'large_image_converter', False
+    if frames == 1 and header.format in VIPS_FORMATS and header.bands <= 4 and not (
+            compression == 'jpeg' and header.format != 'uchar'):
+        image = vips_image(src, header)
+        fields = header.get_fields()
+        lossy = 'vips-loader' in fields and header.get('vips-loader').startswith('jpeg')
+        return image, 'vips', lossy
+    return None, 'large_image_converter', False
+
+
 def convert(report, src, dst, name=None, compression='auto', quality=90, tile_size=256,
             max_pixels=10 ** 11):
     """Convert ``src`` into the pyramidal TIFF ``dst``; return a summary."""
@@ -151,27 +180,9 @@ def convert(report, src, dst, name=None, compression='auto', quality=90, tile_si
     if compression not in COMPRESSIONS:
         raise WorkerFailure('Unknown compression %r; use one of %s.' % (
             compression, ', '.join(COMPRESSIONS)))
-    try:
-        size = os.path.getsize(src)
-    except OSError:
-        raise WorkerFailure('The original file is missing from the assetstore.')
-    if size == 0:
-        raise WorkerFailure('The file is empty (0 bytes): there is no image to convert.')
+    _check_not_empty(src)
     header, frames, problem = inspect(src, name, max_pixels)
-    image, method, lossy = None, 'large_image_converter', False
-    if header is None:
-        image, method = pil_image(src, max_pixels), 'pil+vips'
-        if image is None:
-            import large_image
-            if not large_image.canRead(src, noCache=True):
-                raise WorkerFailure('This file is not an image the server can read (%s).' %
-                                    problem)
-            method = 'large_image_converter'
-    elif frames == 1 and header.format in VIPS_FORMATS and header.bands <= 4 and not (
-            compression == 'jpeg' and header.format != 'uchar'):
-        image, method = vips_image(src, header), 'vips'
-        fields = header.get_fields()
-        lossy = 'vips-loader' in fields and header.get('vips-loader').startswith('jpeg')
+    image, method, lossy = _pick_reader(src, header, frames, problem, compression, max_pixels)
     described = image if image is not None else header
     if described is not None:
         chosen = choose_compression(compression, described, lossy)

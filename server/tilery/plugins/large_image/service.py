@@ -15,7 +15,7 @@ from bson import ObjectId
 
 from ...errors import RestError
 from ...jobs.model import FINISHED
-from ...models.base import READ
+from .. import READ
 from .convert import JOB_TYPE, ConversionJob
 from .convert_worker import COMPRESSIONS
 from .errors import ImageDataError, NoLargeImage, NotReady
@@ -62,6 +62,17 @@ class LargeImageService:
             raise NoLargeImage('This item has no large image.')
         key = SourceKey(str(info['fileId']), style, encoding)
         return self.sources.get(key, lambda: self._open(key, info))
+
+    def image_size(self, item_id):
+        """(sizeX, sizeY) of an item's large image; None without a readable one (yet)."""
+        item = self.items.load(item_id, exc=False)
+        if item is None:
+            return None
+        try:
+            metadata = self.open(item).metadata
+        except (NoLargeImage, NotReady, ImageDataError, RestError):
+            return None
+        return metadata['sizeX'], metadata['sizeY']
 
     def _open(self, key, info):
         file_doc = self.files.load(info['fileId'], exc=False)

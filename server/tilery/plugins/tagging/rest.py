@@ -1,12 +1,9 @@
 """REST routes of the tagging plugin."""
-from ...errors import AccessError, RestError
-from ...models.base import READ, WRITE
-from ...models.folder import Folder
-from ...models.item import Item
-from ...rest import ModelParam, Raw, Resource, route
-from ...rest.routing import DATA_SCOPES, PUBLIC, USER
+from ...errors import RestError
+from ...models import Folder, Item
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Raw, Resource, route
 from ...services.downloads import content_disposition
-from .. import ANNOTATE_FLAG
+from .. import READ, WRITE
 
 
 class TaggingResource(Resource):
@@ -54,8 +51,6 @@ class TaggingResource(Resource):
         summary='Set the tags of an image (a list of tag codes; [] clears them).')
     def set_tags(self, req, item, body):
         folders = self.app.models.folder
-        folder = folders.load(item['folderId'])
-        if not (folders.has_access(folder, req.user, WRITE) or
-                folders.has_access(folder, req.user, READ, (ANNOTATE_FLAG,))):
-            raise AccessError('You may not tag images in this folder.')
+        folder = folders.require_annotate(folders.load(item['folderId']), req.user,
+                                          'You may not tag images in this folder.')
         return self.app.models.item.filter(self.service.set_tags(item, folder, body), req.user)

@@ -8,7 +8,7 @@ import csv
 import io
 
 from ...errors import RestError, ValidationError
-from ...models.base import now
+from .. import now
 
 KEYS = '1234567890qwertyuiopasdfghjklzxcvbnm'
 
@@ -27,30 +27,7 @@ class TaggingService:
             raise ValidationError('tags must be a non-empty list.', 'tags')
         clean, codes, keys = [], set(), set()
         for i, tag in enumerate(tags):
-            if not isinstance(tag, dict):
-                raise ValidationError('Tag %d must be an object.' % i, 'tags[%d]' % i)
-            code = tag.get('code')
-            if isinstance(code, bool) or not isinstance(code, (int, str)) or str(code) == '':
-                raise ValidationError('Tag %d needs a code (a number or a word).' % i,
-                                      'tags[%d].code' % i)
-            code = str(code)
-            if not code.replace('_', '').replace('-', '').isalnum():
-                raise ValidationError('Tag code %r may hold only letters, digits, "_" and '
-                                      '"-".' % code, 'tags[%d].code' % i)
-            if code in codes:
-                raise ValidationError('Tag code %s is listed twice.' % code,
-                                      'tags[%d].code' % i)
-            alias = str(tag.get('alias') or code).strip()
-            key = tag.get('key') or (KEYS[i] if i < len(KEYS) else None)
-            if key is not None:
-                key = str(key).lower()
-                if len(key) != 1 or key in keys or key in 'f ':
-                    raise ValidationError('Tag %s: key %r must be one character, unique, and '
-                                          'not "f" or space (they mean "none" and "next").' % (
-                                              code, key), 'tags[%d].key' % i)
-                keys.add(key)
-            codes.add(code)
-            clean.append({'code': code, 'alias': alias, 'key': key})
+            clean.append(_clean_tag(i, tag, codes, keys))
         tagset = {'tags': clean, 'multiple': bool(body.get('multiple', False))}
         self.app.models.folder.collection.update_one({'_id': folder['_id']},
                                                      {'$set': {'tagset': tagset}})
@@ -109,37 +86,14 @@ class TaggingService:
     def import_csv(self, folder, text):
         """Apply a tagging CSV: every row is checked before anything is written."""
         reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or 'file_path' not in reader.fieldnames:
-            raise ValidationError('The CSV needs a file_path column.', 'file_path')
-        tag_columns = [c for c in reader.fieldnames if c.startswith('tag_code_')]
-        if not tag_columns and not ('tag_code' in reader.fieldnames):
-            raise ValidationError('The CSV needs tag_code_<code> columns (or a tag_code '
-                                  'column).', 'tag_code')
+        tag_columns = _tag_columns(reader.fieldnames)
         tagset = self.tagset(folder)
-        known = {t['code'] for t in tagset['tags']}
-        items = self.app.models.item
         updates, errors = [], []
         for n, row in enumerate(reader, start=2):
-            path = (row.get('file_path') or '').strip()
-            name = path.replace('\\', '/').rsplit('/', 1)[-1]
-            item = items.find_one({'folderId': folder['_id'], 'name': name})
-            if item is None:
-                errors.append('line %d: no item named %r in this folder' % (n, name))
-                continue
-            if tag_columns:
-                tags = [c[len('tag_code_'):] for c in tag_columns
-                        if (row.get(c) or '').strip().lower() in ('true', '1', 'yes')]
-            else:
-                tags = [str(row.get('tag_code')).strip()] if row.get('tag_code') else []
-            unknown = [t for t in tags if t not in known]
-            if unknown:
-                errors.append('line %d: unknown tag codes %s' % (n, ', '.join(unknown)))
-                continue
-            if not tagset['multiple'] and len(tags) > 1:
-                errors.append('line %d: %d tags, but this folder allows one' % (n, len(tags)))
-                continue
-            extra = {k: row[k] for k in ('clip_id', 'modality') if row.get(k)}
-            updates.append((item, tags, extra))
+            try:
+                updates.append(self._row_update(folder, tagset, tag_columns, row))
+            except _RowError as exc:
+                errors.append('line %d: %s' % (n, exc))
         if errors:
             raise RestError('The CSV was not applied: ' + '; '.join(errors[:20]) + (
                 ' (and %d more)' % (len(errors) - 20) if len(errors) > 20 else ''))
@@ -147,3 +101,69 @@ class TaggingService:
             item.setdefault('meta', {}).update(extra)
             self.set_tags(item, folder, tags)
         return {'updated': len(updates)}
+
+    def _row_update(self, folder, tagset, tag_columns, row):
+        """(item, tags, extra metadata) of one CSV row; _RowError says what is wrong."""
+        path = (row.get('file_path') or '').strip()
+        name = path.replace('\\', '/').rsplit('/', 1)[-1]
+        item = self.app.models.item.find_one({'folderId': folder['_id'], 'name': name})
+        if item is None:
+            raise _RowError('no item named %r in this folder' % name)
+        tags = _row_tags(row, tag_columns)
+        known = {t['code'] for t in tagset['tags']}
+        unknown = [t for t in tags if t not in known]
+        if unknown:
+            raise _RowError('unknown tag codes %s' % ', '.join(unknown))
+        if not tagset['multiple'] and len(tags) > 1:
+            raise _RowError('%d tags, but this folder allows one' % len(tags))
+        return item, tags, {k: row[k] for k in ('clip_id', 'modality') if row.get(k)}
+
+
+class _RowError(Exception):
+    """What is wrong with one CSV row."""
+
+
+def _row_tags(row, tag_columns):
+    if tag_columns:
+        return [c[len('tag_code_'):] for c in tag_columns
+                if (row.get(c) or '').strip().lower() in ('true', '1', 'yes')]
+    return [str(row.get('tag_code')).strip()] if row.get('tag_code') else []
+
+
+def _tag_columns(fieldnames):
+    """The tag_code_<code> columns of a tagging CSV ([] for one tag_code column)."""
+    if not fieldnames or 'file_path' not in fieldnames:
+        raise ValidationError('The CSV needs a file_path column.', 'file_path')
+    tag_columns = [c for c in fieldnames if c.startswith('tag_code_')]
+    if not tag_columns and 'tag_code' not in fieldnames:
+        raise ValidationError('The CSV needs tag_code_<code> columns (or a tag_code '
+                              'column).', 'tag_code')
+    return tag_columns
+
+
+def _clean_tag(i, tag, codes, keys):
+    """Tag ``i`` of a tag set checked and in stored form; adds its code and key to
+    ``codes`` and ``keys`` (which must not hold them yet)."""
+    if not isinstance(tag, dict):
+        raise ValidationError('Tag %d must be an object.' % i, 'tags[%d]' % i)
+    code = tag.get('code')
+    if isinstance(code, bool) or not isinstance(code, (int, str)) or str(code) == '':
+        raise ValidationError('Tag %d needs a code (a number or a word).' % i,
+                              'tags[%d].code' % i)
+    code = str(code)
+    if not code.replace('_', '').replace('-', '').isalnum():
+        raise ValidationError('Tag code %r may hold only letters, digits, "_" and '
+                              '"-".' % code, 'tags[%d].code' % i)
+    if code in codes:
+        raise ValidationError('Tag code %s is listed twice.' % code, 'tags[%d].code' % i)
+    alias = str(tag.get('alias') or code).strip()
+    key = tag.get('key') or (KEYS[i] if i < len(KEYS) else None)
+    if key is not None:
+        key = str(key).lower()
+        if len(key) != 1 or key in keys or key in 'f ':
+            raise ValidationError('Tag %s: key %r must be one character, unique, and '
+                                  'not "f" or space (they mean "none" and "next").' % (
+                                      code, key), 'tags[%d].key' % i)
+        keys.add(key)
+    codes.add(code)
+    return {'code': code, 'alias': alias, 'key': key}

@@ -1,14 +1,13 @@
 """/collection: top-level containers."""
 from ...database import icase_contains
 from ...errors import AccessError
-from ...models.base import ADMIN, READ, WRITE
+from ...models.base import ADMIN, READ, WRITE, check_meta_keys
 from ...models.collection import Collection
 from ...services.downloads import content_disposition, zip_stream
 from ..params import ModelParam, Param
 from ..request import Raw
 from ..routing import DATA_SCOPES, PUBLIC, USER, Resource, route
-from .common import (access_answer, access_params, check_meta_keys, delete_metadata,
-                     metadata_param, set_access, set_metadata)
+from .common import access_answer, access_params, metadata_param
 
 
 def _coll(level):
@@ -72,7 +71,7 @@ class CollectionResource(Resource):
             check_meta_keys(metadata)
         collection = self.collections.save(collection)
         if metadata is not None:
-            set_metadata(self.collections, collection, metadata)
+            self.collections.set_metadata(collection, metadata)
         return self.collections.filter(collection, req.user)
 
     @route('DELETE', ':id', access=USER, scope='core.data.own', params=[_coll(ADMIN)],
@@ -90,8 +89,7 @@ class CollectionResource(Resource):
            params=[_coll(ADMIN)] + access_params(),
            summary="Set a collection's access list.")
     def put_access(self, req, collection, access, public, public_flags, recurse):
-        doc = set_access(self.app, self.collections, collection, access, public,
-                         public_flags, recurse)
+        doc = self.collections.set_access(collection, access, public, public_flags, recurse)
         return self.collections.filter(doc, req.user)
 
     @route('PUT', ':id/metadata', access=USER, json_body='object',
@@ -100,14 +98,14 @@ class CollectionResource(Resource):
            summary='Merge keys into the metadata (null removes a key).')
     def put_meta(self, req, collection, body, allow_null):
         return self.collections.filter(
-            set_metadata(self.collections, collection, body, allow_null), req.user)
+            self.collections.set_metadata(collection, body, allow_null), req.user)
 
     @route('DELETE', ':id/metadata', access=USER, summary='Delete metadata keys.', params=[
         _coll(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                             json_types=(list,))])
     def delete_meta(self, req, collection, fields):
         return self.collections.filter(
-            delete_metadata(self.collections, collection, fields), req.user)
+            self.collections.delete_metadata(collection, fields), req.user)
 
     @route('GET', ':id/download', access=PUBLIC, cookie=True, params=[_coll(READ)],
            summary='Download a collection as a zip.')

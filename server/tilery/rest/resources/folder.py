@@ -1,14 +1,13 @@
 """/folder: folders, their contents, ACLs, copies and zip downloads."""
 from ...database import icase_contains
 from ...errors import RestError
-from ...models.base import ADMIN, READ, WRITE, check_name
+from ...models.base import ADMIN, READ, WRITE, check_meta_keys, check_name
 from ...models.folder import Folder
 from ...services.downloads import content_disposition, zip_stream
 from ..params import ModelParam, Param
 from ..request import Raw
 from ..routing import DATA_SCOPES, PUBLIC, USER, Resource, route
-from .common import (access_answer, access_params, check_meta_keys, delete_metadata,
-                     metadata_param, set_access, set_metadata)
+from .common import access_answer, access_params, metadata_param
 
 PARENT_TYPES = ('folder', 'user', 'collection')
 
@@ -71,7 +70,6 @@ class FolderResource(Resource):
         level = ADMIN if parent_type == 'user' else WRITE
         parent = self._parent(req, parent_type, parent_id, level)
         if metadata:
-            from .common import check_meta_keys
             check_meta_keys(metadata)
         doc = self.folders.create(name, parent, parent_type, req.user, description, public,
                                   reuse, metadata)
@@ -115,7 +113,7 @@ class FolderResource(Resource):
         else:
             folder = self.folders.save(folder)
         if metadata is not None:
-            set_metadata(self.folders, folder, metadata)
+            self.folders.set_metadata(folder, metadata)
         return self.folders.filter(folder, req.user)
 
     @route('DELETE', ':id', access=USER, scope='core.data.own', params=[_folder(ADMIN)],
@@ -139,8 +137,7 @@ class FolderResource(Resource):
            params=[_folder(ADMIN)] + access_params(),
            summary="Set a folder's access list (recurse: also every subfolder).")
     def put_access(self, req, folder, access, public, public_flags, recurse):
-        doc = set_access(self.app, self.folders, folder, access, public, public_flags,
-                         recurse)
+        doc = self.folders.set_access(folder, access, public, public_flags, recurse)
         return self.folders.filter(doc, req.user)
 
     @route('PUT', ':id/metadata', access=USER, json_body='object',
@@ -148,14 +145,14 @@ class FolderResource(Resource):
                                          dest='allow_null')],
            summary='Merge keys into the metadata (null removes a key).')
     def put_meta(self, req, folder, body, allow_null):
-        return self.folders.filter(set_metadata(self.folders, folder, body, allow_null),
+        return self.folders.filter(self.folders.set_metadata(folder, body, allow_null),
                                    req.user)
 
     @route('DELETE', ':id/metadata', access=USER, summary='Delete metadata keys.', params=[
         _folder(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                               json_types=(list,))])
     def delete_meta(self, req, folder, fields):
-        return self.folders.filter(delete_metadata(self.folders, folder, fields), req.user)
+        return self.folders.filter(self.folders.delete_metadata(folder, fields), req.user)
 
     @route('POST', ':id/copy', access=USER, summary='Copy a folder with its contents.', params=[
         _folder(READ), Param('parentType', enum=PARENT_TYPES, dest='parent_type'),

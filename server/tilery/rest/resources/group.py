@@ -1,6 +1,6 @@
 """/group: groups, members and invitations."""
 from ...database import icase_contains, icase_equals
-from ...errors import AccessError, RestError
+from ...errors import AccessError
 from ...models.base import ADMIN, READ, WRITE
 from ...models.group import Group
 from ...models.user import User
@@ -108,10 +108,7 @@ class GroupResource(Resource):
             if group['_id'] in (user.get('groups') or ()):
                 return self.groups.filter(group, req.user)
             if not req.user.get('admin'):
-                requests = set(group.get('requests') or ())
-                requests.add(user['_id'])
-                self.groups.collection.update_one({'_id': group['_id']}, {
-                    '$set': {'requests': list(requests)}})
+                self.groups.request_join(group, user)
                 return self.groups.filter(self.groups.load(group['_id']), req.user)
             invite = {'level': ADMIN}
         self.groups.add_member(group, user, invite['level'])
@@ -155,9 +152,4 @@ class GroupResource(Resource):
         return self._promote(req, group, user, ADMIN)
 
     def _promote(self, req, group, user, level):
-        if group['_id'] not in (user.get('groups') or ()):
-            raise RestError('That user is not a member of this group.')
-        self.groups.set_user_access(group, user['_id'], level)
-        self.groups.collection.update_one({'_id': group['_id']},
-                                          {'$set': {'access': group['access']}})
-        return self.groups.filter(group, req.user)
+        return self.groups.filter(self.groups.set_member_level(group, user, level), req.user)

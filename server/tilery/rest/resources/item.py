@@ -1,14 +1,14 @@
 """/item: items, their files, metadata, copies and downloads."""
 from ...database import icase_contains
 from ...errors import RestError
-from ...models.base import READ, WRITE
+from ...models.base import READ, WRITE, check_meta_keys
 from ...models.folder import Folder
 from ...models.item import Item
 from ...services.downloads import content_disposition, file_download, zip_stream
 from ..params import ModelParam, Param
 from ..request import Raw
 from ..routing import DATA_SCOPES, PUBLIC, USER, Resource, route
-from .common import check_meta_keys, delete_metadata, metadata_param, set_metadata
+from .common import metadata_param
 
 
 def _item(level):
@@ -73,7 +73,7 @@ class ItemResource(Resource):
             item['description'] = description
         item = self.items.save(item)
         if metadata is not None:
-            set_metadata(self.items, item, metadata)
+            self.items.set_metadata(item, metadata)
         if folder is not None:
             item = self.app.tree.move_item(item, folder)
         return self.items.filter(item, req.user)
@@ -101,13 +101,13 @@ class ItemResource(Resource):
                                        dest='allow_null')],
            summary='Merge keys into the metadata (null removes a key).')
     def put_meta(self, req, item, body, allow_null):
-        return self.items.filter(set_metadata(self.items, item, body, allow_null), req.user)
+        return self.items.filter(self.items.set_metadata(item, body, allow_null), req.user)
 
     @route('DELETE', ':id/metadata', access=USER, summary='Delete metadata keys.', params=[
         _item(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                             json_types=(list,))])
     def delete_meta(self, req, item, fields):
-        return self.items.filter(delete_metadata(self.items, item, fields), req.user)
+        return self.items.filter(self.items.delete_metadata(item, fields), req.user)
 
     @route('POST', ':id/copy', access=USER, summary='Copy an item with its files.', params=[
         _item(READ), ModelParam('folderId', model=Folder, level=WRITE, required=False,

@@ -30,7 +30,7 @@ class TokenResource(Resource):
     @route('DELETE', 'session', access=USER, summary='Revoke the current token.')
     def delete_session(self, req):
         if req.token is not None:
-            self.tokens.collection.delete_one({'_id': req.token['_id']})
+            self.tokens.remove(req.token)
             self.app.auth.forget(req.token['_id'])
         req.headers_out['Set-Cookie'] = 'girderToken=; Path=/; Expires=Thu, 01 Jan 1970 ' \
             '00:00:00 GMT; HttpOnly'
@@ -93,7 +93,7 @@ class ApiKeyResource(Resource):
         if active is not None:
             key['active'] = active
             if not active:
-                self.app.models.token.collection.delete_many({'apiKeyId': key['_id']})
+                self.app.models.token.remove_for_api_key(key)
         return self.keys.filter(self.keys.save(key))
 
     @route('DELETE', ':id', access=USER, summary='Delete an API key and its tokens.', params=[

@@ -1,21 +1,44 @@
-"""GeoJSON FeatureCollections, as QuPath writes and reads them, to and from elements.
+"""GeoJSON FeatureCollections to and from elements: as large_image and QuPath write them.
 
-Export: one Feature per element, its geometry in pixel coordinates (areas as Polygons,
-lines as LineStrings, points as Points) and its other fields as properties, plus the
-``objectType`` and ``classification`` QuPath looks for. Import: QuPath's features
-(Polygon, MultiPolygon, Point, MultiPoint, LineString, MultiLineString), and features we
-exported, whose properties restore the element exactly.
+Export: one Feature per object (an element, or the parts of a multi-geometry, see
+parts.py), its geometry in pixel coordinates (areas as Polygons, lines as LineStrings,
+points as Points, several parts as Multi* geometries), and as properties the element's
+fields, large_image's ``annotation`` header on the first feature, and QuPath's
+``objectType``, ``classification`` and ``name``. Import reads all three dialects:
+
+- large_image: ``properties.type`` names the element type; the fields the element
+  schema knows are kept, rectangles and circles are rebuilt from their corners, and
+  ``properties.annotation`` gives the annotation's name, description and attributes.
+- QuPath (0.4/0.5): ``classification`` becomes the group (and line colour), ``name``
+  the label; a MultiPolygon, MultiPoint or MultiLineString is one object, and so is a
+  cell with its ``nucleusGeometry`` (the nucleus drawn as a part of it).
+- Anything the element schema has no field for (a feature's ``id``, ``objectType``,
+  ``measurements``, ``isLocked``, a cell's ``nucleusGeometry``, ...) is kept in the
+  element's ``user.geojson`` and written back by the export.
 """
+import math
 import re
 
 import orjson
 
 from ....errors import ValidationError
-from . import raster
+from .. import schema
+from . import parts, raster
 
-QUPATH_KEYS = ('objectType', 'classification', 'isLocked', 'measurements', 'name', 'color')
 _HEX = re.compile(r'^#([0-9a-fA-F]{3,8})$')
 _RGB = re.compile(r'^rgba?\((\d+),\s*(\d+),\s*(\d+)')
+_ELEMENT_ID = re.compile(r'^[0-9a-f]{24}$')
+HEADER_KEYS = ('name', 'description', 'display', 'attributes')
+KNOWN_FIELDS = {kind: set(spec['properties']) for kind, spec in schema.ELEMENT_SCHEMAS.items()}
+FROM_GEOMETRY = ('points', 'holes', 'closed')
+# a cell's nucleus is drawn with its cell's class and colours
+NUCLEUS_FIELDS = ('group', 'lineColor', 'lineWidth', 'fillColor')
+MULTI = {'Polygon': 'MultiPolygon', 'Point': 'MultiPoint', 'LineString': 'MultiLineString'}
+# the geometry each element type is drawn with (the others have none)
+GEOMETRY_OF = {'point': 'Point', 'arrow': 'LineString', 'polyline': ('LineString', 'Polygon'),
+               'rectangle': 'Polygon', 'ellipse': 'Polygon', 'circle': 'Polygon',
+               'rectanglegrid': 'Polygon'}
+TYPE_OF = {'Point': 'point', 'LineString': 'polyline', 'Polygon': 'polyline'}
 
 
 def color_to_rgb(color):
@@ -32,8 +55,19 @@ def color_to_rgb(color):
     return [int(v) for v in match.groups()] if match else None
 
 
+def _rgb_color(value):
+    """A schema colour from QuPath's [r, g, b], or None."""
+    if isinstance(value, list) and len(value) >= 3 and all(
+            isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255
+            for c in value[:3]):
+        return 'rgb(%d,%d,%d)' % tuple(value[:3])
+    return None
+
+
+# -- export
+
 def _ring(points, close=True):
-    ring = [[p[0], p[1]] for p in points]
+    ring = [list(p) for p in points]
     if close and ring and ring[0] != ring[-1]:
         ring.append(list(ring[0]))
     return ring
@@ -43,40 +77,134 @@ def geometry(element):
     """The GeoJSON geometry of an element, or None when it has no vector shape."""
     kind = element.get('type')
     if kind == 'point':
-        return {'type': 'Point', 'coordinates': list(element['center'][:2])}
-    if kind in ('arrow',) or (kind == 'polyline' and not element.get('closed')):
+        return {'type': 'Point', 'coordinates': list(element['center'])}
+    if kind == 'arrow' or (kind == 'polyline' and not element.get('closed')):
         return {'type': 'LineString', 'coordinates': _ring(element['points'], close=False)}
+    if kind == 'polyline':
+        return {'type': 'Polygon', 'coordinates': [_ring(element['points'])] + [
+            _ring(hole) for hole in element.get('holes') or ()]}
     shape = raster.outline(element)
     if shape is None:
         return None
     outer, holes = shape
-    return {'type': 'Polygon', 'coordinates': [_ring(outer)] + [_ring(h) for h in holes]}
+    z = (element.get('center') or (0, 0, 0))[2]
+    return {'type': 'Polygon', 'coordinates': [
+        _ring([[x, y, z] for x, y in ring]) for ring in [outer] + holes]}
 
 
-def feature(element):
-    """A GeoJSON Feature for an element."""
-    props = {k: v for k, v in element.items() if k not in ('points', 'holes')}
-    props['objectType'] = 'annotation'
-    name = element.get('group') or (element.get('label') or {}).get('value')
-    if name:
-        props['classification'] = {'name': name}
+def _classification_name(classification):
+    """QuPath's class name: ``name``, or its ``names`` joined as QuPath shows them."""
+    if not isinstance(classification, dict):
+        return None
+    if isinstance(classification.get('name'), str):
+        return classification['name']
+    names = classification.get('names')
+    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+        return ': '.join(names)
+    return None
+
+
+def _derived(element):
+    """The QuPath properties an element's own fields say (what the import reads back)."""
+    out = {'objectType': 'annotation'}
+    if element.get('group'):
+        out['classification'] = {'name': element['group']}
         rgb = color_to_rgb(element.get('lineColor') or element.get('fillColor'))
         if rgb:
-            props['classification']['color'] = rgb
-    return {'type': 'Feature', 'geometry': geometry(element), 'properties': props}
+            out['classification']['color'] = rgb
+    label = (element.get('label') or {}).get('value')
+    if label:
+        out['name'] = label
+    return out
+
+
+def _stored(element):
+    stored = (element.get('user') or {}).get('geojson')
+    return stored if isinstance(stored, dict) else {}
+
+
+def _properties(element, stored):
+    """A feature's properties: the element's fields, then what QuPath reads."""
+    drawn = element.get('type') in GEOMETRY_OF  # its points are in the geometry
+    props = {k: v for k, v in element.items()
+             if k != 'user' and not (drawn and k in ('points', 'holes'))}
+    user = element.get('user')
+    if isinstance(user, dict):
+        user = parts.without_link({k: v for k, v in user.items() if k != 'geojson'})
+    if user is not None:
+        props['user'] = user
+    derived = _derived(element)
+    kept = stored.get('properties') if isinstance(stored.get('properties'), dict) else {}
+    # another tool's "id" (not an element id) replaces the one the element was given
+    props.update(kept)
+    # what the element's fields say wins over what was imported, so edits show; a
+    # stored classification stays when it still names the element's group
+    props['objectType'] = kept.get('objectType', derived['objectType'])
+    classification = kept.get('classification')
+    if _classification_name(classification) != element.get('group'):
+        classification = derived.get('classification')
+    for key, value in (('classification', classification), ('name', derived.get('name'))):
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return props
+
+
+def _object_geometry(elements, stored):
+    """One geometry for an object's parts: a Multi* (or a collection when they differ)."""
+    shapes = [g for g in map(geometry, elements) if g is not None]
+    kind = (stored.get('geometry') or {}).get('type') if isinstance(
+        stored.get('geometry'), dict) else None
+    if not shapes:
+        return None
+    if len(shapes) == 1 and kind not in MULTI.values():
+        return shapes[0]
+    types = {g['type'] for g in shapes}
+    if len(types) == 1 and next(iter(types)) in MULTI:
+        return {'type': MULTI[shapes[0]['type']],
+                'coordinates': [g['coordinates'] for g in shapes]}
+    return {'type': 'GeometryCollection', 'geometries': shapes}
+
+
+def feature(elements):
+    """A GeoJSON Feature for one object (a list of one element or of its parts)."""
+    stored = next((s for s in map(_stored, elements) if s), {})
+    nuclei = [e for e in elements if parts.role(e) == 'nucleus']
+    elements = [e for e in elements if parts.role(e) != 'nucleus']
+    if not elements:  # the cell's outline was deleted: its nucleus is what is left
+        elements, nuclei = nuclei, []
+    first = elements[0]
+    out = {'type': 'Feature'}
+    extra = stored.get('feature')
+    if isinstance(extra, dict):
+        out.update((k, v) for k, v in extra.items()
+                   if k not in ('type', 'geometry', 'properties'))
+    shape = _object_geometry(elements, stored)
+    if shape is not None and isinstance(stored.get('geometry'), dict):
+        shape.update((k, v) for k, v in stored['geometry'].items()
+                     if k not in ('type', 'coordinates', 'geometries'))
+    out['geometry'] = shape
+    if nuclei:
+        out['nucleusGeometry'] = _object_geometry(nuclei, {})
+    out['properties'] = _properties(first, stored)
+    return out
 
 
 def iter_feature_collection(elements, annotation=None):
-    """Bytes pieces of a FeatureCollection of ``elements`` (dicts, streamed)."""
-    head = {'type': 'FeatureCollection'}
-    if annotation is not None:
-        head['annotation'] = annotation
-    text = orjson.dumps(dict(head, features=[]))
-    yield text[:-2]
+    """Bytes pieces of a FeatureCollection of ``elements`` (dicts, streamed).
+
+    As large_image does, the first feature's properties carry the ``annotation``
+    header (name, description, attributes), which the import reads back.
+    """
+    yield b'{"type":"FeatureCollection","features":['
     first = True
     batch = []
-    for element in elements:
-        batch.append(feature(element))
+    for obj in parts.objects(elements):
+        feat = feature(obj)
+        if first and annotation is not None and not batch:
+            feat['properties']['annotation'] = annotation
+        batch.append(feat)
         if len(batch) >= 1000:
             yield (b'' if first else b',') + orjson.dumps(batch)[1:-1]
             first, batch = False, []
@@ -85,11 +213,17 @@ def iter_feature_collection(elements, annotation=None):
     yield b']}'
 
 
+# -- import
+
 def _coords3(points):
     out = []
+    if not isinstance(points, list):
+        raise ValidationError('GeoJSON coordinates must be arrays of positions.', 'geometry')
     for p in points:
-        if not isinstance(p, (list, tuple)) or len(p) < 2:
-            raise ValidationError('GeoJSON positions must be [x, y] arrays.', 'geometry')
+        if (not isinstance(p, list) or len(p) < 2 or
+                not all(isinstance(v, (int, float)) for v in p[:3])):
+            raise ValidationError('GeoJSON positions must be [x, y] or [x, y, z] arrays of '
+                                  'numbers.', 'geometry')
         out.append([p[0], p[1], p[2] if len(p) > 2 else 0])
     return out
 
@@ -101,70 +235,197 @@ def _open_ring(points):
     return points
 
 
-def _base(props):
-    """Element fields from QuPath-style properties (classification, name, colour)."""
-    base = {}
-    classification = props.get('classification') or {}
-    if isinstance(classification, dict) and isinstance(classification.get('name'), str):
-        base['group'] = classification['name']
-        color = classification.get('color')
-        if isinstance(color, list) and len(color) >= 3 and all(
-                isinstance(c, int) for c in color[:3]):
-            base['lineColor'] = 'rgb(%d,%d,%d)' % tuple(color[:3])
+def _polygon(rings):
+    if not isinstance(rings, list) or not rings:
+        raise ValidationError('A GeoJSON polygon needs at least one ring.', 'geometry')
+    shape = {'closed': True, 'points': _open_ring(rings[0])}
+    if len(rings) > 1:
+        shape['holes'] = [_open_ring(h) for h in rings[1:]]
+    return shape
+
+
+def _shapes(geom):
+    """[(geometry type, {points/holes/closed or center})] of a geometry, one per part."""
+    if not isinstance(geom, dict):
+        raise ValidationError('A feature needs a geometry object.', 'geometry')
+    kind, coords = geom.get('type'), geom.get('coordinates')
+    if kind == 'GeometryCollection':
+        inner = geom.get('geometries')
+        if not isinstance(inner, list):
+            raise ValidationError('A GeometryCollection needs a geometries list.', 'geometry')
+        found = []
+        for entry in inner:
+            if isinstance(entry, dict) and entry.get('type') == 'GeometryCollection':
+                raise ValidationError('Nested GeometryCollections are not supported.',
+                                      'geometry')
+            found.extend(_shapes(entry))
+        return found
+    if kind not in ('Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon',
+                    'MultiPolygon'):
+        raise ValidationError('Unsupported GeoJSON geometry type %r.' % (kind,), 'geometry')
+    if not isinstance(coords, list):
+        raise ValidationError('A %s needs coordinates.' % kind, 'geometry')
+    if kind == 'Point':
+        return [('Point', {'center': _coords3([coords])[0]})]
+    if kind == 'MultiPoint':
+        return [('Point', {'center': c}) for c in _coords3(coords)]
+    if kind == 'LineString':
+        return [('LineString', {'closed': False, 'points': _coords3(coords)})]
+    if kind == 'MultiLineString':
+        return [('LineString', {'closed': False, 'points': _coords3(line)}) for line in coords]
+    if kind == 'Polygon':
+        return [('Polygon', _polygon(coords))]
+    return [('Polygon', _polygon(polygon)) for polygon in coords]
+
+
+def _box_shape(kind, shape, element):
+    """center/width/height/rotation (or radius) from the corners large_image writes."""
+    if 'center' in element:
+        return  # our own export: the properties hold the shape exactly
+    corners = shape.get('points') or []
+    if len(corners) < 4:
+        raise ValidationError('A %s feature needs a polygon of at least 4 corners.' % kind,
+                              'geometry')
+    (x0, y0, z), (x1, y1, _), (x2, y2, _) = corners[:3]
+    element['center'] = [sum(p[0] for p in corners[:4]) / 4,
+                         sum(p[1] for p in corners[:4]) / 4, z]
+    if kind == 'circle':
+        xs = [p[0] for p in corners[:4]]
+        element.setdefault('radius', (max(xs) - min(xs)) / 2)
+        return
+    element.setdefault('width', math.hypot(x1 - x0, y1 - y0))
+    element.setdefault('height', math.hypot(x2 - x1, y2 - y1))
+    element.setdefault('rotation', math.atan2(y1 - y0, x1 - x0))
+
+
+def _element_type(named, geometry_type):
+    """The element type of a part: ``properties.type`` when its geometry fits, else
+    the geometry's own (None for a feature with neither)."""
+    if named in KNOWN_FIELDS:
+        if named not in GEOMETRY_OF:
+            return named  # heatmap, griddata, image, pixelmap: no geometry needed
+        if geometry_type is not None and geometry_type in GEOMETRY_OF[named]:
+            return named
+    return TYPE_OF.get(geometry_type)
+
+
+def _foreign(feat, props, known):
+    """What a feature holds that no element field does (``known``: the fields taken)."""
+    kept = {k: v for k, v in props.items() if k not in known and k not in ('type', 'annotation')}
+    stored = {}
+    if kept:
+        stored['properties'] = kept
+    extra = {k: v for k, v in feat.items() if k not in ('type', 'geometry', 'properties')}
+    if extra:
+        stored['feature'] = extra
+    geom = feat.get('geometry')
+    if isinstance(geom, dict):
+        geometry_extra = {k: v for k, v in geom.items()
+                          if k not in ('coordinates', 'geometries')}
+        # a Multi* type is remembered, so one part still exports as a Multi*
+        if geom.get('type') in MULTI.values() or set(geometry_extra) - {'type'}:
+            stored['geometry'] = geometry_extra
+    return stored
+
+
+def _qupath_fields(props):
+    """Element fields from QuPath's classification, object colour and name."""
+    out = {}
+    classification = props.get('classification')
+    group = _classification_name(classification)
+    if group:
+        out['group'] = group
+    color = _rgb_color(props.get('color')) or _rgb_color(
+        classification.get('color') if isinstance(classification, dict) else None)
+    if color:
+        out['lineColor'] = color
     if isinstance(props.get('name'), str) and props['name']:
-        base['label'] = {'value': props['name']}
-    user = {k: props[k] for k in ('objectType', 'measurements', 'isLocked') if k in props}
-    if isinstance(props.get('id'), str) and not re.match(r'^[0-9a-f]{24}$', props['id']):
-        user['qupathId'] = props['id']
-    if user:
-        base['user'] = user
-    return base
+        out['label'] = {'value': props['name']}
+    return out
 
 
 def feature_elements(feat):
-    """Elements made from one GeoJSON Feature (a MultiPolygon gives several)."""
+    """The elements of one GeoJSON Feature: one, or the linked parts of a multi-geometry."""
     if not isinstance(feat, dict):
         raise ValidationError('A GeoJSON feature must be an object.', 'features')
-    geom = feat.get('geometry') or {}
     props = feat.get('properties') or {}
-    if not isinstance(geom, dict) or not isinstance(props, dict):
-        raise ValidationError('A feature needs a geometry object and properties.', 'features')
-    kind, coords = geom.get('type'), geom.get('coordinates')
-    if isinstance(props.get('type'), str) and props.get('type') in (
-            'point', 'rectangle', 'ellipse', 'circle', 'rectanglegrid', 'polyline', 'arrow'):
-        # a feature we exported: its properties hold the element itself
-        element = {k: v for k, v in props.items() if k not in QUPATH_KEYS}
-        if props['type'] in ('polyline', 'arrow'):
-            if kind == 'Polygon':
-                element['points'] = _open_ring(coords[0])
-                if len(coords) > 1:
-                    element['holes'] = [_open_ring(h) for h in coords[1:]]
-            elif kind == 'LineString':
-                element['points'] = _coords3(coords)
-        return [element]
-    base = _base(props)
-    if kind == 'Polygon':
-        polygons = [coords]
-    elif kind == 'MultiPolygon':
-        polygons = coords
-    elif kind in ('Point', 'MultiPoint'):
-        points = [coords] if kind == 'Point' else coords
-        return [dict(base, type='point', center=_coords3([p])[0]) for p in points]
-    elif kind in ('LineString', 'MultiLineString'):
-        lines = [coords] if kind == 'LineString' else coords
-        return [dict(base, type='polyline', closed=False, points=_coords3(line))
-                for line in lines]
-    else:
-        raise ValidationError('Unsupported GeoJSON geometry type %r.' % kind, 'geometry')
+    if not isinstance(props, dict):
+        raise ValidationError('A feature needs a properties object.', 'properties')
+    geom = feat.get('geometry')
+    shapes = _shapes(geom) if geom is not None else [(None, {})]
+    kinds = [_element_type(props.get('type'), geometry_type) for geometry_type, _ in shapes]
+    if None in kinds:
+        raise ValidationError('A feature without a geometry needs properties.type naming '
+                              'an element type.', 'geometry')
+    # the fields the element schema knows; another tool's numeric or UUID "id" is not
+    # an element id, and points come from the geometry
+    drawn = any(kind in GEOMETRY_OF for kind in kinds)
+    skipped = FROM_GEOMETRY if drawn else ()
+    known = {k: v for k, v in props.items()
+             if any(k in KNOWN_FIELDS[kind] for kind in kinds) and k not in skipped and
+             (k != 'id' or (isinstance(v, str) and _ELEMENT_ID.match(v)))}
+    base = dict(_qupath_fields(props), **known)
+    stored = _foreign(feat, props, set(known) | set(skipped))
+    nuclei = _nuclei(feat)
+    if nuclei:  # drawn as parts of the cell, and written back from them
+        del stored['feature']['nucleusGeometry']
+        if not stored['feature']:
+            del stored['feature']
+    # what the element's own fields say again on export need not be kept twice
+    derived = _derived(base)
+    kept = stored.get('properties', {})
+    for key in ('objectType', 'classification', 'name'):
+        if key in kept and kept[key] == derived.get(key):
+            del kept[key]
+    if not kept:
+        stored.pop('properties', None)
     elements = []
-    for polygon in polygons:
-        if not isinstance(polygon, list) or not polygon:
-            raise ValidationError('A GeoJSON polygon needs at least one ring.', 'geometry')
-        element = dict(base, type='polyline', closed=True, points=_open_ring(polygon[0]))
-        if len(polygon) > 1:
-            element['holes'] = [_open_ring(h) for h in polygon[1:]]
+    for index, ((_, shape), kind) in enumerate(zip(shapes, kinds)):
+        element = {k: v for k, v in base.items()
+                   if k in KNOWN_FIELDS[kind] and (index == 0 or k != 'id')}
+        element['type'] = kind
+        if kind in ('rectangle', 'ellipse', 'rectanglegrid', 'circle'):
+            _box_shape(kind, shape, element)
+        elif kind in GEOMETRY_OF:
+            element.update(shape)
+            if kind != 'polyline':
+                element.pop('closed', None)
+        if index == 0 and stored:
+            user = element.get('user', {})
+            if not isinstance(user, dict):
+                raise ValidationError('properties.user must be an object.', 'user')
+            element['user'] = dict(user, geojson=stored)
         elements.append(element)
+    for _, shape in nuclei:
+        nucleus = {k: v for k, v in base.items() if k in NUCLEUS_FIELDS}
+        nucleus.update(shape, type='polyline')
+        elements.append(nucleus)
+    elements = parts.link(elements)
+    for nucleus in elements[len(elements) - len(nuclei):]:
+        nucleus['user']['part']['role'] = 'nucleus'
     return elements
+
+
+def _nuclei(feat):
+    """The polygons of a QuPath cell's ``nucleusGeometry``; [] without one, or when it
+    holds more than a geometry can be rebuilt from (then it is kept as it came)."""
+    geom = feat.get('nucleusGeometry')
+    if not isinstance(geom, dict) or not set(geom) <= {'type', 'coordinates'}:
+        return []
+    try:
+        shapes = _shapes(geom)
+    except ValidationError:
+        return []
+    return shapes if all(kind == 'Polygon' for kind, _ in shapes) else []
+
+
+def header_of(feat):
+    """The annotation header large_image puts in its first feature's properties."""
+    props = feat.get('properties') if isinstance(feat, dict) else None
+    annotation = props.get('annotation') if isinstance(props, dict) else None
+    if not isinstance(annotation, dict):
+        return {}
+    return {k: annotation[k] for k in HEADER_KEYS if k in annotation}
 
 
 def iter_elements(features):

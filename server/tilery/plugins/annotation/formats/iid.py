@@ -15,54 +15,95 @@ import struct
 import numpy as np
 
 from ....errors import ValidationError
-from . import raster
+from . import parts, raster
 
 DOMAIN = b'tilery'
 MAX_COORD = 65535
 
 
+def _region(shape, scale, element, max_pixels=None):
+    """(bbox, area, region bytes) of one shape rasterized at ``scale``; a shape past the
+    16-bit range or ``max_pixels`` is refused (400)."""
+    # checked before rasterizing: a huge scale would otherwise allocate the mask first
+    with np.errstate(over='ignore', invalid='ignore'):  # inf and NaN are refused below
+        ring = np.asarray(shape[0], dtype=float)[:, :2] * scale
+    low, high = np.floor(ring.min(axis=0)), np.ceil(ring.max(axis=0))
+    if not (low.min() >= 0 and high.max() <= MAX_COORD):
+        raise ValidationError(
+            'Element %s lies outside the 16-bit range of .iid files at scale %g; '
+            'export with a smaller scale.' % (element.get('id'), scale), 'scale')
+    if max_pixels and float(np.prod(np.maximum(high - low, 1))) > max_pixels:
+        raise ValidationError(
+            'Element %s covers more than %d pixels at scale %g; export with a smaller '
+            'scale.' % (element.get('id'), max_pixels, scale), 'scale')
+    mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
+    h, w = mask.shape
+    bbox = (y0, x0, y0 + h, x0 + w)
+    region = struct.pack('<4H', *bbox) + np.packbits(mask.ravel()).tobytes()
+    return bbox, int(mask.sum()), struct.pack('<I', len(region) + 4) + region
+
+
+def _identity(element):
+    """(domain, address, groups) of the entry an element (or object) is written as."""
+    kept = (element.get('user') or {}).get('iid')
+    kept = kept if isinstance(kept, dict) else {}
+    domain = kept.get('domain') if isinstance(kept.get('domain'), str) else None
+    label = (element.get('label') or {}).get('value') or element.get('group') or ''
+    if isinstance(kept.get('addressHex'), str) and kept.get('label') == label:
+        address = bytes.fromhex(kept['addressHex'])
+    else:
+        address = label.encode('utf-8')
+    group = element.get('group')
+    groups = kept.get('groups')
+    if not (isinstance(groups, list) and group in groups and
+            all(isinstance(g, str) for g in groups)):
+        groups = [group] if group else []
+    return (domain.encode('utf-8') if domain is not None else DOMAIN), address, groups
+
+
 def write(elements, meta=None, scale=1.0, max_pixels=None):
-    """The bytes of an .iid file with one entry per area element (others are skipped);
-    an element whose mask would pass ``max_pixels`` is refused (400)."""
+    """The bytes of an .iid file with one entry per area object (others are skipped);
+    a part whose mask would pass ``max_pixels`` is refused (400).
+
+    An object of several parts (see parts.py) is one entry whose segment has one
+    region per part, as iidfile stores a mask of several blobs.
+    """
     luts, iids, segs, groups = [], [], [], {}
     iid_off = seg_off = 0
     skipped = 0
-    for element in elements:
-        shape = raster.outline(element)
-        if shape is None:
-            skipped += 1
+    for obj in parts.objects(elements):
+        regions, boxes, area = [], [], 0
+        for element in obj:
+            if parts.role(element) == 'nucleus':
+                continue  # inside its cell, whose mask it is part of
+            shape = raster.outline(element)
+            if shape is None:
+                skipped += 1
+                continue
+            bbox, count, region = _region(shape, scale, element, max_pixels)
+            regions.append(region)
+            boxes.append(bbox)
+            area += count
+        if not regions:
             continue
-        # checked before rasterizing: a huge scale would otherwise allocate the mask first
-        with np.errstate(over='ignore', invalid='ignore'):  # inf and NaN are refused below
-            ring = np.asarray(shape[0], dtype=float)[:, :2] * scale
-        low, high = np.floor(ring.min(axis=0)), np.ceil(ring.max(axis=0))
-        if not (low.min() >= 0 and high.max() <= MAX_COORD):
-            raise ValidationError(
-                'Element %s lies outside the 16-bit range of .iid files at scale %g; '
-                'export with a smaller scale.' % (element.get('id'), scale), 'scale')
-        if max_pixels and float(np.prod(np.maximum(high - low, 1))) > max_pixels:
-            raise ValidationError(
-                'Element %s covers more than %d pixels at scale %g; export with a smaller '
-                'scale.' % (element.get('id'), max_pixels, scale), 'scale')
-        mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
-        h, w = mask.shape
         key = len(luts)
-        label = element.get('label', {}).get('value') or element.get('group') or ''
-        address = label.encode('utf-8')
-        iid = struct.pack('<III', key, len(DOMAIN), len(address)) + DOMAIN + address
-        bbox = (y0, x0, y0 + h, x0 + w)
-        packed = np.packbits(mask.ravel()).tobytes()
-        region = struct.pack('<4H', *bbox) + packed
-        seg = (struct.pack('<I4HI', key, *bbox, int(mask.sum())) +
-               struct.pack('<I', len(region) + 4) + region)
+        domain, address, names = _identity(obj[0])
+        iid = struct.pack('<III', key, len(domain), len(address)) + domain + address
+        bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))
+        seg = struct.pack('<I4HI', key, *bbox, area) + b''.join(regions)
         luts.append(struct.pack('<5I', key, iid_off, len(iid), seg_off, len(seg)))
         iids.append(iid)
         segs.append(seg)
         iid_off += len(iid)
         seg_off += len(seg)
-        if element.get('group'):
-            groups.setdefault(element['group'], []).append(key)
-    meta = dict(meta or {}, scale=scale, skipped=skipped)
+        for name in names:
+            groups.setdefault(name, []).append(key)
+    meta = dict(meta or {})
+    if scale != 1.0 or 'scale' in meta:
+        meta['scale'] = scale
+    if skipped:
+        meta['skipped'] = skipped
     meta_bytes = json.dumps(meta).encode('utf-8')
     group_index, group_data, offset = [], [], 0
     for name, keys in groups.items():
@@ -80,13 +121,32 @@ def write(elements, meta=None, scale=1.0, max_pixels=None):
     return struct.pack('<12I', *header) + b''.join(sections)
 
 
+def looks_like_iid(head):
+    """Whether bytes start like an .iid file: its sections follow the header in order."""
+    if len(head) < 48:
+        return False
+    header = struct.unpack_from('<12I', head, 0)
+    offset = 48
+    for start, length in zip(header[2::2], header[3::2]):
+        if start != offset:
+            return False
+        offset += length
+    return True
+
+
 def read(data):
-    """(meta, entries) of an .iid file; each entry {address, domain, bbox, mask, groups}."""
+    """(meta, entries) of an .iid file; each entry {address, domain, bbox, regions, groups}.
+
+    ``regions`` are (row, column, boolean mask) of the segment's blobs, each decoded on
+    its own: a file cannot make us allocate more than its own bits.
+    """
     try:
         header = struct.unpack_from('<12I', data, 0)
         (lut_o, lut_l), (iid_o, _), (meta_o, meta_l), (grp_o, grp_l), (seg_o, _) = [
             header[i:i + 2] for i in range(2, 12, 2)]
         meta = json.loads(data[meta_o:meta_o + meta_l].decode('utf-8')) if meta_l else {}
+        if not isinstance(meta, dict):
+            raise ValueError('its metadata is not a JSON object')
         member = {}
         if grp_l:
             (length,) = struct.unpack_from('<I', data, grp_o)
@@ -103,35 +163,62 @@ def read(data):
             domain, address = data[start:start + dl], data[start + dl:start + dl + al]
             seg = data[seg_o + so:seg_o + so + sl]
             _, minr, minc, maxr, maxc, _ = struct.unpack_from('<I4HI', seg, 0)
-            mask = np.zeros((maxr - minr, maxc - minc), dtype=bool)
+            regions = []
             pos = 16
             while pos < len(seg):
                 (rlen,) = struct.unpack_from('<I', seg, pos)
+                if rlen < 12:
+                    raise ValueError('a region of %d bytes' % rlen)
                 r0, c0, r1, c1 = struct.unpack_from('<4H', seg, pos + 4)
                 bits = np.frombuffer(seg[pos + 12:pos + rlen], dtype=np.uint8)
-                region = np.unpackbits(bits)[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-                mask[r0 - minr:r1 - minr, c0 - minc:c1 - minc] |= region.astype(bool)
+                size = (r1 - r0) * (c1 - c0)
+                if r1 < r0 or c1 < c0 or size > 8 * len(bits):
+                    raise ValueError('a region whose mask is shorter than its box')
+                mask = np.unpackbits(bits)[:size].reshape(r1 - r0, c1 - c0).astype(bool)
+                regions.append((r0, c0, mask))
                 pos += rlen
             entries.append({'key': key, 'address': address, 'domain': domain,
-                            'bbox': (minr, minc, maxr, maxc), 'mask': mask,
+                            'bbox': (minr, minc, maxr, maxc), 'regions': regions,
                             'groups': member.get(key, [])})
     except (struct.error, ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
         raise ValidationError('Not a readable .iid file: %s' % exc, 'file')
     return meta, entries
 
 
+def _decoded(raw):
+    try:
+        return raw.decode('utf-8'), False
+    except UnicodeDecodeError:
+        return raw.hex(), True
+
+
 def to_elements(data):
-    """(header fields, elements): each mask becomes closed polylines (with holes)."""
+    """(header fields, elements): each entry becomes one object of closed polylines.
+
+    An entry of several blobs becomes linked parts (parts.py); its domain, other groups
+    and an address that is not UTF-8 are kept in ``user.iid``, the file's metadata in
+    the header (name, description, attributes) and ``attributes.iid.meta`` (the rest).
+    """
     meta, entries = read(data)
     scale = meta.get('scale') if isinstance(meta.get('scale'), (int, float)) else 1.0
     elements = []
     for entry in entries:
-        minr, minc = entry['bbox'][:2]
-        try:
-            label = entry['address'].decode('utf-8')
-        except UnicodeDecodeError:
-            label = entry['address'].hex()
-        for outer, holes in raster.mask_to_polygons(entry['mask'], minc, minr, scale or 1.0):
+        label, label_is_hex = _decoded(entry['address'])
+        kept = {}
+        if entry['domain'] != DOMAIN:
+            kept['domain'], domain_is_hex = _decoded(entry['domain'])
+            if domain_is_hex:
+                raise ValidationError('Entry %d: its domain is not UTF-8 text.' % entry['key'],
+                                      'file')
+        if label_is_hex:
+            kept.update(addressHex=label, label=label)
+        if len(entry['groups']) > 1:
+            kept['groups'] = entry['groups']
+        shapes = []
+        for r0, c0, mask in entry['regions']:
+            shapes.extend(raster.mask_to_polygons(mask, c0, r0, scale or 1.0))
+        obj = []
+        for outer, holes in shapes:
             element = {'type': 'polyline', 'closed': True,
                        'points': [[x, y, 0] for x, y in outer]}
             if holes:
@@ -140,10 +227,39 @@ def to_elements(data):
                 element['label'] = {'value': label}
             if entry['groups']:
                 element['group'] = entry['groups'][0]
-            if entry['domain'] and entry['domain'] != DOMAIN:
-                element['user'] = {'iidDomain': entry['domain'].decode('utf-8', 'replace')}
-            elements.append(element)
+            if kept and not obj:
+                element['user'] = {'iid': kept}
+            obj.append(element)
+        elements.extend(parts.link(obj))
+    return header_fields(meta), elements
+
+
+# metadata keys the export writes itself, from the annotation
+OWN_META = ('name', 'description', 'attributes', 'annotationId', 'scale', 'skipped')
+
+
+def header_fields(meta):
+    """Annotation header fields from an .iid file's metadata."""
     header = {k: meta[k] for k in ('name', 'description') if isinstance(meta.get(k), str)}
-    if isinstance(meta.get('attributes'), dict):
-        header['attributes'] = meta['attributes']
-    return header, elements
+    attributes = dict(meta['attributes']) if isinstance(meta.get('attributes'), dict) else {}
+    rest = {k: v for k, v in meta.items() if k not in OWN_META or (
+        k == 'attributes' and not isinstance(v, dict)) or (
+        k in ('name', 'description') and not isinstance(v, str))}
+    if rest:
+        attributes['iid'] = {'meta': rest}
+    if attributes:
+        header['attributes'] = attributes
+    return header
+
+
+def file_meta(header, annotation_id):
+    """The metadata an export writes: the imported file's, then the annotation's own."""
+    attributes = dict(header.get('attributes') or {})
+    kept = attributes.pop('iid', None)
+    meta = dict(kept['meta']) if isinstance(kept, dict) and isinstance(
+        kept.get('meta'), dict) else {}
+    meta.setdefault('name', header.get('name'))
+    meta.setdefault('description', header.get('description', ''))
+    meta.setdefault('attributes', attributes)
+    meta['annotationId'] = str(annotation_id)
+    return meta

@@ -1,4 +1,6 @@
 """Turning uploaded files into annotations, and annotations into files."""
+import io
+import itertools
 import os
 import re
 
@@ -9,30 +11,73 @@ from .. import streams
 from . import geojson, iid, mask
 
 IMPORT_EXTENSIONS = ('.json', '.geojson', '.iid')
+SNIFF_BYTES = 65536  # how much of an uploaded file is read to decide whether to import it
 _GEOJSON_SNIFF = re.compile(rb'"type"\s*:\s*"(FeatureCollection|Feature)"')
+_GEOJSON_TYPES = ('FeatureCollection', 'Feature')
 
 
-def importable(name):
-    """Whether a file of this name is imported as annotations when uploaded to an item."""
-    return os.path.splitext(name or '')[1].lower() in IMPORT_EXTENSIONS
+def importable(name, read_head):
+    """Whether an uploaded file is imported as annotations, from its name and first bytes.
+
+    ``read_head(size)`` returns the file's first bytes; it is called (for at most
+    ``SNIFF_BYTES``) only for a name with an import extension. A .iid file must have
+    an .iid header; a .json or .geojson file must look like an annotation at its top
+    level (an object with ``elements``, ``{"annotation": {...}}``, a list of those) or
+    like GeoJSON (a FeatureCollection or Feature). Anything else is just a file.
+    """
+    ext = os.path.splitext(name or '')[1].lower()
+    if ext not in IMPORT_EXTENSIONS:
+        return False
+    head = read_head(SNIFF_BYTES)
+    if ext == '.iid':
+        return iid.looks_like_iid(head)
+    return _looks_like_annotation_json(head)
+
+
+def _looks_like_annotation_json(head):
+    """Whether the first bytes of a JSON file hold annotation or GeoJSON top-level keys."""
+    events = ijson.parse(io.BytesIO(head.removeprefix(b'\xef\xbb\xbf')), use_float=True)
+    try:
+        for prefix, event, value in events:
+            # top level: '' for an object, 'item' for the first entry of a list
+            if event == 'map_key' and prefix in ('', 'item') and value == 'elements':
+                return True
+            if event == 'start_map' and prefix in ('annotation', 'item.annotation'):
+                return True
+            if event == 'string' and prefix in ('type', 'item.type'):
+                return value in _GEOJSON_TYPES
+            if prefix == 'item' and event == 'end_map':
+                return False  # the first entry of a list decides
+    except ijson.JSONError:
+        pass  # the head ends inside the JSON (or it is not JSON): decided by what was seen
+    return False
 
 
 def _geojson_source(fileobj, name):
     start = fileobj.tell()
-    head = fileobj.read(65536)
-    fileobj.seek(start)
+    head = fileobj.read(SNIFF_BYTES)
+    # ijson refuses a byte-order mark, which Windows tools write
+    fileobj.seek(start + 3 if head.startswith(b'\xef\xbb\xbf') else start)
     match = _GEOJSON_SNIFF.search(head)
     if not match:
         return None
-    prefix = 'features.item' if match.group(1) == b'FeatureCollection' else ''
+    if match.group(1) == b'FeatureCollection':
+        prefix = 'features.item'
+    else:  # one Feature, or a list of them (as large_image also reads)
+        prefix = 'item' if head.lstrip(b'\xef\xbb\xbf \t\r\n')[:1] == b'[' else ''
 
     def features():
         try:
             yield from ijson.items(fileobj, prefix, use_float=True)
         except ijson.JSONError as exc:
             raise streams.json_error(exc)
-    header = {'name': os.path.splitext(os.path.basename(name))[0] or 'GeoJSON import'}
-    return header, geojson.iter_elements(features())
+    stream = features()
+    first = next(stream, None)
+    # large_image writes the annotation's header into the first feature's properties
+    header = geojson.header_of(first)
+    header.setdefault('name', os.path.splitext(os.path.basename(name))[0] or 'GeoJSON import')
+    found = itertools.chain([first] if first is not None else [], stream)
+    return header, geojson.iter_elements(found)
 
 
 class _Source:
@@ -111,14 +156,17 @@ def import_file(service, item, creator, stream, name, folder=None, progress=None
 
 
 def import_mask(service, item, creator, data, classes=None, scale=1.0, name=None,
-                folder=None, min_pixels=1):
-    """Create an annotation of polygons traced from a label mask image (see mask.py)."""
+                folder=None, min_pixels=1, progress=None, import_job=None):
+    """Create an annotation of polygons traced from a label mask image (see mask.py).
+
+    ``data`` is the image's bytes, path or file; ``progress`` as in ``mask.to_elements``.
+    """
     elements = mask.to_elements(data, classes, scale, min_pixels,
-                                service.settings.get('max_mask_pixels'))
+                                service.settings.get('max_mask_pixels'), progress)
     if not elements:
         raise ValidationError('The mask holds no pixels of the classes asked for.', 'file')
     return service.create(item, creator, {'name': name or 'Label mask', 'elements': elements},
-                          folder)
+                          folder, import_job=import_job)
 
 
 def export_geojson(service, doc, params=None):
@@ -130,10 +178,8 @@ def export_geojson(service, doc, params=None):
 def export_iid(service, doc, scale=1.0):
     """The bytes of an .iid file of the annotation's area elements."""
     q = service.query(doc, {})
-    header = doc.get('annotation') or {}
-    meta = {'name': header.get('name'), 'description': header.get('description', ''),
-            'attributes': header.get('attributes', {}), 'annotationId': str(doc['_id'])}
-    return iid.write(q.elements(), meta, scale, service.settings.get('max_mask_pixels'))
+    return iid.write(q.elements(), iid.file_meta(doc.get('annotation') or {}, doc['_id']),
+                     scale, service.settings.get('max_mask_pixels'))
 
 
 def export_mask(service, doc, width, height, scale=1.0, fmt='png', classes=None):

@@ -110,16 +110,32 @@ def parse_classes(classes):
     return mapping, False
 
 
-def read_label(data, max_pixels=None):
-    """The 2-D integer array of a PNG/TIFF label mask (checked before it is decoded)."""
+def open_label(source, max_pixels=None):
+    """The opened (not yet decoded) PIL image of a label mask, its size and mode checked.
+
+    ``source`` is bytes, a path or a file. Only the header is read, so a request can
+    refuse a bad mask at once and leave the decoding to a job.
+    """
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
         width, height = image.size
     except Exception as exc:
         raise ValidationError('Not a readable mask image: %s' % exc, 'file')
     if max_pixels and width * height > max_pixels:
         raise ValidationError('A %dx%d mask is larger than the %d pixel limit.' % (
             width, height, max_pixels), 'file')
+    if len(image.getbands()) != 1:
+        raise ValidationError('A label mask must have a single channel (its mode is %s).'
+                              % image.mode, 'file')
+    if image.mode == 'F':
+        raise ValidationError('A label mask must hold whole numbers (its mode is %s).'
+                              % image.mode, 'file')
+    return image
+
+
+def read_label(source, max_pixels=None):
+    """The 2-D integer array of a PNG/TIFF label mask (checked before it is decoded)."""
+    image = open_label(source, max_pixels)
     try:
         label = np.array(image)
     except Exception as exc:
@@ -135,16 +151,21 @@ def read_label(data, max_pixels=None):
     return label
 
 
-def to_elements(data, classes=None, scale=1.0, min_pixels=1, max_pixels=None):
+def to_elements(data, classes=None, scale=1.0, min_pixels=1, max_pixels=None,
+                progress=None):
     """Closed polylines (with holes) tracing each class value of a mask image.
 
     ``scale`` is the mask's size over the slide's (0.25: a quarter-size mask); points
-    come out in slide pixels. ``classes`` as in ``parse_classes``.
+    come out in slide pixels. ``classes`` as in ``parse_classes``. ``progress(done,
+    total)`` is called before each mask value is traced (it may raise to stop).
     """
     mapping, all_values = parse_classes(classes)
     label = read_label(data, max_pixels)
     elements = []
-    for value in np.unique(label).tolist():
+    values = np.unique(label).tolist()
+    for done, value in enumerate(values):
+        if progress is not None:
+            progress(done, len(values))
         entry = mapping.get(value)
         if entry is None and (value == 0 or not all_values):
             continue

@@ -11,7 +11,7 @@ refused at the block that goes past the limit.
 """
 import numpy as np
 
-from .errors import RestError
+from ..errors import RestError
 
 BLOCK = 256 << 10
 _QUOTE, _BACKSLASH = ord('"'), ord('\\')
