@@ -105,7 +105,8 @@ class AnnotationResource(Resource):
 
     # -- one annotation
     @route('GET', ':id', access=PUBLIC, cookie=True, params=[ANNOTATION] + QUERY_PARAMS,
-           summary='An annotation with its elements (region, size, paging, centroids).')
+           summary='An annotation with its elements (region, size, paging, centroids).',
+           responses={304: 'Not modified (If-None-Match)'})
     def get(self, req, annotation, **kwargs):
         params = self._query_params(kwargs)
         return self._element_answer(
@@ -133,7 +134,8 @@ class AnnotationResource(Resource):
 
     @route('PATCH', ':id', access=USER, json_body='list', params=[
         _ann(WRITE), Param('version', 'Refuse (409) unless at this version.', type='integer')],
-        summary='Patch header fields and elements by id (204; the new version in a header).')
+        summary='Patch header fields and elements by id (204; the new version in a header).',
+        responses={204: 'Patched; the new version in Tilery-Annotation-Version'})
     def patch(self, req, annotation, body, version=None):
         doc = self.service.patch(annotation['_id'], body, req.user, version)
         # large_image answers 204 without a body; the version lets a client chain edits
