@@ -58,8 +58,6 @@ IMPORTS_ALLOWED = {
 REST_WRITES_ALLOWED = {
     'tilery.rest.resources.file:FileResource.update',
     'tilery.rest.resources.file:FileResource.move',
-    'tilery.rest.resources.user:UserResource.create',
-    'tilery.rest.resources.user:UserResource.logout',
 }
 WRITE_METHODS = {'insert_one', 'insert_many', 'update_one', 'update_many', 'replace_one',
                  'delete_one', 'delete_many', 'find_one_and_update', 'find_one_and_replace',

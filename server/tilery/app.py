@@ -16,7 +16,9 @@ from .rest.describe import DescribeResource
 from .rest.dispatch import Dispatcher
 from .rest.wsgi import WsgiApi
 from .rest.routing import Router
+from .services.audit import AuditLog
 from .services.listing import ListingCache
+from .services.logins import LoginService
 from .services.tree import TreeService
 from .services.uploads import UploadService
 
@@ -37,6 +39,8 @@ class App:
         self.plugins = {}
         self.access_flags = dict(plugins.ACCESS_FLAGS)
         self.auth = None
+        self.audit = None
+        self.logins = None
         self.uploads = None
         self.tree = None
         self.jobs = None
@@ -70,6 +74,8 @@ def create_app(settings, mongo_client=None, db=None):
     for model in app.models:
         model.ensure_indexes()
     app.auth = Auth(app)
+    app.audit = AuditLog(app)
+    app.logins = LoginService(app)
     app.uploads = UploadService(app)
     app.tree = TreeService(app)
     app.listings = ListingCache()
@@ -107,8 +113,8 @@ def mount(app):
     """
     tree = cherrypy._cptree.Tree()
     quiet = {'log.screen': False, 'log.access_file': '', 'log.error_file': ''}
-    from .webroot import WebRoot
-    _quiet(tree.mount(WebRoot(app), '', {'/': dict(quiet, **{
+    from .webroot import WebRoot, page_config
+    _quiet(tree.mount(WebRoot(app), '', {'/': dict(quiet, **page_config(), **{
         'tools.encode.on': False, 'request.show_tracebacks': False})}))
     return cheroot.wsgi.PathInfoDispatcher({
         '/api/v1': WsgiApi(app.dispatcher, app.settings.cors_origins), '/': tree})

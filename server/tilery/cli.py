@@ -83,7 +83,7 @@ def _serve_one(settings, reuse_port=False):
         app = create_app(settings)
         server = HttpServer((settings.host, settings.port), mount(app),
                             numthreads=settings.thread_pool,
-                            server_name='tilery/%s' % __version__,
+                            server_name='tilery',  # no version banner
                             reuse_port=reuse_port, timeout=settings.socket_timeout)
         server.prepare()
 

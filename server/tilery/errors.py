@@ -67,6 +67,21 @@ class Conflict(RestError):
     status = 409
 
 
+class TooManyRequests(TileryError):
+    """Throttled: try again after ``retry_after`` seconds (sent as Retry-After)."""
+
+    status = 429
+    type = 'throttle'
+
+    def __init__(self, message, retry_after):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after + 0.999))
+        self.headers = {'Retry-After': str(self.retry_after)}
+
+    def to_json(self):
+        return dict(super().to_json(), retryAfter=self.retry_after)
+
+
 def client_fault(exc):
     """The 4xx error for a fault that a client's input raises deep inside a write or a
     walk of its value (BSON refusing a document, Python's recursion limit), or None.

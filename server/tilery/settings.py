@@ -32,6 +32,22 @@ class Settings:
     cors_origins: tuple = ()
     web_client_dir: str = None  # None: web_client/dist beside the package, when built
     import_roots: tuple = ()  # server folders admins may import from (empty: any)
+    # Safe to share (issue 8). download_origin: e.g. 'https://usercontent.example.org',
+    # another host name proxied to this same server; inline downloads of HTML/SVG/script
+    # files are served only on requests to that host (None: always as attachments).
+    download_origin: str = None
+    # Sign-in throttling: after login_max_failures wrong passwords for one account (from
+    # any address) or login_address_max_failures from one client address (any accounts),
+    # each within login_failure_window seconds of the last, sign-ins are refused (429)
+    # for login_lockout_seconds, doubling at each further failure up to the maximum.
+    login_max_failures: int = 5
+    login_address_max_failures: int = 20
+    login_failure_window: float = 900.0
+    login_lockout_seconds: float = 30.0
+    login_lockout_max_seconds: float = 900.0
+    trusted_proxies: tuple = ()  # peers whose X-Forwarded-For names the client (IPs/CIDRs)
+    audit_days: float = 365.0  # audit log entries older than this are dropped (0: never)
+    audit_file: str = None  # also append each audit entry to this file as a JSON line
     plugins: tuple = None  # None: every installed plugin
     extra: dict = dataclasses.field(default_factory=dict)
 
@@ -52,7 +68,7 @@ class Settings:
             if env is not None and name != 'extra':
                 values[name] = _coerce(env, field.default)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for name in ('cors_origins', 'import_roots', 'plugins'):
+        for name in ('cors_origins', 'import_roots', 'plugins', 'trusted_proxies'):
             if isinstance(values.get(name), str):
                 values[name] = tuple(v.strip() for v in values[name].split(',') if v.strip())
         unknown = set(values) - set(fields)

@@ -32,8 +32,11 @@ class Response:
 class Headers(dict):
     """Case-insensitive request headers, as CherryPy gives them."""
 
-    def __init__(self, values):
+    scheme = 'http'
+
+    def __init__(self, values, remote_addr='127.0.0.1'):
         super().__init__({k.title(): v for k, v in values.items()})
+        self.remote_addr = remote_addr
 
     def get(self, key, default=None):
         return super().get(key.title(), default)
@@ -63,7 +66,7 @@ class TestServer:
         return self._tokens[key]
 
     def request(self, path, method='GET', user=None, params=None, body=None, headers=None,
-                token=None, basic=None, cookie=None):
+                token=None, basic=None, cookie=None, remote_addr='127.0.0.1'):
         """Run one request in-process; ``body`` may be bytes or a JSON-able value."""
         headers = dict(headers or {})
         if user is not None:
@@ -83,7 +86,7 @@ class TestServer:
         from .rest.request import BodyReader
         reader = BodyReader(io.BytesIO(body), len(body))
         status, out_headers, out = self.app.dispatcher.handle(
-            method, path.lstrip('/'), query, Headers(headers), reader,
+            method, path.lstrip('/'), query, Headers(headers, remote_addr), reader,
             {'girderToken': cookie} if cookie else {})
         return Response(status, out_headers, out)
 
@@ -112,7 +115,7 @@ class BoundServer:
     def __init__(self, app, host='127.0.0.1'):
         from .rest.wsgi import HttpServer
         self.app = app
-        self.server = HttpServer((host, 0), mount(app), numthreads=16,
+        self.server = HttpServer((host, 0), mount(app), numthreads=16, server_name='tilery',
                                  timeout=app.settings.socket_timeout)
         self.server.prepare()
         self.port = self.server.bind_addr[1]

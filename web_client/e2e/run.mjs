@@ -60,6 +60,11 @@ async function main() {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     ctx.page = await context.newPage();
     ctx.page.on('pageerror', (err) => console.log(`    [page error] ${err.message}`));
+    // The page's Content-Security-Policy must not block anything the client does.
+    ctx.cspViolations = [];
+    ctx.page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) ctx.cspViolations.push(msg.text());
+    });
     await signIn(ctx.page, 'alice', 'alice-password1');
     for (const t of chosen) {
       const t0 = Date.now();

@@ -1,5 +1,6 @@
 // The one module that talks to the server: Girder's REST dialect under /api/v1.
-// Token in the Girder-Token header, the girderToken cookie for <img> tiles,
+// Token in the Girder-Token header; <img> tiles and download links rely on the
+// server's HttpOnly girderToken cookie (set at sign-in, never written by script),
 // Girder-Total-Count for paging, and JSON errors {message, type, field}.
 import type {
   AccessList, Annotation, AnnotationBody, ApiKey, Collection, Folder, GirderFile, Group, Item, Job,
@@ -72,13 +73,8 @@ function setSession(newToken: string | null, user: User | null): void {
   currentUser = user;
   if (newToken) {
     localStorage.setItem(TOKEN_KEY, newToken);
-    // The server sets an httponly cookie at login; when the session is
-    // restored from storage the cookie may be gone, and <img> tile requests
-    // can only authenticate with it.
-    document.cookie = `girderToken=${encodeURIComponent(newToken)}; path=/; SameSite=Lax`;
   } else {
     localStorage.removeItem(TOKEN_KEY);
-    document.cookie = 'girderToken=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
   }
   listeners.forEach((fn) => fn(user));
 }
@@ -189,11 +185,14 @@ export async function logout(): Promise<void> {
   }
 }
 
-/** Restore the session from a stored token; null when there is none or it expired. */
+/** Restore the session from a stored token; null when there is none or it expired.
+ * Asking user/authentication with the token also has the server set its HttpOnly
+ * cookie again, which <img> tiles and download links need. */
 export async function restoreSession(): Promise<User | null> {
   if (!token) return null;
   try {
-    const user = await get<User | null>('user/me');
+    const resp = await get<{ user: User | null } | null>('user/authentication');
+    const user = resp?.user ?? null;
     setSession(user ? token : null, user);
     return user;
   } catch (err) {

@@ -2,8 +2,20 @@
 import os
 import shutil
 
-from ..errors import RestError
+from ..errors import AccessError, NotFound, RestError
 from .base import AssetstoreAdapter, check_fits
+
+
+def checked_import_path(file):
+    """The real path of a file imported in place, refused (403) when it now resolves
+    outside the folder it was imported from (e.g. it was replaced by a symlink)."""
+    real = os.path.realpath(file['path'])
+    # files imported before the root was recorded: the path itself must not be a link
+    root = os.path.realpath(file.get('importRoot') or file['path'])
+    if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
+        raise AccessError('The imported file %s now points outside the folder it was '
+                          'imported from; it is not served.' % file['name'])
+    return real
 
 
 class FilesystemAdapter(AssetstoreAdapter):
@@ -40,13 +52,8 @@ class FilesystemAdapter(AssetstoreAdapter):
         return written
 
     def read_upload(self, upload, length):
-        with open(upload.get('tempFile') or self._temp_path(upload), 'rb') as fh:
-            while length > 0:
-                data = fh.read(min(length, 1 << 22))
-                if not data:
-                    break
-                length -= len(data)
-                yield data
+        return _read(open(upload.get('tempFile') or self._temp_path(upload), 'rb'), length,
+                     1 << 22)
 
     def final_path(self, file_id):
         key = str(file_id)
@@ -72,25 +79,24 @@ class FilesystemAdapter(AssetstoreAdapter):
 
     def full_path(self, file):
         if file.get('imported'):
-            return file['path']
+            return checked_import_path(file)
         return os.path.join(self.root, file['path'])
 
     def open_range(self, file, start, end):
+        """An iterator over bytes [start, end); the file is checked and opened at once,
+        so a refusal is an error answer rather than a broken stream."""
         path = self.full_path(file)
         try:
-            fh = open(path, 'rb')
+            # O_NOFOLLOW: a symlink put in place after the check above is refused too
+            fh = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0)), 'rb')
         except OSError:
+            if file.get('imported'):
+                raise NotFound('The imported file %s is no longer readable on the server.' %
+                               file['name'])
             raise RestError('The bytes of file %s are missing from the assetstore.' %
                             file['_id'], 500)
-        with fh:
-            fh.seek(start)
-            remaining = end - start
-            while remaining > 0:
-                data = fh.read(min(remaining, 1 << 20))
-                if not data:
-                    break
-                remaining -= len(data)
-                yield data
+        fh.seek(start)
+        return _read(fh, end - start)
 
     def delete_file(self, file):
         if file.get('imported'):
@@ -109,3 +115,14 @@ class FilesystemAdapter(AssetstoreAdapter):
         except OSError:
             return {'free': None, 'total': None}
         return {'free': usage.free, 'total': usage.total}
+
+
+def _read(fh, remaining, piece=1 << 20):
+    """Yield up to ``remaining`` bytes of an open file in pieces, then close it."""
+    with fh:
+        while remaining > 0:
+            data = fh.read(min(remaining, piece))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data

@@ -1,16 +1,18 @@
 """The core models and the registry the app keeps them in."""
 from .assetstore import Assetstore
+from .audit import AuditEvent
 from .collection import Collection
 from .file import File, Upload
 from .folder import Folder
 from .group import Group
 from .item import Item
+from .login_throttle import LoginThrottle
 from .setting import Setting
 from .token import ApiKey, Token
 from .user import User
 
 CORE_MODELS = (User, Group, Token, ApiKey, Collection, Folder, Item, File, Upload,
-               Assetstore, Setting)
+               Assetstore, Setting, AuditEvent, LoginThrottle)
 
 
 class ModelRegistry:

@@ -287,9 +287,11 @@ class AccessControlledModel(Model):
         raise AccessError(message or 'Write access or the annotate flag is needed on %s %s.'
                           % (self.model_type, doc['_id']))
 
-    def set_access(self, doc, access, public=None, public_flags=None, recurse=False):
-        """Validate and store a new ACL (and public flag and flags) on ``doc``.
-        ``recurse`` is for containers (folders, collections): see their overrides."""
+    def set_access(self, doc, access, public=None, public_flags=None, recurse=False,
+                   actor=None):
+        """Validate and store a new ACL (and public flag and flags) on ``doc``; audited as
+        ``actor``'s. ``recurse`` is for containers (folders, collections): see their
+        overrides."""
         doc['access'] = self.parse_access(access)
         if public is not None:
             doc['public'] = public
@@ -298,6 +300,10 @@ class AccessControlledModel(Model):
             doc['publicFlags'] = update['publicFlags'] = [
                 f for f in public_flags if isinstance(f, str)]
         self.collection.update_one({'_id': doc['_id']}, {'$set': update})
+        self.app.audit.record('access.change', actor, resourceType=self.model_type,
+                              resourceId=doc['_id'], access=doc['access'],
+                              public=doc.get('public'), publicFlags=doc.get('publicFlags'),
+                              recurse=bool(recurse))
         return doc
 
     def parse_access(self, access):

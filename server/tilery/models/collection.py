@@ -25,9 +25,10 @@ class Collection(AccessControlledModel):
         self.set_user_access(doc, creator['_id'], ADMIN)
         return self.save(doc)
 
-    def set_access(self, doc, access, public=None, public_flags=None, recurse=False):
+    def set_access(self, doc, access, public=None, public_flags=None, recurse=False,
+                   actor=None):
         """As for any ACL; ``recurse`` gives every folder in the collection the same."""
-        super().set_access(doc, access, public, public_flags)
+        super().set_access(doc, access, public, public_flags, recurse, actor)
         if recurse:
             folders = self.app.models.folder
             for child in folders.find({'parentId': doc['_id']}):

@@ -129,10 +129,11 @@ class Folder(AccessControlledModel):
         for item in items.find({'folderId': doc['_id']}):
             items.remove(item)
 
-    def set_access(self, doc, access, public=None, public_flags=None, recurse=False):
+    def set_access(self, doc, access, public=None, public_flags=None, recurse=False,
+                   actor=None):
         """As for any ACL, and: listings of the parent filter by it, ``recurse`` gives every
         subfolder the same ACL, and plugins hear of it (model.folder.access_changed)."""
-        super().set_access(doc, access, public, public_flags)
+        super().set_access(doc, access, public, public_flags, recurse, actor)
         bump(self.app.models, doc['parentCollection'], [doc['parentId']])
         if recurse:
             self.set_access_recursive(doc, doc['access'], doc.get('public', False),

@@ -27,7 +27,7 @@ class Group(AccessControlledModel):
         self.add_member(doc, creator, ADMIN)
         return doc
 
-    def add_member(self, group, user, level=READ):
+    def add_member(self, group, user, level=READ, actor=None):
         """Make ``user`` a member with ``level`` on the group; clears invitations."""
         users = self.app.models.user
         users.collection.update_one({'_id': user['_id']}, {
@@ -37,15 +37,19 @@ class Group(AccessControlledModel):
         group['requests'] = [r for r in group.get('requests', []) if r != user['_id']]
         self.collection.update_one({'_id': group['_id']}, {'$set': {
             'access': group['access'], 'requests': group['requests']}})
+        self.app.audit.record('group.member.add', actor, groupId=group['_id'],
+                              memberId=user['_id'], level=level)
         return group
 
-    def remove_member(self, group, user):
+    def remove_member(self, group, user, actor=None):
         self.app.models.user.collection.update_one({'_id': user['_id']}, {
             '$pull': {'groups': group['_id'], 'groupInvites': {'groupId': group['_id']}}})
         self.set_user_access(group, user['_id'], None)
         group['requests'] = [r for r in group.get('requests', []) if r != user['_id']]
         self.collection.update_one({'_id': group['_id']}, {'$set': {
             'access': group['access'], 'requests': group['requests']}})
+        self.app.audit.record('group.member.remove', actor, groupId=group['_id'],
+                              memberId=user['_id'])
         return group
 
     def request_join(self, group, user):
@@ -53,12 +57,14 @@ class Group(AccessControlledModel):
         self.collection.update_one({'_id': group['_id']},
                                    {'$addToSet': {'requests': user['_id']}})
 
-    def set_member_level(self, group, user, level):
+    def set_member_level(self, group, user, level, actor=None):
         """Give the member ``user`` ``level`` on the group (promotions)."""
         if group['_id'] not in (user.get('groups') or ()):
             raise RestError('That user is not a member of this group.')
         self.set_user_access(group, user['_id'], level)
         self.collection.update_one({'_id': group['_id']}, {'$set': {'access': group['access']}})
+        self.app.audit.record('group.member.level', actor, groupId=group['_id'],
+                              memberId=user['_id'], level=level)
         return group
 
     def invite(self, group, user, level=READ):

@@ -26,6 +26,18 @@ class Setting(Model):
         """Plugins declare their run-time settings here."""
         self.known[key] = (default, validator, description)
 
+    def claim_once(self, key, value):
+        """Store ``value`` under an internal ``key`` unless already there; True if stored.
+
+        The unique index on ``key`` makes this atomic across threads and processes.
+        """
+        import pymongo.errors
+        try:
+            self.collection.insert_one({'key': key, 'value': value})
+        except pymongo.errors.DuplicateKeyError:
+            return False
+        return True
+
     def get(self, key):
         if key not in self.known:
             raise ValidationError('Unknown setting: %s.' % key, 'key')

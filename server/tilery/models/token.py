@@ -68,7 +68,10 @@ class ApiKey(Model):
         doc = {'userId': user['_id'], 'name': name or '', 'scope': scope, 'tokenDuration': days,
                'active': bool(active), 'key': secrets.token_urlsafe(30), 'created': now(),
                'lastUse': None}
-        return self.save(doc)
+        doc = self.save(doc)
+        self.app.audit.record('api_key.create', user, apiKeyId=doc['_id'], name=doc['name'],
+                              scope=scope)
+        return doc
 
     def token_for(self, key, days=None):
         """Exchange an API key for a token, as ``POST /api_key/token`` does."""
@@ -82,8 +85,27 @@ class ApiKey(Model):
         duration = min(float(d) for d in limits) if limits else None
         self.collection.update_one({'_id': doc['_id']}, {'$set': {'lastUse': now()}})
         token = self.app.models.token.create(user, duration, doc.get('scope'), api_key=doc)
+        self.app.audit.record('token.create', user, apiKeyId=doc['_id'], scope=token['scope'])
         return user, token
 
-    def remove(self, doc, **kwargs):
+    def update_key(self, doc, actor, **changes):
+        """Rename, rescope or (de)activate a key; deactivating revokes its tokens. A
+        change of None is no change, except ``scope``: None there is full access (as in
+        Girder), and a caller leaves ``scope`` out to keep it."""
+        changes = {k: v for k, v in changes.items() if v is not None or k == 'scope'}
+        if 'scope' in changes:
+            self.check_scope(changes['scope'])
+        doc.update(changes)
+        if changes.get('active') is False:
+            self.app.models.token.remove_for_api_key(doc)
+        self.save(doc)
+        self.app.audit.record('api_key.update', actor, apiKeyId=doc['_id'],
+                              ownerId=doc['userId'],
+                              **changes)
+        return doc
+
+    def remove(self, doc, actor=None, **kwargs):
         self.app.models.token.remove_for_api_key(doc)
         super().remove(doc)
+        self.app.audit.record('api_key.delete', actor, apiKeyId=doc['_id'],
+                              ownerId=doc['userId'], name=doc.get('name'))

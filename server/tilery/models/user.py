@@ -9,6 +9,17 @@ from .base import ADMIN, READ, AccessControlledModel, now
 LOGIN_RE = re.compile(r'^[a-z][\da-z\-\.]{3,}$')
 EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
 MAX_PASSWORD_BYTES = 72  # bcrypt refuses longer passwords (ValueError, not a truncation)
+BCRYPT_ROUNDS = 10
+_DUMMY = []
+
+
+def _dummy_hash():
+    """A hash of a random password at the same cost as real ones (made once a process)."""
+    if not _DUMMY:
+        import secrets
+        _DUMMY.append(bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(
+            BCRYPT_ROUNDS)).decode('ascii'))
+    return _DUMMY[0]
 
 
 class User(AccessControlledModel):
@@ -52,18 +63,24 @@ class User(AccessControlledModel):
             raise ValidationError('Password must be at most %d bytes.' % MAX_PASSWORD_BYTES,
                                   'password')
 
-    def create(self, login, email, first_name, last_name, password, admin=False, public=True):
+    def create(self, login, email, first_name, last_name, password, admin=False, public=True,
+               status='enabled'):
         """Make a user with Public and Private folders; the first user is a site admin."""
         self.check_password_rules(password)
-        first = self.collection.estimated_document_count() == 0 and \
-            self.find_one({}, {'_id': 1}) is None
+        maybe_first = self.find_one({}, {'_id': 1}) is None
         doc = {'login': login, 'email': email, 'firstName': first_name, 'lastName': last_name,
-               'created': now(), 'admin': bool(admin or first), 'emailVerified': False,
-               'status': 'enabled', 'groups': [], 'groupInvites': [], 'size': 0,
+               'created': now(), 'admin': bool(admin), 'emailVerified': False,
+               'status': status, 'groups': [], 'groupInvites': [], 'size': 0,
                'public': bool(public), 'access': {'users': [], 'groups': []},
                'salt': self.hash_password(password)}
         self.validate(doc)
         doc['_id'] = self.collection.insert_one(doc).inserted_id
+        # Concurrent first registrations all see an empty collection; only the one that
+        # claims the once-only marker (a unique key) becomes the site admin.
+        if maybe_first and self.app.models.setting.claim_once('core.first_admin', doc['_id']):
+            doc['admin'], doc['status'] = True, 'enabled'
+            self.collection.update_one({'_id': doc['_id']},
+                                       {'$set': {'admin': True, 'status': 'enabled'}})
         self.set_user_access(doc, doc['_id'], ADMIN)
         self.collection.update_one({'_id': doc['_id']}, {'$set': {'access': doc['access']}})
         folders = self.app.models.folder
@@ -74,21 +91,39 @@ class User(AccessControlledModel):
 
     @staticmethod
     def hash_password(password):
-        return bcrypt.hashpw(password.encode('utf8'), bcrypt.gensalt(10)).decode('ascii')
+        return bcrypt.hashpw(password.encode('utf8'), bcrypt.gensalt(BCRYPT_ROUNDS)).decode(
+            'ascii')
 
-    def authenticate(self, login, password):
-        """The user whose login (or email) and password match, else a 401."""
+    def find_login(self, login):
+        """The user whose login (or email, when it has an @) is ``login``, or None."""
         login = (login or '').lower().strip()
-        field = 'email' if '@' in login else 'login'
-        doc = self.find_one({field: login})
-        if doc is None or not doc.get('salt') or \
-                len(password.encode('utf8')) > MAX_PASSWORD_BYTES or not bcrypt.checkpw(
-                password.encode('utf8'), doc['salt'].encode('ascii')):
-            raise AccessError('Login failed.', 401)
+        return self.find_one({'email' if '@' in login else 'login': login})
+
+    def password_matches(self, doc, password):
+        """Check ``password``; with no user, check a dummy hash of the same cost, so an
+        unknown login takes as long as a known one (no login enumeration by timing)."""
+        salt = (doc or {}).get('salt') or _dummy_hash()
+        data = (password or '').encode('utf8')
+        if len(data) > MAX_PASSWORD_BYTES:
+            data = data[:MAX_PASSWORD_BYTES]  # hashed anyway, for the same time; then refused
+            bcrypt.checkpw(data, salt.encode('ascii'))
+            return False
+        return bcrypt.checkpw(data, salt.encode('ascii')) and doc is not None and \
+            bool(doc.get('salt'))
+
+    def check_status(self, doc):
+        """Refuse a correct sign-in to an account that is pending or disabled."""
         if doc.get('status') == 'pending':
             raise AccessError('This account is awaiting approval by an administrator.', 401)
         if doc.get('status', 'enabled') != 'enabled':
             raise AccessError('This account is disabled.', 401)
+
+    def authenticate(self, login, password):
+        """The user whose login (or email) and password match, else a 401."""
+        doc = self.find_login(login)
+        if not self.password_matches(doc, password):
+            raise AccessError('Login failed.', 401)
+        self.check_status(doc)
         return doc
 
     def set_password(self, doc, password):

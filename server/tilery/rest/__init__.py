@@ -26,7 +26,8 @@ the OpenAPI description at ``GET /api/v1/describe``::
   scope may call it; a route without a scope needs a full-access token (a restricted
   token counts as anonymous on a public route). ``default_scopes = DATA_SCOPES`` on a
   Resource gives its routes a scope by verb.
-- ``cookie=True``: the girderToken cookie authenticates (downloads, tiles: <img> tags).
+- ``cookie=True``: the girderToken cookie authenticates GET/HEAD requests of the route
+  (downloads, tiles: <img> tags); other verbs need the Girder-Token header (no CSRF).
 - ``Param(name, description, type, required, default, enum, dest, min, max)``: types
   string, integer, number, boolean, json (``json_types``), objectid. Path params are
   the ``:name`` segments. Bad values answer 400 with a clear message.

@@ -5,14 +5,23 @@ import urllib.parse
 import uuid
 
 
-from . import jsonbounds
 from ..errors import AccessError, RestError, TileryError, anonymous_error, client_fault
+from . import jsonbounds
 from .params import ModelParam, Paging
 from .request import Raw, Request, dumps
 from .routing import ADMIN_ONLY, PUBLIC
 
 log = logging.getLogger(__name__)
 FULL_ACCESS_SCOPE = 'core.user_auth'
+#: Sent with every API answer. The sandbox CSP matters for downloads: a stored HTML or
+#: SVG file opened from a link runs no script and gets an opaque origin, so it cannot
+#: reach the API with the viewer's credentials; JSON answers lose nothing by it.
+SECURITY_HEADERS = {'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY',
+                    'Content-Security-Policy': "sandbox; default-src 'none'",
+                    'Referrer-Policy': 'same-origin'}
+#: The girderToken cookie authenticates only these verbs: a browser attaches cookies to
+#: cross-site requests, so a cookie that could authorise a POST would allow CSRF.
+COOKIE_METHODS = ('GET', 'HEAD')
 API_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE')
 FORM_METHODS = ('POST', 'PUT', 'PATCH')  # as CherryPy, which reads bodies of these only
 
@@ -52,7 +61,7 @@ class Dispatcher:
     def handle(self, method, path, query_string, headers, rfile, cookies):
         """Return (status, headers, body) for one request; never raises."""
         uid = uuid.uuid4().hex
-        out_headers = {'Girder-Request-Uid': uid}
+        out_headers = {'Girder-Request-Uid': uid, **SECURITY_HEADERS}
         req = None
         try:
             req = self._prepare(method, path, query_string, headers, rfile, cookies)
@@ -99,7 +108,7 @@ class Dispatcher:
                 is_form(headers):
             # as in Girder, form fields are parameters (a token= field authenticates)
             merge_form(params, req.read_body(self.app.settings.max_form_body))
-        req.user, req.token = self._authenticate(spec, params, headers, cookies)
+        req.user, req.token = self._authenticate(spec, method, params, headers, cookies)
         self._check_access(spec, req.user, req.token)
         req.kwargs = self._convert(spec, req, values)
         return req
@@ -118,10 +127,10 @@ class Dispatcher:
         # as in Girder, a known method on a path without it is a 400
         raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
 
-    def _authenticate(self, spec, params, headers, cookies):
+    def _authenticate(self, spec, method, params, headers, cookies):
         """(user, token) of the request's token parameter, header or cookie."""
         token_value = params.pop('token', None) or headers.get('Girder-Token') or None
-        if token_value is None and spec.cookie:
+        if token_value is None and spec.cookie and method in COOKIE_METHODS:
             token_value = cookies.get('girderToken') or None
         user, token = self.app.auth.authenticate(token_value)
         if token is not None and not _scope_allows(token, spec):

@@ -1,5 +1,6 @@
 """What a handler sees of the HTTP request, and what it may return besides JSON."""
 import dataclasses
+import ipaddress
 from typing import Any, Iterable, Union
 
 import orjson
@@ -96,6 +97,20 @@ class Request:
     def content_length(self):
         return self._rfile.remaining if not self._body_read else 0
 
+    @property
+    def client_address(self):
+        """The caller's address: the peer's, or X-Forwarded-For's when the peer is a
+        trusted proxy (the ``trusted_proxies`` setting)."""
+        return client_address(getattr(self.headers, 'remote_addr', None),
+                              self.headers.get('X-Forwarded-For'),
+                              self.app.settings.trusted_proxies)
+
+    @property
+    def secure(self):
+        """True when the request came over https (directly or through a proxy)."""
+        return getattr(self.headers, 'scheme', 'http') == 'https' or \
+            (self.headers.get('X-Forwarded-Proto') or '').lower().strip() == 'https'
+
     def set_total_count(self, count):
         """Set Girder's paging header."""
         self.headers_out['Girder-Total-Count'] = str(count)
@@ -156,6 +171,32 @@ class Request:
 
     def __repr__(self):
         return '<Request %s %s>' % (self.method, self.path)
+
+
+def _trusted(address, proxies):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for proxy in proxies:
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(peer, forwarded_for, trusted_proxies):
+    """The client's address. X-Forwarded-For is read right to left, through trusted
+    proxies only: anything left of the first untrusted hop could be forged."""
+    if not peer or not forwarded_for or not _trusted(peer, trusted_proxies):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(',') if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, trusted_proxies):
+            return hop
+    return hops[0] if hops else peer
 
 
 def dumps(value: Any) -> bytes:

@@ -53,8 +53,10 @@ def route(method, path, **options):
     """Declare a handler method as a route; ``Resource`` collects them."""
     paging = options.get('paging')
     if paging:
-        sort = paging if isinstance(paging, str) else 'lowerName'
-        options['params'] = list(options.get('params', ())) + paging_params(sort)
+        # a default sort field name, or (field, direction) for newest-first listings
+        sort, sortdir = paging if isinstance(paging, tuple) else (
+            paging if isinstance(paging, str) else 'lowerName', 1)
+        options['params'] = list(options.get('params', ())) + paging_params(sort, sortdir)
         options['paging'] = True
 
     def decorate(func):

@@ -5,7 +5,7 @@ import http.cookies
 
 import cheroot.wsgi
 
-from .dispatch import is_chunked
+from .dispatch import SECURITY_HEADERS, is_chunked
 from .request import BodyReader
 
 _REASONS = {code: '%d %s' % (code, reason) for code, reason in http.client.responses.items()}
@@ -26,6 +26,15 @@ class WsgiHeaders:
 
     def get(self, name, default=None):
         return self._environ.get(self._key(name), default)
+
+    @property
+    def remote_addr(self):
+        """The peer's address (a proxy's, when there is one)."""
+        return self._environ.get('REMOTE_ADDR')
+
+    @property
+    def scheme(self):
+        return self._environ.get('wsgi.url_scheme', 'http')
 
     def __getitem__(self, name):
         return self._environ[self._key(name)]
@@ -57,8 +66,8 @@ class WsgiApi:
             except http.cookies.CookieError:
                 cookies = {}
         method = environ['REQUEST_METHOD']
-        if method == 'OPTIONS':
-            status, out, body = 200, {}, b''
+        if method == 'OPTIONS':  # a CORS preflight: the dispatcher never sees it
+            status, out, body = 200, dict(SECURITY_HEADERS), b''
         else:
             path = environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8', 'replace')
             status, out, body = self.dispatcher.handle(

@@ -7,6 +7,30 @@ from ..errors import RestError
 from ..rest.request import Raw
 
 RANGE_RE = re.compile(r'^bytes=(\d*)-(\d*)$')
+#: Types a browser runs script in when it renders them: never inline on Tilery's origin.
+ACTIVE_TYPES = frozenset((
+    'text/html', 'application/xhtml+xml', 'image/svg+xml', 'text/xml', 'application/xml',
+    'text/xsl', 'application/xslt+xml', 'text/javascript', 'application/javascript',
+    'application/x-javascript', 'application/ecmascript', 'text/ecmascript',
+    'application/vnd.wap.xhtml+xml', 'text/vtt', 'application/rdf+xml', 'multipart/x-mixed-replace'))
+ACTIVE_EXTENSIONS = ('.html', '.htm', '.xhtml', '.xht', '.svg', '.svgz', '.xml', '.xsl',
+                     '.xslt', '.js', '.mjs', '.shtml')
+
+
+def is_active(file):
+    """True when a browser could run script from ``file`` (by its type or its name)."""
+    mime = (file.get('mimeType') or '').split(';')[0].strip().lower()
+    name = (file.get('name') or '').strip().lower()
+    return mime in ACTIVE_TYPES or mime.endswith('+xml') or 'script' in mime or \
+        name.endswith(ACTIVE_EXTENSIONS)
+
+
+def on_download_origin(download_origin, host):
+    """True when a request's Host header names the separate download origin (a setting)."""
+    if not download_origin or not host:
+        return False
+    wanted = urllib.parse.urlsplit(download_origin).netloc.lower()
+    return bool(wanted) and host.strip().lower() == wanted
 
 
 def content_disposition(name, mode='attachment'):
@@ -17,8 +41,14 @@ def content_disposition(name, mode='attachment'):
 
 
 def file_download(files, file, offset=0, end_byte=None, range_header=None,
-                  disposition='attachment', head=False):
-    """A Raw answer streaming ``file`` (206 with Content-Range for a Range request)."""
+                  disposition='attachment', head=False, inline_active=False):
+    """A Raw answer streaming ``file`` (206 with Content-Range for a Range request).
+
+    An active file (HTML, SVG, script...) is always an attachment unless
+    ``inline_active``, which callers set only on the separate download origin.
+    """
+    if disposition != 'attachment' and not inline_active and is_active(file):
+        disposition = 'attachment'
     size = file['size']
     status = 200
     start, end = offset or 0, size if end_byte is None else min(end_byte, size)

@@ -47,10 +47,12 @@ class Importer:
         if os.path.isfile(real):
             if parent_type != 'folder':
                 raise RestError('A single file can only be imported into a folder.')
-            self._import_file(assetstore, real, parent, user, counts)
-            return counts
-        self._import_dir(assetstore, real, parent, parent_type, user, leaf_folders_as_items,
-                         include_re, exclude_re, counts)
+            self._import_file(assetstore, real, parent, user, counts, real)
+        else:
+            self._import_dir(assetstore, real, parent, parent_type, user,
+                             leaf_folders_as_items, include_re, exclude_re, counts, real)
+        self.app.audit.record('import', user, assetstoreId=assetstore['_id'], path=real,
+                              parentType=parent_type, parentId=parent['_id'], **counts)
         return counts
 
     def _wanted(self, name, include_re, exclude_re):
@@ -59,7 +61,7 @@ class Importer:
         return not (exclude_re and exclude_re.search(name))
 
     def _import_dir(self, assetstore, path, parent, parent_type, user, leaves, inc, exc,
-                    counts):
+                    counts, root):
         entries = sorted(os.scandir(path), key=lambda e: e.name)
         folders = self.models.folder
         subdirs = [e for e in entries if e.is_dir(follow_symlinks=False)]
@@ -69,7 +71,7 @@ class Importer:
             if parent_type != 'folder' or not self._inside_roots(entry.path):
                 counts['skipped'] += 1
                 continue
-            self._import_file(assetstore, entry.path, parent, user, counts)
+            self._import_file(assetstore, entry.path, parent, user, counts, root)
         for entry in subdirs:
             if leaves and parent_type == 'folder' and not any(
                     e.is_dir(follow_symlinks=False) for e in os.scandir(entry.path)):
@@ -79,20 +81,20 @@ class Importer:
                 for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
                     if sub.is_file() and self._wanted(sub.name, inc, exc) and \
                             self._inside_roots(sub.path):
-                        self._add_file(assetstore, sub.path, item, user, counts)
+                        self._add_file(assetstore, sub.path, item, user, counts, root)
                 continue
             folder = folders.create(entry.name, parent, parent_type, user, reuse_existing=True)
             counts['folders'] += 1
             self._import_dir(assetstore, entry.path, folder, 'folder', user, leaves, inc, exc,
-                             counts)
+                             counts, root)
 
-    def _import_file(self, assetstore, path, folder, user, counts):
+    def _import_file(self, assetstore, path, folder, user, counts, root):
         item = self.models.item.create(os.path.basename(path), folder, user,
                                        reuse_existing=True)
         counts['items'] += 1
-        self._add_file(assetstore, path, item, user, counts)
+        self._add_file(assetstore, path, item, user, counts, root)
 
-    def _add_file(self, assetstore, path, item, user, counts):
+    def _add_file(self, assetstore, path, item, user, counts, root):
         files = self.models.file
         name = os.path.basename(path)
         if files.find_one({'itemId': item['_id'], 'name': name, 'path': path}):
@@ -103,6 +105,7 @@ class Importer:
                'mimeType': mimetypes.guess_type(name)[0] or 'application/octet-stream',
                'assetstoreId': assetstore['_id'], 'creatorId': user['_id'],
                'created': now(), 'updated': now(), 'imported': True, 'path': path,
+               'importRoot': root,  # every read checks the file is still under it
                'exts': [p.lower() for p in name.split('.')[1:]]}
         doc = files.save(doc)
         self.models.item.adjust_size(item['_id'], size)

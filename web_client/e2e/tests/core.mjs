@@ -282,3 +282,22 @@ test('core', 'API keys page creates a key', async () => {
   await page.keyboard.press('Escape');
   await shot(page, '11-api-keys');
 });
+
+test('core', 'the sign-in cookie is HttpOnly, comes back on reload, and the CSP blocks nothing', async () => {
+  const { page } = ctx;
+  const context = page.context();
+  const tileStatus = () => page.evaluate((id) => fetch(`/api/v1/item/${id}/tiles/zxy/0/0/0`, { cache: 'no-store' }).then((r) => r.status), ctx.item._id);
+  assert(!(await page.evaluate(() => document.cookie)).includes('girderToken'), 'no script-readable token cookie');
+  let cookie = (await context.cookies()).find((c) => c.name === 'girderToken');
+  assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', `the server's cookie: ${JSON.stringify(cookie)}`);
+  assert((await tileStatus()) === 200, 'a private tile loads with the cookie alone');
+  // The cookie is gone (browser restarted) but the token is still in localStorage.
+  await context.clearCookies();
+  assert((await tileStatus()) === 401, 'without the cookie the private tile is refused');
+  await page.goto(`${ctx.url}/view/${ctx.item._id}`);
+  await waitForTiles(page);
+  cookie = (await context.cookies()).find((c) => c.name === 'girderToken');
+  assert(cookie && cookie.httpOnly, 'the reload got the cookie back');
+  assert((await tileStatus()) === 200, 'tiles load again after the reload');
+  assert(ctx.cspViolations.length === 0, `CSP violations: ${ctx.cspViolations.slice(0, 3).join(' | ')}`);
+});

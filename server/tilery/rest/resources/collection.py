@@ -89,7 +89,8 @@ class CollectionResource(Resource):
            params=[_coll(ADMIN)] + access_params(),
            summary="Set a collection's access list.")
     def put_access(self, req, collection, access, public, public_flags, recurse):
-        doc = self.collections.set_access(collection, access, public, public_flags, recurse)
+        doc = self.collections.set_access(collection, access, public, public_flags, recurse,
+                                          actor=req.user)
         return self.collections.filter(doc, req.user)
 
     @route('PUT', ':id/metadata', access=USER, json_body='object',

@@ -3,7 +3,7 @@ from ...errors import AccessError, RestError
 from ...models.base import READ, WRITE
 from ...models.file import File
 from ...models.item import Item
-from ...services.downloads import file_download
+from ...services.downloads import file_download, on_download_origin
 from ..params import ModelParam, Param
 from ..routing import ADMIN_ONLY, DATA_SCOPES, PUBLIC, USER, Resource, route
 
@@ -103,7 +103,8 @@ class FileResource(Resource):
 
     def _download(self, req, file, offset, end_byte, disposition, head=False):
         return file_download(self.files, file, offset, end_byte, req.headers.get('Range'),
-                             disposition, head=head)
+                             disposition, head=head, inline_active=on_download_origin(
+                                 self.app.settings.download_origin, req.headers.get('Host')))
 
     DOWNLOAD_PARAMS = [
         Param('offset', type='integer', default=0, min=0),

@@ -137,7 +137,8 @@ class FolderResource(Resource):
            params=[_folder(ADMIN)] + access_params(),
            summary="Set a folder's access list (recurse: also every subfolder).")
     def put_access(self, req, folder, access, public, public_flags, recurse):
-        doc = self.folders.set_access(folder, access, public, public_flags, recurse)
+        doc = self.folders.set_access(folder, access, public, public_flags, recurse,
+                                      actor=req.user)
         return self.folders.filter(doc, req.user)
 
     @route('PUT', ':id/metadata', access=USER, json_body='object',

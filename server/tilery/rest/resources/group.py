@@ -94,7 +94,7 @@ class GroupResource(Resource):
         if force:
             if not req.user.get('admin'):
                 raise AccessError('Only administrators may add members directly.')
-            self.groups.add_member(group, user, level)
+            self.groups.add_member(group, user, level, actor=req.user)
         else:
             self.groups.invite(group, user, level)
         self.app.auth.forget(user_id=user['_id'])
@@ -111,7 +111,7 @@ class GroupResource(Resource):
                 self.groups.request_join(group, user)
                 return self.groups.filter(self.groups.load(group['_id']), req.user)
             invite = {'level': ADMIN}
-        self.groups.add_member(group, user, invite['level'])
+        self.groups.add_member(group, user, invite['level'], actor=req.user)
         self.app.auth.forget(user_id=user['_id'])
         return self.groups.filter(self.groups.load(group['_id']), req.user)
 
@@ -135,7 +135,7 @@ class GroupResource(Resource):
             self.groups.require_access(group, req.user, WRITE)
             if self.groups.get_access_level(group, user) >= ADMIN:
                 self.groups.require_access(group, req.user, ADMIN)
-        self.groups.remove_member(group, self.users.load(user['_id']))
+        self.groups.remove_member(group, self.users.load(user['_id']), actor=req.user)
         self.app.auth.forget(user_id=user['_id'])
         return self.groups.filter(self.groups.load(group['_id']), req.user)
 
@@ -152,4 +152,5 @@ class GroupResource(Resource):
         return self._promote(req, group, user, ADMIN)
 
     def _promote(self, req, group, user, level):
-        return self.groups.filter(self.groups.set_member_level(group, user, level), req.user)
+        return self.groups.filter(self.groups.set_member_level(group, user, level,
+                                                               actor=req.user), req.user)

@@ -4,7 +4,8 @@ from ...errors import RestError
 from ...models.base import READ, WRITE, check_meta_keys
 from ...models.folder import Folder
 from ...models.item import Item
-from ...services.downloads import content_disposition, file_download, zip_stream
+from ...services.downloads import (content_disposition, file_download, on_download_origin,
+                                   zip_stream)
 from ..params import ModelParam, Param
 from ..request import Raw
 from ..routing import DATA_SCOPES, PUBLIC, USER, Resource, route
@@ -129,7 +130,8 @@ class ItemResource(Resource):
         files = list(self.files.find({'itemId': item['_id']}, limit=2))
         if len(files) == 1 and format != 'zip':
             return file_download(self.files, files[0], range_header=req.headers.get('Range'),
-                                 disposition=disposition)
+                                 disposition=disposition, inline_active=on_download_origin(
+                                     self.app.settings.download_origin, req.headers.get('Host')))
         entries = self.app.tree.item_entries(item, item['name'] + '/', own_folder=False)
         return Raw(zip_stream(entries),
                    'application/zip', headers={

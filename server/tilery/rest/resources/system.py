@@ -1,4 +1,5 @@
 """/system and /assetstore: version, settings, plugins and storage (admins)."""
+import datetime
 import platform
 
 import orjson
@@ -46,16 +47,42 @@ class SystemResource(Resource):
         if pairs is not None:
             if not all(isinstance(p, dict) and 'key' in p for p in pairs):
                 raise RestError('list must be a JSON list of {"key": ..., "value": ...}.')
-            return [settings.set(p['key'], p.get('value')) for p in pairs]
+            values = [settings.set(p['key'], p.get('value')) for p in pairs]
+            for p, stored in zip(pairs, values):
+                self.app.audit.record('setting.change', req.user, key=p['key'], value=stored)
+            return values
         if key is None:
             raise RestError('Give key and value, or list.')
-        return settings.set(key, _setting_value(value))
+        stored = settings.set(key, _setting_value(value))
+        self.app.audit.record('setting.change', req.user, key=key, value=stored)
+        return stored
 
     @route('GET', 'public_settings', access=PUBLIC, summary='Settings the web client reads.')
     def public_settings(self, req):
         settings = self.app.models.setting
         return {'core.registration_policy': settings.get('core.registration_policy'),
                 'core.brand_name': settings.get('core.brand_name')}
+
+    @route('GET', 'audit', access=ADMIN_ONLY, paging=('when', -1), summary=(
+        'The audit log: sign-ins, access, key and admin changes, imports (newest first).'),
+        params=[Param('type', 'Event types, comma-separated (e.g. login.failure,login).'),
+                Param('userId', 'Only events by this user.', 'objectid', dest='user_id'),
+                Param('since', 'ISO 8601 date: events at or after it.'),
+                Param('until', 'ISO 8601 date: events before it.')])
+    def audit(self, req, type, user_id, since, until, paging):
+        events = self.app.models.audit
+        query = events.query(type, user_id, _date(since, 'since'), _date(until, 'until'))
+        docs, total = events.find_page(query, paging)
+        req.set_total_count(total)
+        return [events.filter(d) for d in docs]
+
+    @route('DELETE', 'login_throttle', access=ADMIN_ONLY, summary=(
+        'Lift a sign-in lock of an account (login or email) and/or a client address.'),
+        params=[Param('login'), Param('ip', 'A client address.', dest='address')])
+    def clear_login_throttle(self, req, login, address):
+        if not login and not address:
+            raise RestError('Give login, ip, or both.')
+        return {'cleared': self.app.logins.clear(req.user, login, address)}
 
     @route('GET', 'access_flag', access=PUBLIC, summary='The access flags this server knows.')
     def access_flags(self, req):
@@ -66,6 +93,19 @@ class SystemResource(Resource):
         return {'all': {n: {'name': n, 'description': p.description}
                         for n, p in self.app.plugins.items()},
                 'enabled': sorted(self.app.plugins)}
+
+
+def _date(raw, name):
+    """A naive UTC datetime from an ISO 8601 parameter (None stays None)."""
+    if raw is None:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(raw.strip().replace('Z', '+00:00'))
+    except ValueError:
+        raise RestError('Parameter "%s" must be an ISO 8601 date, not %r.' % (name, raw))
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
 
 
 def _setting_value(raw):
@@ -102,7 +142,10 @@ class AssetstoreResource(Resource):
         Param('root', 'Directory (filesystem).'), Param('db', 'Database name (GridFS).'),
         Param('current', type='boolean', default=False)])
     def create(self, req, name, type, root, db, current):
-        return self.assetstores.filter(self.assetstores.create(name, type, root, db, current))
+        doc = self.assetstores.create(name, type, root, db, current)
+        self.app.audit.record('assetstore.create', req.user, assetstoreId=doc['_id'],
+                              name=name, type=type, root=root, db=db)
+        return self.assetstores.filter(doc)
 
     @route('GET', ':id', access=ADMIN_ONLY, params=[_assetstore()], summary='Get one.')
     def get(self, req, assetstore):
@@ -118,12 +161,16 @@ class AssetstoreResource(Resource):
         self.assetstores.save(assetstore)
         if current:
             self.assetstores.make_current(assetstore)
+        self.app.audit.record('assetstore.update', req.user, assetstoreId=assetstore['_id'],
+                              name=name, root=root, db=db, current=current)
         return self.assetstores.filter(assetstore)
 
     @route('DELETE', ':id', access=ADMIN_ONLY, params=[_assetstore()],
            summary='Delete an empty assetstore.')
     def delete(self, req, assetstore):
         self.assetstores.remove(assetstore)
+        self.app.audit.record('assetstore.delete', req.user, assetstoreId=assetstore['_id'],
+                              name=assetstore['name'])
         return {'message': 'Deleted assetstore %s.' % assetstore['name']}
 
     @route('POST', ':id/import', access=ADMIN_ONLY, summary=(

@@ -5,7 +5,7 @@ from ...models.token import SCOPES, ApiKey
 from ...models.user import User
 from ..params import ModelParam, Param
 from ..routing import PUBLIC, USER, Resource, route
-from .user import token_cookie
+from .user import CLEAR_COOKIE, token_cookie
 
 
 class TokenResource(Resource):
@@ -32,8 +32,7 @@ class TokenResource(Resource):
         if req.token is not None:
             self.tokens.remove(req.token)
             self.app.auth.forget(req.token['_id'])
-        req.headers_out['Set-Cookie'] = 'girderToken=; Path=/; Expires=Thu, 01 Jan 1970 ' \
-            '00:00:00 GMT; HttpOnly'
+        req.headers_out['Set-Cookie'] = CLEAR_COOKIE
         return {'message': 'Token revoked.'}
 
     @route('GET', 'scopes', access=PUBLIC, summary='The token scopes this server knows.')
@@ -83,23 +82,15 @@ class ApiKeyResource(Resource):
         Param('active', type='boolean')])
     def update(self, req, key, name, scope, days, active):
         self._own(req, key)
-        if name is not None:
-            key['name'] = name
+        changes = {'name': name, 'tokenDuration': days, 'active': active}
         if 'scope' in req.params:  # given: null means full access, as in Girder
-            self.keys.check_scope(scope)
-            key['scope'] = scope
-        if days is not None:
-            key['tokenDuration'] = days
-        if active is not None:
-            key['active'] = active
-            if not active:
-                self.app.models.token.remove_for_api_key(key)
-        return self.keys.filter(self.keys.save(key))
+            changes['scope'] = scope
+        return self.keys.filter(self.keys.update_key(key, req.user, **changes))
 
     @route('DELETE', ':id', access=USER, summary='Delete an API key and its tokens.', params=[
         ModelParam('id', model=ApiKey, force=True, dest='key')])
     def delete(self, req, key):
-        self.keys.remove(self._own(req, key))
+        self.keys.remove(self._own(req, key), actor=req.user)
         return {'message': 'Deleted API key %s.' % key['name']}
 
     @route('POST', 'token', access=PUBLIC, summary='Exchange an API key for a token.', params=[
@@ -107,6 +98,6 @@ class ApiKeyResource(Resource):
         Param('duration', 'Days the token lasts (at most the key allows).', 'number', min=0)])
     def token(self, req, key, duration):
         user, token = self.keys.token_for(key, duration)
-        req.headers_out['Set-Cookie'] = token_cookie(token)
+        req.headers_out['Set-Cookie'] = token_cookie(token, req.secure)
         return {'authToken': self.app.models.token.answer(token),
                 'user': self.app.models.user.filter(user, user)}

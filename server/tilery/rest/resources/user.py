@@ -14,13 +14,22 @@ USER_ID = ModelParam('id', 'The user id.', model=User, level=READ, dest='user')
 
 
 def token_cookie(token, secure=False):
-    """The Set-Cookie value that signs a browser in."""
+    """The Set-Cookie value that signs a browser in: HttpOnly, so no script (an uploaded
+    page included) can read it; Strict, so no other site's page sends it."""
     expires = token['expires'].strftime('%a, %d %b %Y %H:%M:%S GMT')
-    return 'girderToken=%s; Path=/; Expires=%s; HttpOnly; SameSite=Lax%s' % (
+    return 'girderToken=%s; Path=/; Expires=%s; HttpOnly; SameSite=Strict%s' % (
         token['_id'], expires, '; Secure' if secure else '')
 
 
-CLEAR_COOKIE = 'girderToken=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly'
+CLEAR_COOKIE = 'girderToken=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; ' \
+    'SameSite=Strict'
+
+
+def sign_in_answer(req, user, token):
+    """Girder's sign-in answer, with the cookie for <img> tiles and download links."""
+    req.headers_out['Set-Cookie'] = token_cookie(token, req.secure)
+    return {'user': req.app.models.user.filter(user, user),
+            'authToken': req.app.models.token.answer(token)}
 
 
 class UserResource(Resource):
@@ -56,21 +65,26 @@ class UserResource(Resource):
         first = self.users.find_one({}, {'_id': 1}) is None
         policy = self.app.models.setting.get('core.registration_policy')
         if not is_admin and not first and policy == 'closed':
-            raise AccessError('Registration on this server is closed.')
-        if admin and not is_admin and not first:
-            admin = False
-        user = self.users.create(login, email, first_name, last_name, password,
-                                 admin=admin, public=public)
+            raise AccessError('Registration on this server is closed: ask an administrator '
+                              'to create your account.')
+        if admin and not is_admin:
+            admin = False  # the first account becomes admin in the model, atomically
         pending = policy == 'approve' and not is_admin and not first
-        if pending:  # an administrator enables the account (PUT /user/:id?status=enabled)
-            user['status'] = 'pending'
-            self.users.collection.update_one({'_id': user['_id']},
-                                             {'$set': {'status': 'pending'}})
+        # an administrator enables a pending account (PUT /user/:id?status=enabled)
+        user = self.users.create(login, email, first_name, last_name, password,
+                                 admin=admin, public=public,
+                                 status='pending' if pending else 'enabled')
+        if is_admin:
+            self.app.audit.record('user.create', req.user, userId=user['_id'],
+                                  login=user['login'], admin=user['admin'])
+        else:
+            self.app.audit.record('user.register', user, status=user['status'],
+                                  admin=user['admin'], address=req.client_address)
         out = self.users.filter(user, user)
-        if req.user is None and not pending:
+        if req.user is None and user['status'] == 'enabled':
             token = self.app.models.token.create(user)
-            out['authToken'] = self.app.models.token.answer(token)
-            req.headers_out['Set-Cookie'] = token_cookie(token)
+            self.app.audit.record('login', user, address=req.client_address, registered=True)
+            out['authToken'] = sign_in_answer(req, user, token)['authToken']
         return out
 
     @route('GET', 'me', access=PUBLIC, summary='The signed-in user, or null.')
@@ -88,26 +102,22 @@ class UserResource(Resource):
         header = req.headers.get('Girder-Authorization') or req.headers.get('Authorization')
         if not header or not header.startswith('Basic '):
             if req.user is not None:
-                token = req.token
-                return {'user': self.users.filter(req.user, req.user),
-                        'authToken': self.app.models.token.answer(token)}
+                # a page reload with the token from localStorage gets the cookie back
+                return sign_in_answer(req, req.user, req.token)
             raise anonymous_error('Use HTTP Basic authentication (login:password).')
         try:
             login, _, password = base64.b64decode(header[6:]).decode('utf8').partition(':')
         except (binascii.Error, UnicodeDecodeError):
             raise RestError('Invalid HTTP Authorization header.', 401)
-        user = self.users.authenticate(login, password)
-        token = self.app.models.token.create(user)
-        req.headers_out['Set-Cookie'] = token_cookie(token)
-        return {'user': self.users.filter(user, user),
-                'authToken': self.app.models.token.answer(token),
-                'message': 'Login succeeded.'}
+        user, token = self.app.logins.sign_in(login, password, req.client_address)
+        return dict(sign_in_answer(req, user, token), message='Login succeeded.')
 
     @route('DELETE', 'authentication', access=PUBLIC, summary='Sign out (revokes the token).')
     def logout(self, req):
         if req.token is not None:
-            self.app.models.token.collection.delete_one({'_id': req.token['_id']})
+            self.app.models.token.remove(req.token)
             self.app.auth.forget(req.token['_id'])
+            self.app.audit.record('logout', req.user)
         req.headers_out['Set-Cookie'] = CLEAR_COOKIE
         return {'message': 'Logged out.'}
 
@@ -136,7 +146,7 @@ class UserResource(Resource):
         ModelParam('id', model=User, level=WRITE, dest='user'),
         Param('firstName', dest='first_name'), Param('lastName', dest='last_name'),
         Param('email'), Param('admin', type='boolean'),
-        Param('status', enum=('enabled', 'disabled'))])
+        Param('status', enum=('pending', 'enabled', 'disabled'))])
     def update(self, req, user, first_name, last_name, email, admin, status):
         for field, value in (('firstName', first_name), ('lastName', last_name),
                              ('email', email)):
@@ -147,10 +157,12 @@ class UserResource(Resource):
                 raise AccessError('Only administrators may change admin status or status.')
             if (admin is False or status == 'disabled') and user.get('admin'):
                 self.users.require_not_last_admin(user)
-            if admin is not None:
-                user['admin'] = admin
-            if status is not None:
-                user['status'] = status
+            changed = {k: v for k, v in (('admin', admin), ('status', status))
+                       if v is not None and user.get(k) != v}
+            user.update(changed)
+            if changed:
+                self.app.audit.record('user.admin_change', req.user, userId=user['_id'],
+                                      login=user['login'], **changed)
         self.users.save(user)
         self.app.auth.forget(user_id=user['_id'])
         return self.users.filter(user, req.user)
@@ -160,6 +172,8 @@ class UserResource(Resource):
                    Param('password', required=True)])
     def set_password(self, req, user, password):
         self.users.set_password(user, password)
+        self.app.audit.record('user.password', req.user, userId=user['_id'],
+                              login=user['login'])
         return {'message': 'Password changed.'}
 
     @route('DELETE', ':id', access=USER, summary='Delete a user and all their data.',
@@ -168,4 +182,6 @@ class UserResource(Resource):
         self.users.require_not_last_admin(user)
         self.users.remove(user)
         self.app.auth.forget(user_id=user['_id'])
+        self.app.audit.record('user.delete', req.user, userId=user['_id'],
+                              login=user['login'])
         return {'message': 'Deleted user %s.' % user['login']}
