@@ -32,8 +32,8 @@ class BodyReader:
             return b''
         try:
             data = self._rfile.read(min(size, self.remaining))
-        except OSError:  # cheroot's socket timeout (setting socket_timeout) or a reset
-            self.broken, self.remaining = True, 0
+        except (OSError, ValueError):  # cheroot's socket timeout (setting socket_timeout),
+            self.broken, self.remaining = True, 0  # a reset, or a malformed chunked body
             raise
         self.remaining -= len(data)
         if not data:
@@ -48,7 +48,7 @@ class BodyReader:
         try:
             while self.remaining > 0 and self.read(1 << 20):
                 pass
-        except OSError:
+        except (OSError, ValueError):
             pass
         return not self.broken
 
@@ -133,7 +133,7 @@ class Request:
             except TimeoutError:  # the client stopped sending (setting socket_timeout)
                 raise RestError('The request body stopped arriving (%d bytes missing).' %
                                 remaining, 408)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 raise RestError('The request body could not be read (%s).' % exc)
             if not data:
                 raise RestError('The request body ended early (%d bytes missing).' % remaining)
