@@ -100,6 +100,13 @@ def test_version_and_public_settings(server):
     assert version['serverVersion'] == tilery.__version__
     public = ok(server.request('system/public_settings'))
     assert public['core.registration_policy'] == 'open'
+    assert public['noUsersYet'] is True  # a new site: the first visitor creates the admin
+
+
+def test_public_settings_say_only_whether_anyone_registered(server, admin, user):
+    public = ok(server.request('system/public_settings'))
+    assert public['noUsersYet'] is False
+    assert set(public) == {'core.registration_policy', 'core.brand_name', 'noUsersYet'}
 
 
 def test_settings_are_admin_only_validated_and_restorable(server, admin, user):

@@ -3,6 +3,7 @@ import threading
 import xml.etree.ElementTree as ET
 
 import pytest
+from bson import ObjectId
 
 import test_large_image_samples as sample_files
 from tilery.jobs.model import JobStatus
@@ -187,6 +188,23 @@ def test_conversion_over_rest(server, admin, samples, hold_pool):
     canceled = server.request('job/%s/cancel' % job_id, method='PUT', user=admin).json
     assert canceled['status'] == JobStatus.CANCELED
     assert 'largeImage' not in server.request('item/%s' % item['_id'], user=admin).json
+
+
+def test_not_ready_carries_the_jobs_progress(server, admin, samples, hold_pool):
+    item = upload(server, admin, samples.strip)
+    job_id = item['largeImage']['jobId']
+    waiting = server.request(tiles_url(item, '/zxy/0/0/0'), user=admin).json
+    # queued: no progress reported yet, still an object a client can show
+    assert waiting['progress'] == {'current': 0, 'total': None,
+                                   'message': 'Waiting for a free worker'}
+    # what the conversion's runner writes while the worker reports
+    server.app.jobs.model.record(ObjectId(job_id), progress={
+        'current': 42, 'total': 100, 'message': 'Writing the tiled pyramid'})
+    for route in ('', '/zxy/0/0/0', '/dzi.dzi', '/thumbnail'):
+        r = server.request(tiles_url(item, route), user=admin)
+        assert r.status == 409, route
+        assert r.json['progress'] == {'current': 42, 'total': 100,
+                                      'message': 'Writing the tiled pyramid'}, route
 
 
 def test_force_restarts_a_conversion_under_way(server, admin, samples, hold_pool):

@@ -22,7 +22,7 @@ status=0
 .venv/bin/python -m pytest plugin_tests -q -p no:cacheprovider "$@" || status=$?
 if [ -f web_client/package.json ] && [ $# -eq 0 ]; then
   (cd web_client && { [ -d node_modules ] || npm ci --no-audit --no-fund; } \
-    && npm run --silent test && npm run --silent build \
+    && npm run --silent typecheck && npm run --silent test && npm run --silent build \
     && TILERY_CMD="$PWD/../.venv/bin/tilery" npm run --silent e2e) || status=$?
 fi
 exit $status

@@ -113,10 +113,11 @@ class BoundServer:
     """The app served over real HTTP on a free port, in a background thread."""
 
     def __init__(self, app, host='127.0.0.1'):
-        from .rest.wsgi import HttpServer
+        from .rest.gateway import make_server
         self.app = app
-        self.server = HttpServer((host, 0), mount(app), numthreads=16, server_name='tilery',
-                                 timeout=app.settings.socket_timeout)
+        self.server = make_server((host, 0), mount(app), numthreads=16, server_name='tilery',
+                                  timeout=app.settings.socket_timeout)
+        self.server.max_request_body_size = 0
         self.server.prepare()
         self.port = self.server.bind_addr[1]
         self.url = 'http://%s:%d' % (host, self.port)

@@ -2,7 +2,8 @@
 // `tilery serve`, talk to its API from Node, launch Debian's Chromium, and
 // make test images. Nothing here is mocked.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +63,7 @@ const wait = (ms) => new Promise((r) => setTimeout(r, ms));
  * Start `tilery serve` on a free port with a scratch data dir, or use
  * TILERY_URL when set. Resolves once the API answers.
  */
-export async function startServer({ log = false } = {}) {
+export async function startServer({ log = false, env = {} } = {}) {
   if (process.env.TILERY_URL) {
     const url = process.env.TILERY_URL.replace(/\/$/, '');
     await waitForApi(url, 30000);
@@ -71,7 +72,7 @@ export async function startServer({ log = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tilery-e2e-'));
   const [cmd, ...args] = tileryCommand();
   const child = spawn(cmd, [...args, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--no-build'], {
-    cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env },
+    cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
   let output = '';
   const url = await new Promise((resolveUrl, reject) => {
@@ -338,4 +339,29 @@ export async function panFps(page, seconds) {
     map.un('postrender', count);
     return frames / ((performance.now() - start) / 1000);
   }, seconds);
+}
+
+/**
+ * A static web site of another origin than Tilery's, as a third-party viewer
+ * site would be: serves e2e/openseadragon.html and OpenSeadragon's script.
+ */
+export async function startStaticSite() {
+  const files = {
+    '/openseadragon.html': ['text/html; charset=utf-8', readFileSync(join(here, 'openseadragon.html'))],
+    '/openseadragon.min.js': ['text/javascript', readFileSync(require.resolve('openseadragon/build/openseadragon/openseadragon.min.js'))],
+  };
+  const server = createServer((req, res) => {
+    const file = files[new URL(req.url, 'http://x').pathname];
+    res.writeHead(file ? 200 : 404, { 'Content-Type': file ? file[0] : 'text/plain' });
+    res.end(file ? file[1] : 'not found');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    files,
+    stop: () => new Promise((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    }),
+  };
 }

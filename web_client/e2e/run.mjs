@@ -5,7 +5,7 @@
 // One server and one browser serve every test. Screenshots of the screens go
 // to e2e/artifacts/, and a failure saves every open page as failed-*.png.
 import { join } from 'node:path';
-import { Api, buildClient, launchBrowser, startServer } from './lib.mjs';
+import { Api, buildClient, launchBrowser, startServer, startStaticSite } from './lib.mjs';
 import { ARTIFACTS, ctx, removeTempDirs, signIn, tests } from './harness.mjs';
 import './tests/core.mjs';
 import './tests/uploads.mjs';
@@ -13,6 +13,7 @@ import './tests/slides.mjs';
 import './tests/dialogs.mjs';
 import './tests/tagging.mjs';
 import './tests/labelling.mjs';
+import './tests/openseadragon.mjs';
 
 /** Log in, creating the account first when it does not exist yet. */
 async function account(url, login, password, first, last) {
@@ -40,7 +41,11 @@ async function main() {
   const pattern = process.argv[2] ? new RegExp(process.argv[2], 'i') : null;
   const chosen = tests.filter((t) => !pattern || pattern.test(t.group) || pattern.test(t.name));
   buildClient();
-  const server = await startServer({ log: Boolean(process.env.E2E_SERVER_LOG) });
+  // Another site, allowed to call the API cross-origin (the OpenSeadragon test).
+  ctx.corsSite = await startStaticSite();
+  const server = await startServer({
+    log: Boolean(process.env.E2E_SERVER_LOG), env: { TILERY_CORS_ORIGINS: ctx.corsSite.origin },
+  });
   ctx.url = server.url;
   // A reused server (TILERY_URL) keeps earlier runs' data: name this run's things apart.
   ctx.suffix = process.env.TILERY_URL ? ` ${Date.now().toString(36)}` : '';
@@ -83,6 +88,7 @@ async function main() {
   } finally {
     await browser?.close();
     await server.stop();
+    await ctx.corsSite.stop();
     removeTempDirs();
   }
   console.log(`e2e took ${((Date.now() - started) / 1000).toFixed(1)} s`);

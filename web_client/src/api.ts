@@ -4,7 +4,7 @@
 // Girder-Total-Count for paging, and JSON errors {message, type, field}.
 import type {
   AccessList, Annotation, AnnotationBody, ApiKey, Collection, Folder, GirderFile, Group, Item, Job,
-  TileMetadata, Upload, User,
+  SharedFolder, TileMetadata, Upload, User,
 } from './types';
 import type { ChunkTransport } from './lib/chunks';
 import type { LabelClass } from './lib/mask';
@@ -243,6 +243,8 @@ export const system = {
   version: () => get<{ release: string }>('system/version'),
   /** Registered access flags ({key: {name, description, admin}}); empty when the server has none. */
   accessFlags: () => get<Record<string, { name: string; description?: string; admin?: boolean }>>('system/access_flag'),
+  /** What the client may know before signing in: registration policy, whether anyone registered. */
+  publicSettings: () => get<{ 'core.registration_policy'?: string; noUsersYet?: boolean }>('system/public_settings'),
 };
 
 // --- Hierarchy -----------------------------------------------------------
@@ -310,6 +312,8 @@ export const resources = {
     put('resource/move', { resources: res, parentType, parentId }),
   remove: (res: { item?: string[]; folder?: string[] }) => del('resource', { resources: res }),
   downloadUrl: (res: { item?: string[]; folder?: string[] }) => apiUrl('resource/download', { resources: res }),
+  /** Folders others shared with me or my groups, newest share first. */
+  shared: (offset: number, limit: number) => getPage<SharedFolder>('resource/shared', { offset, limit }),
 };
 
 // --- Files and uploads ---------------------------------------------------
@@ -460,6 +464,8 @@ export const tagging = {
   /** Set an item's tag codes ([] clears them). */
   setTags: (itemId: string, codes: string[]) => put<Item>(`item/${itemId}/tags`, undefined, codes),
   csvUrl: (folderId: string) => apiUrl(`folder/${folderId}/tags/csv`),
+  /** How many of the folder's images carry each tag, and how many none. */
+  summary: (folderId: string) => get<{ items: number; untagged: number; counts: Record<string, number> }>(`folder/${folderId}/tags/summary`),
 };
 
 /** True when an error means the server has no such route (an older or plain Girder server). */

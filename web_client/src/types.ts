@@ -54,6 +54,18 @@ export interface Folder extends Doc {
   _accessLevel?: number;
 }
 
+/** A folder of GET /resource/shared: who shared it with me, when, through what. */
+export interface SharedFolder extends Folder {
+  /** Set on labelling projects (labels plugin) and tagging folders (tagging plugin). */
+  labelClasses?: unknown[];
+  tagset?: { tags: unknown[] };
+  _shared: {
+    at: string;
+    by: { _id: string; login: string; name: string } | null;
+    via: { type: 'user' } | { type: 'group'; id: string; name: string | null };
+  };
+}
+
 export interface LargeImageInfo {
   fileId?: string;
   originalId?: string;
@@ -69,6 +81,8 @@ export interface Item extends Doc {
   size?: number;
   meta?: Record<string, unknown>;
   largeImage?: LargeImageInfo;
+  /** The labels plugin's masks on this item, by labeller id. */
+  labelMasks?: Record<string, { fileId: string; login: string; status: 'checkpoint' | 'done' }>;
 }
 
 export interface GirderFile extends Doc {

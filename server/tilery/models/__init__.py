@@ -8,11 +8,12 @@ from .group import Group
 from .item import Item
 from .login_throttle import LoginThrottle
 from .setting import Setting
+from .share import Share
 from .token import ApiKey, Token
 from .user import User
 
 CORE_MODELS = (User, Group, Token, ApiKey, Collection, Folder, Item, File, Upload,
-               Assetstore, Setting, AuditEvent, LoginThrottle)
+               Assetstore, Setting, AuditEvent, LoginThrottle, Share)
 
 
 class ModelRegistry:

@@ -86,15 +86,18 @@ class Folder(AccessControlledModel):
             frontier = children
         return ids
 
-    def adjust_size(self, doc_id, delta, parent_type='folder'):
-        """Add ``delta`` bytes to a folder, its ancestors and its root."""
+    def adjust_size(self, doc_id, delta, parent_type='folder', new_child=False):
+        """Add ``delta`` bytes to a folder, its ancestors and its root (``new_child``:
+        and bump the folder's listVersion in the same write, for a new item)."""
         if not delta:
             return
         current_id = doc_id
+        increment = {'size': delta, 'listVersion': 1} if new_child else {'size': delta}
         while current_id is not None:
             doc = self.collection.find_one_and_update(
-                {'_id': current_id}, {'$inc': {'size': delta}},
+                {'_id': current_id}, {'$inc': increment},
                 projection={'parentId': 1, 'parentCollection': 1})
+            increment = {'size': delta}
             if doc is None:
                 return
             if doc['parentCollection'] != 'folder':
@@ -113,6 +116,7 @@ class Folder(AccessControlledModel):
             for item in items.find({'folderId': {'$in': batch}}):
                 items.remove(item, adjust_sizes=False)
             self.collection.delete_many({'_id': {'$in': batch}})
+            self.app.models.share.forget_folders(batch)
         bump(self.app.models, doc['parentCollection'], [doc['parentId']])
         if doc['parentCollection'] == 'folder':
             self.adjust_size(doc['parentId'], -doc.get('size', 0))
@@ -132,12 +136,15 @@ class Folder(AccessControlledModel):
     def set_access(self, doc, access, public=None, public_flags=None, recurse=False,
                    actor=None):
         """As for any ACL, and: listings of the parent filter by it, ``recurse`` gives every
-        subfolder the same ACL, and plugins hear of it (model.folder.access_changed)."""
+        subfolder the same ACL, the share index notes whom it newly names (shared by
+        ``actor``, who is audited too), and plugins hear of it (model.folder.access_changed)."""
+        old_access = doc.get('access')
         super().set_access(doc, access, public, public_flags, recurse, actor)
         bump(self.app.models, doc['parentCollection'], [doc['parentId']])
         if recurse:
             self.set_access_recursive(doc, doc['access'], doc.get('public', False),
                                       doc.get('publicFlags'))
+        self.app.models.share.record(doc, old_access, actor)  # when, for "Shared with me"
         self.app.events.emit('model.folder.access_changed', {'folder': doc, 'recurse': recurse})
         return doc
 
@@ -150,6 +157,7 @@ class Folder(AccessControlledModel):
         for start in range(0, len(ids), 500):
             self.collection.update_many({'_id': {'$in': ids[start:start + 500]}},
                                         {'$set': update})
+        self.app.models.share.keep_only(ids, access)  # shares the new ACL revoked
         # listings filter subfolders by their ACL: every parent in the subtree changed
         bump(self.app.models, 'folder', ids)
         bump(self.app.models, doc['parentCollection'], [doc['parentId']])

@@ -58,13 +58,18 @@ class Dispatcher:
         self.app = app
         self.router = router
 
-    def handle(self, method, path, query_string, headers, rfile, cookies):
-        """Return (status, headers, body) for one request; never raises."""
+    def handle(self, method, path, query_string, headers, rfile, cookies, seen=None):
+        """Return (status, headers, body) for one request; never raises.
+
+        ``seen``, a dict, receives the matched route's pattern ('route') and the
+        caller's user id ('user') for the access log and the metrics.
+        """
         uid = uuid.uuid4().hex
         out_headers = {'Girder-Request-Uid': uid, **SECURITY_HEADERS}
         req = None
         try:
-            req = self._prepare(method, path, query_string, headers, rfile, cookies)
+            req = self._prepare(method, path, query_string, headers, rfile, cookies,
+                                {} if seen is None else seen)
             result = req.route.handler(req, **req.kwargs)
             out_headers.update(req.headers_out)
             return self._answer(result, out_headers, method)
@@ -94,7 +99,7 @@ class Dispatcher:
             body['trace'] = traceback.format_exc().splitlines()
         return 500, self._json_headers(out_headers), dumps(body)
 
-    def _prepare(self, method, path, query_string, headers, rfile, cookies):
+    def _prepare(self, method, path, query_string, headers, rfile, cookies, seen):
         if is_chunked(headers):
             # routes check a body's length before reading it (upload offsets and sizes)
             raise RestError('Send the request body with a Content-Length header '
@@ -102,13 +107,14 @@ class Dispatcher:
         segments = [s for s in path.strip('/').split('/') if s]
         params = parse_query(query_string)
         spec, values = self._match(method, segments)
+        seen['route'] = spec.path
         req = Request(self.app, method, path, params, headers, rfile)
         req.route = spec
         if method in FORM_METHODS and not (spec.json_body or spec.raw_body) and \
                 is_form(headers):
             # as in Girder, form fields are parameters (a token= field authenticates)
             merge_form(params, req.read_body(self.app.settings.max_form_body))
-        req.user, req.token = self._authenticate(spec, method, params, headers, cookies)
+        req.user, req.token = self._authenticate(spec, method, params, headers, cookies, seen)
         self._check_access(spec, req.user, req.token)
         req.kwargs = self._convert(spec, req, values)
         return req
@@ -127,12 +133,14 @@ class Dispatcher:
         # as in Girder, a known method on a path without it is a 400
         raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
 
-    def _authenticate(self, spec, method, params, headers, cookies):
+    def _authenticate(self, spec, method, params, headers, cookies, seen):
         """(user, token) of the request's token parameter, header or cookie."""
         token_value = params.pop('token', None) or headers.get('Girder-Token') or None
         if token_value is None and spec.cookie and method in COOKIE_METHODS:
             token_value = cookies.get('girderToken') or None
         user, token = self.app.auth.authenticate(token_value)
+        if user is not None:
+            seen['user'] = user['_id']
         if token is not None and not _scope_allows(token, spec):
             # as in Girder, a token without the route's scope is anonymous on a public
             # route; elsewhere it is refused (a restricted key must not act as the user)

@@ -5,8 +5,8 @@ from typing import Any, Iterable, Union
 
 import orjson
 
-from . import jsonbounds
 from ..errors import RestError
+from . import jsonbounds
 
 
 @dataclasses.dataclass
@@ -24,21 +24,42 @@ class BodyReader:
 
     def __init__(self, rfile, length):
         self._rfile = rfile
+        self._readinto = getattr(rfile, 'readinto', None)
         self.remaining = length
         self.broken = False  # the client stopped sending or went away mid-body
 
     def read(self, size):
         if self.remaining <= 0:
             return b''
-        try:
-            data = self._rfile.read(min(size, self.remaining))
-        except (OSError, ValueError):  # cheroot's socket timeout (setting socket_timeout),
-            self.broken, self.remaining = True, 0  # a reset, or a malformed chunked body
-            raise
+        data = self._guarded(self._rfile.read, min(size, self.remaining))
         self.remaining -= len(data)
         if not data:
             self.broken, self.remaining = True, 0
         return data
+
+    def _guarded(self, read, arg):
+        try:
+            return read(arg)
+        except (OSError, ValueError):  # cheroot's socket timeout (setting socket_timeout),
+            self.broken, self.remaining = True, 0  # a reset, or a malformed chunked body
+            raise
+
+    def readinto(self, buffer):
+        """Fill up to ``len(buffer)`` bytes; 0 at the end (no copy when the server can)."""
+        view = memoryview(buffer).cast('B')
+        if self.remaining <= 0:
+            return 0
+        view = view[:min(len(view), self.remaining)]
+        if self._readinto is not None:
+            count = self._guarded(self._readinto, view)
+        else:
+            data = self._guarded(self._rfile.read, len(view))
+            count = len(data)
+            view[:count] = data
+        self.remaining -= count
+        if not count:
+            self.broken, self.remaining = True, 0
+        return count
 
     def drain(self, limit=16 << 20):
         """Discard what is left; False when the connection must close (more than
@@ -51,6 +72,52 @@ class BodyReader:
         except (OSError, ValueError):
             pass
         return not self.broken
+
+
+class BodyChunks:
+    """The request body as an iterable of byte strings, and as a ``readinto`` source.
+
+    Large uploads use ``readinto`` (see assetstores/filesystem.py): the bytes go from
+    the socket into a reused buffer and from there to the file, with no copies between.
+    """
+
+    def __init__(self, reader, chunk_size):
+        self._reader = reader
+        self._chunk_size = chunk_size
+
+    @property
+    def remaining(self):
+        return self._reader.remaining
+
+    def readinto(self, buffer):
+        """Like a file's readinto; a body that ends before its Content-Length is a 400."""
+        if self._reader.remaining <= 0:
+            return 0
+        missing = self._reader.remaining
+        count = _read_body(self._reader.readinto, buffer, missing)
+        if not count:
+            raise RestError('The request body ended early (%d bytes missing).' % missing)
+        return count
+
+    def __iter__(self):
+        while self._reader.remaining > 0:
+            missing = self._reader.remaining
+            data = _read_body(self._reader.read, self._chunk_size, missing)
+            if not data:
+                raise RestError('The request body ended early (%d bytes missing).' % missing)
+            yield data
+
+
+def _read_body(read, arg, missing):
+    """``read(arg)`` of the request body; a client that went silent is a 408, one that
+    broke the connection or the chunked framing a 400."""
+    try:
+        return read(arg)
+    except TimeoutError:  # the client stopped sending (setting socket_timeout)
+        raise RestError('The request body stopped arriving (%d bytes missing).' % missing,
+                        408)
+    except (OSError, ValueError) as exc:
+        raise RestError('The request body could not be read (%s).' % exc)
 
 
 class ChunkReader:
@@ -116,7 +183,7 @@ class Request:
         self.headers_out['Girder-Total-Count'] = str(count)
 
     def body_chunks(self, chunk_size=1 << 20, limit=None):
-        """Yield the raw request body in pieces, never holding it all in memory; a body
+        """The raw request body in pieces (never all in memory; see BodyChunks); a body
         declared larger than ``limit`` bytes is refused (413) before a byte is read."""
         if self._body_read:
             raise RestError('The request body was already read.')
@@ -124,21 +191,7 @@ class Request:
             raise RestError('The request body is too large (%d bytes; the limit is %d).' % (
                 self.content_length, limit), 413)
         self._body_read = True
-        return self._chunks(self._rfile.remaining, chunk_size)
-
-    def _chunks(self, remaining, chunk_size):
-        while remaining > 0:
-            try:
-                data = self._rfile.read(min(chunk_size, remaining))
-            except TimeoutError:  # the client stopped sending (setting socket_timeout)
-                raise RestError('The request body stopped arriving (%d bytes missing).' %
-                                remaining, 408)
-            except (OSError, ValueError) as exc:
-                raise RestError('The request body could not be read (%s).' % exc)
-            if not data:
-                raise RestError('The request body ended early (%d bytes missing).' % remaining)
-            remaining -= len(data)
-            yield data
+        return BodyChunks(self._rfile, chunk_size)
 
     def body_file(self, limit=None):
         """The request body as a read()-able file, streamed (for parsers such as ijson)."""

@@ -124,6 +124,42 @@ class TreeService:
             results[kind] = found
         return results
 
+    # -- shared with me
+    def shared_with(self, user, offset=0, limit=50):
+        """(folders, total): the folders others shared with ``user`` or their groups,
+        newest share first, each with ``_shared`` {at, by, via}.
+
+        Only folders the user may read now through their own or their groups' entries:
+        an administrator sees what was shared with them, not everything.
+        """
+        m = self.models
+        rows, total = m.share.shared_with(user, offset, limit)
+        folders = {f['_id']: f for f in m.folder.find({'_id': {'$in': [r['_id'] for r in rows]}})}
+        as_member = dict(user, admin=False)  # the ACL's answer, without the admin bypass
+        people = {u['_id']: u for u in m.user.find(
+            {'_id': {'$in': list({r['sharedBy'] for r in rows if r.get('sharedBy')})}},
+            fields={'login': 1, 'firstName': 1, 'lastName': 1})}
+        groups = {g['_id']: g for g in m.group.find(
+            {'_id': {'$in': [r['principalId'] for r in rows if r['kind'] == 'group']}},
+            fields={'name': 1})}
+        out = []
+        for row in rows:
+            folder = folders.get(row['_id'])
+            if folder is None or m.folder.get_access_level(folder, as_member) < READ:
+                continue  # deleted, or reached through an ACL a later change replaced
+            doc = m.folder.filter(folder, user)
+            by = people.get(row.get('sharedBy'))
+            via = {'type': 'user'}
+            if row['kind'] == 'group':
+                group = groups.get(row['principalId'])
+                via = {'type': 'group', 'id': row['principalId'],
+                       'name': group['name'] if group else None}
+            doc['_shared'] = {'at': row['since'], 'via': via, 'by': by and {
+                '_id': by['_id'], 'login': by['login'],
+                'name': '%s %s' % (by['firstName'], by['lastName'])}}
+            out.append(doc)
+        return out, total
+
     # -- moves and copies
     def move_folder(self, folder, parent, parent_type, user):
         m = self.models
@@ -149,6 +185,7 @@ class TreeService:
                 'baseParentType': base_type, 'baseParentId': base_id}})
             m.item.collection.update_many({'folderId': {'$in': batch}}, {'$set': {
                 'baseParentType': base_type, 'baseParentId': base_id}})
+        m.share.moved(ids, base_id if base_type == 'user' else None)
         self._adjust_container(parent['_id'], parent_type, size)
         return folder
 

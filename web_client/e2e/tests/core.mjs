@@ -50,7 +50,15 @@ test('core', 'register a new account', async () => {
     const login = `carol${ctx.suffix.trim()}`;
     await page.fill('input[name=login]', login);
     await page.fill('input[name=email]', `${login}@example.org`);
+    // A short password: the server's message reads as a sentence, without "(password)".
+    await page.fill('input[name=password]', '123');
+    await page.click('button[type=submit]');
+    const error = await (await page.waitForSelector('.form-error:not([hidden])')).textContent();
+    assert(error === 'Password must be at least 6 characters.', `error text: ${error}`);
     await page.fill('input[name=password]', 'carol-password1');
+    // Both name fields sit inside the card.
+    const [card, last] = await Promise.all(['.auth-card', 'input[name=lastName]'].map(async (sel) => (await page.$(sel)).boundingBox()));
+    assert(last.x + last.width <= card.x + card.width - 16, `Last name ends inside the card: ${JSON.stringify([last, card])}`);
     await shot(page, '00-register');
     await page.click('button[type=submit]');
     await page.waitForURL(/\/user\/[0-9a-f]{24}/);
@@ -272,6 +280,9 @@ test('core', 'API keys page creates a key', async () => {
   const { page } = ctx;
   await page.goto(`${ctx.url}/keys`);
   await page.click('button:has-text("New key")');
+  // The Access choice shows its default instead of a blank box.
+  const access = await page.$eval('.dialog select[name=scope]', (sel) => [sel.value, sel.selectedOptions[0]?.textContent ?? '']);
+  assert(access[0] === 'full' && access[1].startsWith('Full access'), `the Access select shows ${access}`);
   await page.fill('.dialog input[name=name]', 'e2e scripts');
   await page.click('.dialog button[type=submit]');
   await page.waitForSelector('.dialog input.mono');

@@ -2,7 +2,7 @@
 // "Calculate segments", a click paints a segment, a right click erases it,
 // Clear; "Done, next image"; the owner's progress view and the masks zip.
 import { makeGrayPng, makePng } from '../lib.mjs';
-import { assert, ctx, screenOf, shot, test, waitForTiles } from '../harness.mjs';
+import { assert, ctx, newSignedInPage, screenOf, shot, test, waitForTiles } from '../harness.mjs';
 
 async function setup() {
   const folder = await ctx.api.call('POST', 'folder', { params: { parentType: 'folder', parentId: ctx.aliceFolder._id, name: `Labelling project${ctx.suffix}` } });
@@ -144,4 +144,41 @@ test('labelling', "the owner's progress view and the download of every mask", as
   for (const entry of [`${folder.name}/case-a.png/alice-done.png`, `${folder.name}/case-b.png/bobby-checkpoint.png`]) {
     assert(zip.includes(Buffer.from(entry)), `the zip holds ${entry}`);
   }
+});
+
+test('labelling', 'a labeller finds the project under "Shared with me" on their home page, with their progress', async () => {
+  // As in seed 001: the project lives in its creator's Private folder, which
+  // nobody else can browse; the creator adds a labeller to the project alone.
+  const privateFolder = await ctx.api.privateFolder(ctx.alice._id);
+  const project = await ctx.api.call('POST', 'folder', { params: { parentType: 'folder', parentId: privateFolder._id, name: `Glands project${ctx.suffix}` } });
+  const ids = [];
+  for (const [i, name] of ['g-1.png', 'g-2.png'].entries()) ids.push((await ctx.api.upload(project._id, name, makePng(256, 192, 40 + i), 'image/png')).itemId);
+  for (const id of ids) await ctx.api.waitForLargeImage(id);
+  await ctx.api.call('PUT', `folder/${project._id}/labels/classes`, { json: [{ value: 1, name: 'gland', color: '#ff0000' }] });
+  await ctx.api.call('PUT', `folder/${project._id}/tagset`, { json: { tags: [{ code: '1', alias: 'Good' }, { code: '2', alias: 'Blurred' }], multiple: false } });
+  await ctx.api.call('PUT', `item/${ids[0]}/tags`, { json: ['1'] });
+  const share = (folder) => ctx.api.call('PUT', `folder/${folder._id}/access`, { params: { access: { users: [{ id: ctx.alice._id, level: 2 }, { id: ctx.bob._id, level: 1 }], groups: [] } } });
+  await share(project);
+  await ctx.bobApi.call('PUT', `item/${ids[1]}/labels`, { params: { status: 'checkpoint' }, body: makeGrayPng(256, 192, (x) => (x < 64 ? 1 : 0)), headers: { 'Content-Type': 'image/png' } });
+  // Shared later: listed above the project.
+  const later = await ctx.api.call('POST', 'folder', { params: { parentType: 'folder', parentId: privateFolder._id, name: `Shared later${ctx.suffix}` } });
+  await share(later);
+
+  const { page } = await newSignedInPage('bobby', 'bob-password1');
+  await page.goto(`${ctx.url}/user/${ctx.bob._id}`);
+  await page.waitForSelector(`.shared-card:not([hidden]) tr[data-id="${project._id}"] .shared-progress`);
+  const ids2 = await page.$$eval('.shared-card tbody tr', (trs) => trs.map((tr) => tr.dataset.id));
+  assert(ids2.indexOf(later._id) === 0 && ids2.indexOf(project._id) === 1, `newest share first: ${ids2}`);
+  const progress = (await page.textContent(`.shared-card tr[data-id="${project._id}"] td:last-child`)).trim();
+  // Bob saved a checkpoint on one image and finished none; one of two images is tagged.
+  assert(progress === '0 / 2 labelled (1 in progress)1 / 2 tagged', `progress: ${progress}`);
+  assert((await page.textContent(`.shared-card tr[data-id="${project._id}"]`)).includes('Alice Admin'), 'who shared it');
+  await shot(page, '31-shared-with-me');
+  // Alice's own folders are not "shared with me" for her.
+  await ctx.page.goto(`${ctx.url}/user/${ctx.alice._id}`);
+  await ctx.page.waitForSelector('.list-card tbody tr');
+  const aliceIds = await ctx.page.$$eval('.shared-card tbody tr', (trs) => trs.map((tr) => tr.dataset.id));
+  assert(!aliceIds.includes(project._id), 'the project is not in Alice\'s own Shared with me');
+  await page.click(`.shared-card tr[data-id="${project._id}"] a.entry`);
+  await page.waitForURL(`**/folder/${project._id}`);
 });

@@ -207,3 +207,18 @@ test('uploads', 'conversion jobs: a strip TIFF is converted with progress, a cor
   assert(await brokenRow.locator('a:has-text("Details")').count() === 1, 'the failed row links to the item');
   await shot(page, '16-conversion-jobs');
 });
+
+test('uploads', 'an item converted by a job uploaded elsewhere (girder-client): its row turns from Converting… to View by itself', async () => {
+  const { page } = ctx;
+  const folder = await newFolder(`Converted elsewhere${ctx.suffix}`);
+  const file = await ctx.api.upload(folder._id, 'strip.tif', readFileSync((await testImages()).strip), 'image/tiff');
+  await page.goto(`${ctx.url}/folder/${folder._id}`);
+  const row = `tr[data-id="${file.itemId}"]`;
+  await page.waitForSelector(row);
+  const first = await page.textContent(row);
+  const item = await ctx.api.call('GET', `item/${file.itemId}`);
+  // The job takes seconds (a worker process starts); the page saw it under way.
+  assert(first.includes('Converting…') || !item.largeImage?.expected, `the row first said Converting…: ${first}`);
+  await page.waitForSelector(`${row} a.badge:has-text("View")`, { timeout: 60000 });
+  assert(!(await page.textContent(row)).includes('Converting…'), 'no longer Converting…');
+});

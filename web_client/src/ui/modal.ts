@@ -114,7 +114,8 @@ export function formDialog<T>(title: string, fields: Field[], submitLabel: strin
       else if (f.type === 'select') input = h('select', { name: f.name }, (f.options ?? []).map(([v, l]) => h('option', { value: v }, l)));
       else input = h('input', { name: f.name, type: f.type ?? 'text', required: f.required, placeholder: f.placeholder ?? '' });
       if (f.type === 'checkbox') (input as HTMLInputElement).checked = f.value === 'true';
-      else input.value = f.value ?? '';
+      // A select without a value keeps its first option (value '' would match none: blank).
+      else if (f.type !== 'select' || f.value !== undefined) input.value = f.value ?? '';
       inputs.set(f.name, input);
       form.append(f.type === 'checkbox'
         ? h('label.check', null, input, f.label)

@@ -1,5 +1,6 @@
 // Toasts for results and errors; server errors show their own message.
 import { ApiError } from '../api';
+import { asSentence } from '../lib/text';
 import { h, icon } from './dom';
 
 let host: HTMLElement | null = null;
@@ -27,7 +28,8 @@ export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 401) return `${err.message} — please sign in.`;
     if (err.status === 403) return `Not allowed: ${err.message}`;
-    return err.field ? `${err.message} (${err.field})` : err.message;
+    // The message names the field in words; forms focus the field itself (err.field).
+    return asSentence(err.message);
   }
   if (err instanceof Error) return err.message;
   return String(err);

@@ -1,6 +1,7 @@
 // Viewer side panels: the annotation list, element style and labels,
 // annotation history, and the pixel-labelling controls.
 import { annotations as api } from '../api';
+import { middleEllipsis } from '../lib/text';
 import { ALGORITHMS, type Algorithm } from '../lib/superpixels';
 import type { Annotation } from '../types';
 import { formatDate, h, icon, replace } from '../ui/dom';
@@ -51,7 +52,7 @@ export function annotationList(hooks: AnnotationListHooks): { el: HTMLElement; r
         h('button.ann-name', {
           title: layer.canEdit ? 'Edit this annotation' : 'View only',
           onclick: () => hooks.activate(active ? null : layer),
-        }, h('span.name', null, a.annotation.name),
+        }, h('span.name', { title: a.annotation.name }, middleEllipsis(a.annotation.name)),
         h('span.muted.small', null, `${layer.count.toLocaleString()} element${layer.count === 1 ? '' : 's'}${layer.mode === 'region' ? ' · by region' : ''}${layer.canEdit ? '' : ' · view only'}`),
         status),
         h('div.ann-actions', null,

@@ -10,6 +10,7 @@ import { defaults as defaultInteractions } from 'ol/interaction/defaults';
 import { unByKey } from 'ol/Observable';
 import { tiles } from '../api';
 import { imageExtent, levelResolutions } from '../lib/geometry';
+import { overviewBox, visibleBox } from '../lib/overview';
 import type { TileMetadata } from '../types';
 
 export interface Slide {
@@ -125,6 +126,9 @@ export function createSlide(target: HTMLElement, overviewTarget: HTMLElement | n
  * or drag on it to move there. (OpenLayers' OverviewMap re-centres itself
  * as the view moves; a fixed picture of the whole slide reads better.)
  */
+/** Smallest side of the view's box on the overview: at high zoom it stays findable. */
+const MIN_BOX = 8;
+
 function createOverview(target: HTMLElement, itemId: string, meta: TileMetadata, map: Map, frame: number | undefined) {
   const boxW = 180;
   const boxH = 140;
@@ -151,12 +155,9 @@ function createOverview(target: HTMLElement, itemId: string, meta: TileMetadata,
   const update = () => {
     const size = map.getSize();
     if (!size) return;
-    const [x0, y0, x1, y1] = view.calculateExtent(size);
-    const left = Math.max(0, x0 * scale);
-    const top = Math.max(0, -y1 * scale);
-    const right = Math.min(w, x1 * scale);
-    const bottom = Math.min(hgt, -y0 * scale);
-    Object.assign(box.style, { left: `${left}px`, top: `${top}px`, width: `${Math.max(2, right - left)}px`, height: `${Math.max(2, bottom - top)}px` });
+    const [left, top, right, bottom] = overviewBox(view.calculateExtent(size), scale, w, hgt);
+    const shown = visibleBox([left, top, right, bottom], w, hgt, MIN_BOX);
+    Object.assign(box.style, { left: `${shown[0]}px`, top: `${shown[1]}px`, width: `${shown[2] - shown[0]}px`, height: `${shown[3] - shown[1]}px` });
     // With the whole slide in view the overview adds nothing and would only
     // cover part of it: the stylesheet hides it then.
     const whole = left <= 0.5 && top <= 0.5 && right >= w - 0.5 && bottom >= hgt - 0.5;

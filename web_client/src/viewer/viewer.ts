@@ -1,33 +1,28 @@
 // The slide viewer page: tiles, overview, scale, frames, annotations and
 // their editor, pixel labelling, keyboard shortcuts and a shareable URL.
-import { annotations as annApi, folders, getCurrentUser, items, tiles } from '../api';
-import { folderPermissions } from '../lib/access';
-import { EDITOR_BINDINGS, Keymap, describeCombo } from '../lib/keymap';
-import { parseViewUrl, viewUrl, type ViewState } from '../lib/url-state';
+import { EDITOR_BINDINGS, Keymap } from '../lib/keymap';
+import { parseViewUrl, type ViewState } from '../lib/url-state';
+import type Map from 'ol/Map';
 import type { View } from '../router';
-import type { Annotation, Folder } from '../types';
-import { debounce, h, icon, replace } from '../ui/dom';
-import { confirmDialog, formDialog, openDialog } from '../ui/modal';
-import { showError, toast } from '../ui/notify';
-import { AnnotationLayer } from './annotation-layer';
-import { Editor, type Tool } from './editor';
-import { associatedImages, frameSelector, magnificationButtons, statusWidgets } from './info';
+import type { Folder, Item, TileMetadata } from '../types';
+import { debounce, h, icon } from '../ui/dom';
+import { Editor } from './editor';
+import { associatedImages, frameSelector, statusWidgets } from './info';
 import { PixelLabeller } from './pixels';
-import { annotationList, pixelPanel, stylePanel } from './sidebar';
+import { annotationList, stylePanel } from './sidebar';
+import { sideColumn } from './side-column';
 import { createSlide } from './slide';
 import { rendererKind } from './renderers';
-
-const TOOLS: Array<{ tool: Tool; icon: Parameters<typeof icon>[0]; label: string }> = [
-  { tool: 'select', icon: 'pointer', label: 'Select' },
-  { tool: 'point', icon: 'point', label: 'Point' },
-  { tool: 'rectangle', icon: 'rectangle', label: 'Rectangle' },
-  { tool: 'ellipse', icon: 'ellipse', label: 'Ellipse' },
-  { tool: 'circle', icon: 'circle', label: 'Circle' },
-  { tool: 'polygon', icon: 'polygon', label: 'Polygon' },
-  { tool: 'freehand', icon: 'freehand', label: 'Freehand line' },
-  { tool: 'arrow', icon: 'arrow', label: 'Arrow' },
-  { tool: 'brush', icon: 'brush', label: 'Pixel brush' },
-];
+import { annotationActions } from './annotation-actions';
+import { AnnotationSet } from './annotation-set';
+import { groupsIn } from '../lib/viewer-logic';
+import { readableTinyCanvases } from './canvas-reads';
+import { copyLink, loadViewerData, openNextImage, urlSync } from './viewer-state';
+import { fullscreenButton } from './fullscreen';
+import { keyHandler, showShortcuts } from './keyboard';
+import { toolbar } from './toolbar';
+import { viewerTopbar } from './topbar';
+import { labelTooltip } from './tooltip';
 
 export interface ViewerHooks {
   navigate(path: string): void;
@@ -35,11 +30,6 @@ export interface ViewerHooks {
   setFullBleed(on: boolean): void;
 }
 
-function defaultName(): string {
-  const d = new Date();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `Annotation ${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 const OVERVIEW_KEY = 'tilery.overview';
 
@@ -78,21 +68,48 @@ function overviewPanel(overviewEl: HTMLElement): HTMLElement {
   return dock;
 }
 
+interface LayoutParts {
+  item: Item;
+  meta: TileMetadata;
+  folder: Folder | null;
+  map: Map;
+  slide: ReturnType<typeof createSlide>;
+  frame: number;
+  mapEl: HTMLElement;
+  overviewDock: HTMLElement;
+  tools: HTMLElement;
+  side: HTMLElement;
+  tip: HTMLElement;
+  saveStatus: HTMLElement;
+  fullscreen: HTMLElement;
+  onFrame(frame: number): void;
+  copyLink(): void;
+  help(): void;
+}
+
+/** The page: top bar, tool column, the map stage (overview, tooltip, status bar), side column. */
+async function layoutViewer(shell: HTMLElement, p: LayoutParts): Promise<void> {
+  const frames = p.meta.frames && p.meta.frames.length > 1 ? frameSelector(p.meta, p.frame, (f) => {
+    p.slide.setFrame(f);
+    p.onFrame(f);
+  }) : null;
+  const status = statusWidgets(p.map, p.meta);
+  const assoc = await associatedImages(p.item._id);
+  if (assoc) p.side.append(assoc);
+  const topbar = viewerTopbar({ ...p, frames, fit: () => p.slide.fit(250) });
+  const statusbar = h('div.viewer-status', null, status.scale, status.mag, status.cursor, h('span.spacer'), p.saveStatus);
+  shell.append(topbar,
+    h('div.viewer-body', null,
+      p.tools,
+      h('div.viewer-stage', null, p.mapEl, p.overviewDock, p.tip, statusbar),
+      p.side));
+}
+
 export async function viewerView(path: string, search: string, hooks: ViewerHooks): Promise<View> {
+  readableTinyCanvases();
   const state = parseViewUrl(path, search) as ViewState;
   const itemId = state.itemId;
-  const item = await items.get(itemId);
-  if (!item.largeImage) throw new Error(`"${item.name}" is not a large image yet. Open its page to convert it.`);
-  if (item.largeImage.expected) throw new Error(`"${item.name}" is still being converted. Its page shows the progress.`);
-  const [meta, folder, annList] = await Promise.all([
-    tiles.metadata(itemId),
-    folders.get(item.folderId).catch(() => null as Folder | null),
-    annApi.list(itemId).catch(() => [] as Annotation[]),
-  ]);
-  const me = getCurrentUser();
-  const annotateFlag = me && folder && (folder._accessLevel ?? -1) < 1 ? await annApi.canCreateInFolder(folder._id).catch(() => false) : false;
-  const perms = folderPermissions(folder?._accessLevel, Boolean(annotateFlag));
-  const canCreate = Boolean(me) && perms.canAnnotate;
+  const { item, meta, folder, annotations: annList, perms, canCreate } = await loadViewerData(itemId);
 
   hooks.setFullBleed(true);
   const mapEl = h('div.viewer-map', { tabIndex: 0, 'aria-label': `Slide ${item.name}` });
@@ -107,353 +124,65 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
   const editor = new Editor(map);
   const labeller = new PixelLabeller(map, meta, item, editor.undo, perms.canEdit);
   const keymap = new Keymap(EDITOR_BINDINGS);
-  const layers: AnnotationLayer[] = [];
-  let pixelUI: ReturnType<typeof pixelPanel> | null = null;
-
   // --- Annotations ------------------------------------------------------
-  const saveStatus = h('span.save-status');
-  const renderSave = () => {
-    const a = editor.active;
-    if (!a) {
-      saveStatus.textContent = '';
-      return;
-    }
-    saveStatus.dataset.state = a.saveState;
-    saveStatus.textContent = a.saveState === 'error' ? `Save failed: ${a.saveError}` : a.saveState === 'saved' ? 'All changes saved' : 'Saving…';
-  };
-  const attach = (layer: AnnotationLayer) => {
-    layer.onSaveState = () => {
-      renderSave();
-      list.render();
-    };
-    layer.onRegionLoaded = () => renderSave();
-  };
-  const visibleIds = state.annotations;
-  for (const doc of annList) {
-    const layer = new AnnotationLayer(doc, map, meta);
-    attach(layer);
-    const on = visibleIds ? visibleIds.includes(doc._id) : doc.annotation.display?.visible !== false;
-    layer.layer.setVisible(on);
-    layers.push(layer);
-  }
-  const loadAll = Promise.all(layers.map((l) => l.load().catch((err) => showError(err, `Loading "${l.doc.annotation.name}"`))));
-
-  const createAnnotation = async (name = defaultName()): Promise<AnnotationLayer> => {
-    const doc = await annApi.create(itemId, { name, elements: [] });
-    const layer = new AnnotationLayer({ ...doc, _accessLevel: doc._accessLevel ?? 2 }, map, meta);
-    attach(layer);
-    layers.push(layer);
-    layer.startEmpty();
-    list.render();
-    syncUrl();
-    return layer;
-  };
-
-  const activate = (layer: AnnotationLayer | null) => {
-    if (layer && !layer.visible) layer.setVisible(true);
-    editor.setActive(layer);
-    editor.setEnabled(layer ? layer.canEdit : canCreate);
-    list.render();
-    renderTools();
-    renderSave();
-    syncUrl();
-  };
-  // Drawing with nothing chosen: use the first editable annotation, else start
-  // one. Shapes drawn while it is being created wait for the same one.
-  let creating: Promise<AnnotationLayer> | null = null;
-  editor.getTarget = async () => {
-    if (!canCreate) return null;
-    let layer = editor.active ?? layers.find((l) => l.canEdit && l.visible);
-    if (!layer) {
-      creating ??= createAnnotation().finally(() => (creating = null));
-      layer = await creating;
-    }
-    if (editor.active !== layer) activate(layer);
-    return layer;
-  };
-
-  const list = annotationList({
-    layers: () => layers,
-    active: () => editor.active,
-    canCreate: () => canCreate,
-    setVisible: (layer, on) => {
-      layer.setVisible(on);
-      if (!on && editor.active === layer) activate(null);
-      list.render();
-      syncUrl();
-    },
-    activate,
-    create: async () => {
-      await formDialog('New annotation', [{ name: 'name', label: 'Name', value: defaultName(), required: true }], 'Create', async (v) => {
-        activate(await createAnnotation(v.name.trim()));
-      });
-    },
-    rename: async (layer) => {
-      await formDialog('Rename annotation', [
-        { name: 'name', label: 'Name', value: layer.doc.annotation.name, required: true },
-        { name: 'description', label: 'Description', type: 'textarea', value: layer.doc.annotation.description ?? '' },
-      ], 'Save', async (v) => {
-        // A PATCH of the header leaves the elements alone (a PUT would need them all).
-        const name = v.name.trim();
-        const had = layer.doc.annotation.description !== undefined;
-        await annApi.patch(layer.id, [
-          { op: 'replace', path: 'name', value: name },
-          had ? { op: 'replace', path: 'description', value: v.description } : { op: 'add', path: 'description', value: v.description },
-        ]);
-        layer.doc = { ...layer.doc, annotation: { ...layer.doc.annotation, name, description: v.description, elements: undefined } };
-        list.render();
-      });
-    },
-    remove: async (layer) => {
-      if (!(await confirmDialog('Delete annotation', `Delete "${layer.doc.annotation.name}"? It can be restored from its history.`))) return;
-      try {
-        await layer.flush();
-        await annApi.remove(layer.id);
-        if (editor.active === layer) activate(null);
-        layer.dispose();
-        layers.splice(layers.indexOf(layer), 1);
-        list.render();
-        syncUrl();
-      } catch (err) {
-        showError(err, 'Delete failed');
-      }
-    },
-    reload: async (layer) => {
-      if (editor.active === layer) editor.clearSelection();
-      editor.undo.clear();
-      await layer.reload();
-      list.render();
-    },
-  });
-
-  const groupsInUse = () => {
-    const set = new Set<string>();
-    for (const l of layers) for (const el of l.elements.values()) if (el.group) set.add(el.group);
-    return [...set].sort();
-  };
-  const style = stylePanel(editor, groupsInUse);
+  const anns = new AnnotationSet(itemId, map, meta, editor, canCreate, annList, state.annotations);
+  const { layers } = anns;
+  const list = annotationList(annotationActions({
+    layers, editor, canCreate, activate: (layer) => anns.activate(layer), createAnnotation: (name) => anns.create(name),
+    render: () => list.render(),
+    syncUrl: () => syncUrl(),
+  }));
+  const style = stylePanel(editor, () => groupsIn(layers));
 
   // --- Toolbar ----------------------------------------------------------
-  const toolbar = h('div.toolbar', { role: 'toolbar', 'aria-label': 'Annotation tools' });
-  const undoBtn = h('button.tool', { title: 'Undo (Ctrl+Z)', onclick: () => editor.doUndo() }, icon('undo', 18));
-  const redoBtn = h('button.tool', { title: 'Redo (Ctrl+Shift+Z)', onclick: () => editor.doRedo() }, icon('redo', 18));
-  const deleteBtn = h('button.tool', { title: 'Delete selection (Del)', onclick: () => editor.deleteSelection() }, icon('trash', 18));
-  const roBadge = h('div.readonly-badge', { title: 'You can view these annotations but not change them' }, icon('lock', 14), 'View only');
-  const renderTools = () => {
-    const editable = editor.enabled;
-    const tool = editor.currentTool;
-    replace(toolbar,
-      TOOLS.filter((t) => editable || t.tool === 'select').map((t) => {
-        const combo = keymap.combosFor(`tool:${t.tool}`)[0];
-        return h(`button.tool${tool === t.tool ? '.active' : ''}`, {
-          title: `${t.label} (${describeCombo(combo)})`,
-          'aria-pressed': String(tool === t.tool),
-          dataset: { tool: t.tool },
-          onclick: () => setTool(t.tool),
-        }, icon(t.icon, 18));
-      }),
-      editable ? [h('div.tool-sep'), undoBtn, redoBtn, deleteBtn] : [h('div.tool-sep'), roBadge]);
-    undoBtn.disabled = !editor.undo.canUndo();
-    redoBtn.disabled = !editor.undo.canRedo();
-    deleteBtn.disabled = !editor.selection.length;
-    undoBtn.title = editor.undo.canUndo() ? `Undo ${editor.undo.peekUndo()} (Ctrl+Z)` : 'Nothing to undo';
-    redoBtn.title = editor.undo.canRedo() ? `Redo ${editor.undo.peekRedo()} (Ctrl+Shift+Z)` : 'Nothing to redo';
-  };
-
-  const side = h('div.viewer-side');
-  const renderSide = () => {
-    const showStyle = editor.enabled && editor.currentTool !== 'brush';
-    style.el.hidden = !showStyle;
-    if (showStyle) style.render();
-    if (pixelUI) pixelUI.el.hidden = editor.currentTool !== 'brush';
-  };
+  const tools = toolbar(editor, keymap, (tool) => setTool(tool));
+  anns.listen({ list: () => list.render(), tools: tools.render, url: () => syncUrl() });
 
   // "Done, next image": the next large image of the folder, as in the seed's labelling flow.
-  const nextImage = folder ? async () => {
-    const siblings = await items.all(folder._id);
-    const i = siblings.findIndex((s) => s._id === itemId);
-    const next = siblings.slice(i + 1).find((s) => s.largeImage && !s.largeImage.expected);
-    if (!next) {
-      toast('That was the last image of the folder', 'success');
-      return;
-    }
-    hooks.navigate(`/view/${next._id}`);
-  } : null;
-
-  const setTool = (tool: Tool) => {
-    if (!editor.enabled && tool !== 'select') return;
-    if (tool === 'brush') {
-      if (!pixelUI) {
-        pixelUI = pixelPanel(labeller, canCreate, nextImage);
-        side.insertBefore(pixelUI.el, style.el);
-        labeller.load().catch((err) => showError(err, 'Loading the label mask'));
-      }
-      labeller.onChange = () => pixelUI?.render();
-    }
-    labeller.setActive(tool === 'brush');
-    editor.setTool(tool);
-  };
+  const side = sideColumn(editor, labeller, style, {
+    canCreate, nextImage: folder ? () => openNextImage(folder._id, itemId, hooks.navigate) : null,
+  });
+  const { setTool, render: renderSide } = side;
   editor.onChange(() => {
-    renderTools();
+    tools.render();
     renderSide();
   });
-  editor.undo.onChange(renderTools);
+  editor.undo.onChange(tools.render);
 
   // --- URL state --------------------------------------------------------
-  const syncUrl = debounce(() => {
-    const c = view.getCenter();
-    const shown = layers.filter((l) => l.visible).map((l) => l.id);
-    const all = layers.map((l) => l.id);
-    hooks.setQuietUrl(viewUrl({
-      itemId,
-      x: c?.[0],
-      y: c ? -c[1] : undefined,
-      res: view.getResolution(),
-      frame: frame || undefined,
-      // Leave the list out when it matches what the annotations say by default.
-      annotations: shown.length === all.length && layers.every((l) => l.doc.annotation.display?.visible !== false) ? undefined : shown,
-      edit: editor.active?.id,
-    }));
-  }, 250);
-  const onMoveEnd = debounce(() => {
-    syncUrl();
-    for (const l of layers) void l.refreshRegion().catch((err) => showError(err, 'Loading annotations'));
-  }, 120);
+  const syncUrl = urlSync(view, layers, { itemId, frame: () => frame, edited: () => editor.active?.id, setQuietUrl: hooks.setQuietUrl });
+  const onMoveEnd = debounce(() => { syncUrl(); anns.refreshRegions(); }, 120);
   map.on('moveend', onMoveEnd);
-
-  const copyLink = async () => {
-    syncUrl.flush();
-    const url = location.href;
-    try {
-      await navigator.clipboard.writeText(url);
-      toast('Link to this view copied', 'success');
-    } catch {
-      const d = openDialog('Link to this view');
-      const input = h('input.mono', { readOnly: true, value: url });
-      d.body.append(input);
-      input.select();
-    }
-  };
 
   // --- Keyboard ---------------------------------------------------------
   const shell = h('div.viewer');
-  const fullscreenBtn = h('button.icon-button', { 'aria-pressed': 'false' });
-  const toggleFullscreen = () => {
-    if (document.fullscreenElement) void document.exitFullscreen();
-    else void shell.requestFullscreen?.().catch((err) => showError(err, 'Full screen'));
-  };
-  const onFullscreen = () => {
-    const on = document.fullscreenElement === shell;
-    fullscreenBtn.title = on ? 'Leave full screen (Shift+F or Esc)' : 'Full screen (Shift+F)';
-    fullscreenBtn.setAttribute('aria-pressed', String(on));
-    replace(fullscreenBtn, icon(on ? 'fullscreenExit' : 'fullscreen'));
-    map.updateSize();
-  };
-  fullscreenBtn.onclick = toggleFullscreen;
-  onFullscreen();
-  document.addEventListener('fullscreenchange', onFullscreen);
-  const showHelp = () => {
-    const d = openDialog('Keyboard shortcuts', { wide: true });
-    d.body.append(h('table.table.shortcuts', null, h('tbody', null, keymap.list().map((b) => h('tr', null,
-      h('td', null, h('kbd', null, describeCombo(b.combo))), h('td', null, b.description)))),
-    h('tbody', null, h('tr', null, h('td', null, h('kbd', null, 'Enter')), h('td', null, 'Finish the polygon or line')),
-      h('tr', null, h('td', null, h('kbd', null, '1 – 9')), h('td', null, 'Pick a pixel label category (brush tool)')),
-      h('tr', null, h('td', null, h('kbd', null, '+ / −, arrows')), h('td', null, 'Zoom and pan')))));
-  };
-  const onKey = (e: KeyboardEvent) => {
-    if (document.querySelector('.backdrop')) return;
-    if (e.key === 'Enter' && editor.finishDrawing()) {
-      e.preventDefault();
-      return;
-    }
-    if (editor.currentTool === 'brush' && /^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey) {
-      const cls = labeller.classes[Number(e.key) - 1];
-      if (cls) {
-        labeller.current = cls.value;
-        pixelUI?.render();
-        e.preventDefault();
-      }
-      return;
-    }
-    const action = keymap.match(e);
-    if (!action) return;
-    e.preventDefault();
-    if (action.startsWith('tool:')) setTool(action.slice(5) as Tool);
-    else if (action === 'cancel') {
-      if (!editor.finishDrawing(true)) editor.clearSelection();
-    } else if (action === 'delete') editor.deleteSelection();
-    else if (action === 'undo') editor.doUndo();
-    else if (action === 'redo') editor.doRedo();
-    else if (action === 'select-all') editor.selectAllInView();
-    else if (action === 'label' && editor.selection.length) (style.el.querySelector('input[aria-label="Label"]') as HTMLInputElement)?.focus();
-    else if (action === 'brush-smaller' || action === 'brush-larger') {
-      labeller.radius = Math.max(2, Math.min(80, Math.round(labeller.radius * (action === 'brush-larger' ? 1.25 : 0.8))));
-      pixelUI?.render();
-    } else if (action === 'fullscreen') toggleFullscreen();
-    else if (action === 'toggle-annotations') {
-      const anyVisible = layers.some((l) => l.visible);
-      layers.forEach((l) => l.setVisible(!anyVisible));
-      list.render();
-      syncUrl();
-    } else if (action === 'help') showHelp();
-  };
+  const fullscreen = fullscreenButton(shell, map);
+  const onKey = keyHandler({
+    editor, labeller, keymap, setTool,
+    pixelsChanged: side.renderPixels,
+    focusLabel: () => (style.el.querySelector('input[aria-label="Label"]') as HTMLInputElement | null)?.focus(),
+    toggleFullscreen: fullscreen.toggle,
+    toggleAnnotations: () => anns.toggleAll(),
+  });
   document.addEventListener('keydown', onKey);
 
-  // --- Tooltip for labels -------------------------------------------------
-  const tip = h('div.map-tip', { hidden: true });
-  let tipFrame = 0;
-  map.on('pointermove', (e) => {
-    if (e.dragging || tipFrame) return;
-    tipFrame = requestAnimationFrame(() => {
-      tipFrame = 0;
-      let text = '';
-      map.forEachFeatureAtPixel(e.pixel, (f) => {
-        const el = f.get('element');
-        if (el && (el.label?.value || el.group) && el.label?.visibility !== 'hidden') {
-          text = [el.label?.value, el.group ? `(${el.group})` : ''].filter(Boolean).join(' ');
-          return true;
-        }
-        return false;
-      }, { hitTolerance: 2, layerFilter: (l) => layers.some((a) => a.layer === l) });
-      tip.hidden = !text;
-      if (text) {
-        tip.textContent = text;
-        tip.style.transform = `translate(${e.pixel[0] + 14}px, ${e.pixel[1] + 14}px)`;
-      }
-    });
+  // --- Layout -----------------------------------------------------------
+  side.el.append(list.el, style.el);
+  await layoutViewer(shell, {
+    item, meta, folder, map, slide, frame, tools: tools.el, side: side.el, mapEl, overviewDock, saveStatus: anns.saveStatus,
+    fullscreen: fullscreen.el, tip: labelTooltip(map, (l) => layers.some((a) => a.layer === l)),
+    onFrame: (f) => {
+      frame = f;
+      syncUrl();
+    },
+    copyLink: () => {
+      syncUrl.flush();
+      void copyLink(location.href);
+    },
+    help: () => showShortcuts(keymap),
   });
 
-  // --- Layout -----------------------------------------------------------
-  const backHref = folder ? `/folder/${folder._id}` : `/item/${itemId}`;
-  const frames = meta.frames && meta.frames.length > 1 ? frameSelector(meta, frame, (f) => {
-    frame = f;
-    slide.setFrame(f);
-    syncUrl();
-  }) : null;
-  const status = statusWidgets(map, meta);
-  const assoc = await associatedImages(itemId);
-  side.append(list.el, style.el);
-  if (assoc) side.append(assoc);
-  const topbar = h('div.viewer-top', null,
-    h('a.button.small.viewer-back', { href: backHref, title: folder ? `Back to ${folder.name}` : 'Back to the item' },
-      icon('chevronLeft', 14), h('span.viewer-back-label', null, folder?.name ?? 'Back')),
-    h('div.viewer-title', null, h('strong', null, item.name),
-      h('span.muted.small', null, `${meta.sizeX.toLocaleString()} × ${meta.sizeY.toLocaleString()} px${meta.magnification ? ` · ${meta.magnification}×` : ''}`)),
-    frames,
-    h('span.spacer'),
-    magnificationButtons(map, meta),
-    h('button.button.small', { title: 'Fit the whole slide', onclick: () => slide.fit(250) }, 'Fit'),
-    h('button.icon-button', { title: 'Copy a link to this view', onclick: copyLink }, icon('link')),
-    h('button.icon-button', { title: 'Keyboard shortcuts (?)', onclick: showHelp }, icon('keyboard')),
-    fullscreenBtn);
-  const statusbar = h('div.viewer-status', null, status.scale, status.mag, status.cursor, h('span.spacer'), saveStatus);
-  shell.append(topbar,
-    h('div.viewer-body', null,
-      toolbar,
-      h('div.viewer-stage', null, mapEl, overviewDock, tip, statusbar),
-      side));
-
-  renderTools();
+  tools.render();
   renderSide();
   // The map needs its element in the document to measure itself.
   requestAnimationFrame(() => {
@@ -468,17 +197,13 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
   };
   window.addEventListener('beforeunload', warn);
 
-  loadAll.then(() => {
-    list.render();
-    const toEdit = state.edit ? layers.find((l) => l.id === state.edit) : undefined;
-    if (toEdit) activate(toEdit);
-    else editor.setEnabled(canCreate);
-    renderTools();
+  void anns.startEditing(state.edit).then(() => {
+    tools.render();
     renderSide();
   });
 
   // Test and benchmark hook: lets the e2e runner wait on real conditions.
-  const hook: Record<string, unknown> = { map, editor, layers, labeller, loaded: loadAll, renderer: rendererKind(), firstFullRender: null };
+  const hook: Record<string, unknown> = { map, editor, layers, labeller, loaded: anns.loaded, renderer: rendererKind(), firstFullRender: null };
   (window as unknown as { __tilery?: unknown }).__tilery = hook;
 
   return {
@@ -486,8 +211,7 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
     destroy() {
       for (const l of layers) void l.flush().catch(() => undefined);
       document.removeEventListener('keydown', onKey);
-      document.removeEventListener('fullscreenchange', onFullscreen);
-      if (document.fullscreenElement === shell) void document.exitFullscreen();
+      fullscreen.destroy();
       window.removeEventListener('beforeunload', warn);
       onMoveEnd.cancel();
       // Never write this view's URL over the page being opened.

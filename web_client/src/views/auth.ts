@@ -1,7 +1,7 @@
 // Sign in and registration pages.
-import { login, register } from '../api';
+import { login, register, system } from '../api';
 import type { View } from '../router';
-import { h } from '../ui/dom';
+import { h, icon } from '../ui/dom';
 import { errorText } from '../ui/notify';
 
 function safeNext(search: string): string {
@@ -95,4 +95,14 @@ export function registerView(search: string, go: (p: string) => void): View {
   button);
   const footer = h('p.auth-footer', null, 'Already registered? ', h('a', { href: `/login${search}` }, 'Sign in'));
   return { el: authCard('Create an account', 'The first account on a new site becomes its administrator.', form, footer) };
+}
+
+/** On a site nobody has registered on yet: ask the first visitor to create the admin account. */
+export async function firstVisitCard(): Promise<HTMLElement | null> {
+  const settings = await system.publicSettings().catch(() => null);
+  if (!settings?.noUsersYet) return null;
+  return h('section.card.welcome-card', null,
+    h('h2', null, 'Welcome to your new Tilery site'),
+    h('p', null, 'Nobody has an account here yet. Create the first one: it becomes the site administrator, who can then create collections and invite the lab.'),
+    h('a.button.primary', { href: '/register' }, icon('plus'), 'Create the administrator account'));
 }

@@ -10,10 +10,13 @@ import type { Collection, Folder, Item, User } from '../types';
 import { debounce, formatDate, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
+import { firstVisitCard } from './auth';
 import { labellingCard } from './labelling';
 import { metadataCard } from './metadata';
 import { pickFolder } from './picker';
 import { shareDialog } from './share';
+import { sharedWithMeCard } from './shared';
+import { followConversion } from './conversion';
 import { chooseAndUpload, makeDropZone, uploads, type Destination } from './upload';
 
 type Go = (path: string) => void;
@@ -99,9 +102,10 @@ export async function collectionsView(go: Go): Promise<View> {
     const c = await collections.create(v.name.trim(), v.description, v.public === 'true');
     go(`/collection/${c._id}`);
   });
-  await load();
+  const [, welcome] = await Promise.all([load(), me ? null : firstVisitCard()]);
   return {
     el: h('div.page', null,
+      welcome,
       h('div.page-header', null, h('div', null, h('h1', null, 'Collections'), h('p.muted', null, 'Shared spaces for projects and studies.')),
         me ? h('button.button.primary', { onclick: create }, icon('plus'), 'New collection') : null),
       list),
@@ -136,6 +140,28 @@ async function loadContainer(kind: Container['kind'], id: string): Promise<Conta
   return { kind, id, name: f.name, description: f.description, crumbs, level: f._accessLevel ?? 0, doc: f };
 }
 
+/**
+ * Follow the listed items whose large image is still being made, and call
+ * `changed` when one is ready or failed: a row must not say "Converting…" after
+ * the job ended, whoever uploaded the file (the tray, girder-client, a colleague).
+ */
+function conversionWatcher(changed: () => void) {
+  const controller = new AbortController();
+  const watched = new Set<string>();
+  return {
+    watch(entries: Entry[]) {
+      for (const e of entries) {
+        if (e._modelType !== 'item' || !(e as Item).largeImage?.expected || watched.has(e._id)) continue;
+        watched.add(e._id);
+        followConversion(e._id, { signal: controller.signal, report: () => undefined })
+          .then(() => changed(), () => undefined)
+          .finally(() => watched.delete(e._id));
+      }
+    },
+    stop: () => controller.abort(),
+  };
+}
+
 /** A collection, a user's home or a folder, with its contents. */
 export async function containerView(kind: Container['kind'], id: string, search: string, go: Go): Promise<View> {
   let c = await loadContainer(kind, id);
@@ -155,6 +181,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
       entries = res.entries;
       selected.clear();
       renderRows();
+      conversions.watch(entries);
       replace(footer, pager(state, res.total, go, base));
     } catch (err) {
       showError(err, 'Loading the list failed');
@@ -333,6 +360,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
     }
   };
   const labelling = kind === 'folder' && perms.canEdit ? labellingCard(id) : null;
+  const shared = kind === 'user' && getCurrentUser()?._id === id ? sharedWithMeCard() : null;
   const side = h('aside.side', null,
     h('section.card.info-card', null, h('div.card-header', null, h('h3', null, 'About')), about),
     labelling?.el,
@@ -341,20 +369,22 @@ export async function containerView(kind: Container['kind'], id: string, search:
     crumbsEl,
     h('div.page-header', null, h('div', null, titleEl, c.description ? h('p.muted', null, c.description) : null), actions),
     h('div.columns', null,
-      h('div.main-col', null, bulk, h('div.card.list-card', null, table, footer)),
+      h('div.main-col', null, bulk, h('div.card.list-card', null, table, footer), shared?.el),
       side));
   makeDropZone(el, dest, (err) => showError(err, 'Upload'));
   // Many files may land at once: refresh once they pause.
   const refreshAfterUpload = debounce(() => void Promise.all([reload(), refreshSelf()]), 300);
+  const conversions = conversionWatcher(refreshAfterUpload);
   const off = uploads.onFileDone((d) => {
     if (d.type === kind && d.id === id) refreshAfterUpload();
   });
-  await Promise.all([reload(), labelling?.refresh()]);
+  await Promise.all([reload(), labelling?.refresh(), shared?.refresh()]);
   return {
     el,
     destroy: () => {
       off();
       refreshAfterUpload.cancel();
+      conversions.stop();
     },
     update(newSearch: string) {
       const next = parseListQuery(newSearch);

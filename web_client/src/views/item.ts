@@ -7,6 +7,7 @@ import type { Folder, Item, TileMetadata } from '../types';
 import { formatDate, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
+import { fileRole } from '../lib/text';
 import { breadcrumbs, crumbsFromRootpath } from './browser';
 import { followConversion, looksLikeImage } from './conversion';
 import { metadataCard } from './metadata';
@@ -141,9 +142,10 @@ export async function itemView(id: string, go: (p: string) => void): Promise<Vie
     h('div.columns', null,
       h('div.main-col', null, imageCard,
         h('section.card', null, h('div.card-header', null, h('h3', null, 'Files')),
-          h('table.table', null, h('tbody', null, fileList.map((f) => h('tr', null,
+          h('table.table', null, h('tbody', null, fileList.map((f) => h('tr', { dataset: { role: fileRole(item, f._id) ? 'derived' : 'file' } },
             h('td', null, h('a', { href: filesApi.downloadUrl(f._id), 'data-external': '' }, icon('file', 14), ' ', f.name)),
-            h('td.muted', null, f.mimeType ?? ''),
+            // Masks and converted images are files of the item too; say what they are.
+            h('td.muted', null, fileRole(item, f._id) ? h('span.badge', null, fileRole(item, f._id)) : f.mimeType ?? ''),
             h('td.muted', null, formatSize(f.size)),
             h('td.muted', null, formatDate(f.created)))))))),
       h('aside.side', null, annCard, metadataCard('item', id, item.meta, perms.canEdit))));

@@ -1,7 +1,7 @@
 // Sharing dialog: users and groups with levels and flags, public or private,
 // optionally applied to every subfolder.
 import { annotations, collections, folders, groups, isMissingRoute, system, users } from '../api';
-import type { AccessEntry, AccessList } from '../types';
+import { AccessLevel, type AccessEntry, type AccessList } from '../types';
 import { LEVEL_NAMES } from '../lib/access';
 import { debounce, h, icon, replace } from '../ui/dom';
 import { openDialog } from '../ui/modal';
@@ -47,8 +47,12 @@ export async function shareDialog(target: Target): Promise<boolean> {
         const level = h('select', { 'aria-label': `Access of ${r.name ?? r.login}` },
           [0, 1, 2].map((l) => h('option', { value: String(l) }, LEVEL_NAMES[l])));
         level.value = String(r.level);
-        level.onchange = () => (r.level = Number(level.value));
-        const flagBoxes = flagKeys.map((f) => {
+        level.onchange = () => {
+          r.level = Number(level.value);
+          render();
+        };
+        // Flags widen a read or write entry; an owner (admin level) may do everything already.
+        const flagBoxes = r.level >= AccessLevel.ADMIN ? [] : flagKeys.map((f) => {
           const box = h('input', { type: 'checkbox', checked: (r.flags ?? []).includes(f) });
           box.onchange = () => {
             const set = new Set(r.flags ?? []);

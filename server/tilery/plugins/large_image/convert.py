@@ -64,6 +64,7 @@ class ConversionJob:
                    'max_pixels': service.settings.image_max_pixels}
         threads = service.settings.convert_threads
         ctx.progress(0, 100, 'Starting the conversion')
+        ctx.flush()  # written now, not a flush interval later: tile 409s show it at once
         try:
             result = ctx.run_child([sys.executable, '-m', WORKER, json.dumps(options)],
                                    env={'VIPS_CONCURRENCY': str(threads)} if threads else None)

@@ -1,5 +1,6 @@
 """Errors of the large-image plugin, answered in Girder's JSON error shape."""
 from ...errors import NotFound, RestError, TileryError
+from ...jobs.model import JobStatus
 
 
 class ImageDataError(TileryError):
@@ -28,5 +29,13 @@ class NotReady(RestError):
         if self.job is not None:
             body['jobId'] = str(self.job['_id'])
             body['jobStatus'] = self.job['status']
-            body['progress'] = self.job.get('progress')
+            body['progress'] = self.job.get('progress') or waiting_progress(self.job)
         return body
+
+
+def waiting_progress(job):
+    """The progress of a job that has reported none yet (queued, or just started):
+    clients poll the 409 for {current, total, message} and should never get null."""
+    queued = job['status'] in (JobStatus.INACTIVE, JobStatus.QUEUED)
+    return {'current': 0, 'total': None,
+            'message': 'Waiting for a free worker' if queued else 'Starting'}

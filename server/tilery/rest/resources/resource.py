@@ -52,6 +52,16 @@ class ResourceResource(Resource):
     def search(self, req, q, mode, types, level, limit, offset):
         return self.app.tree.search(q, types, req.user, limit, offset, mode)
 
+    @route('GET', 'shared', access=USER, summary='Folders other users shared with me or my '
+           'groups, newest share first (_shared: at, by, via); not those in my own tree.',
+           params=[Param('limit', 'Result set size limit.', 'integer', default=50, min=1,
+                         max=1000),
+                   Param('offset', 'Offset into result set.', 'integer', default=0, min=0)])
+    def shared(self, req, limit, offset):
+        folders, total = self.app.tree.shared_with(req.user, offset, limit)
+        req.set_total_count(total)
+        return folders
+
     @route('GET', ':id/path', access=PUBLIC, summary='The path of a resource.', params=[
         Param('id', type='objectid'), Param('type', enum=RESOURCE_TYPES, required=True)])
     def path(self, req, id, type):

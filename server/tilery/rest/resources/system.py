@@ -60,8 +60,11 @@ class SystemResource(Resource):
     @route('GET', 'public_settings', access=PUBLIC, summary='Settings the web client reads.')
     def public_settings(self, req):
         settings = self.app.models.setting
+        # noUsersYet lets the web client invite the first visitor to create the admin
+        # account; it says nothing more about who is registered
         return {'core.registration_policy': settings.get('core.registration_policy'),
-                'core.brand_name': settings.get('core.brand_name')}
+                'core.brand_name': settings.get('core.brand_name'),
+                'noUsersYet': self.app.models.user.find_one({}, {'_id': 1}) is None}
 
     @route('GET', 'audit', access=ADMIN_ONLY, paging=('when', -1), summary=(
         'The audit log: sign-ins, access, key and admin changes, imports (newest first).'),
