@@ -20,12 +20,9 @@ from radon.visitors import ComplexityVisitor
 ROOT = pathlib.Path(__file__).resolve().parent.parent / 'server' / 'tilery'
 MAX_COMPLEXITY = 15
 
-# Functions still over the limit, in files other work was changing when the check came
-# in (to be split when those changes have landed): 'path:function' -> complexity seen.
-COMPLEXITY_ALLOWED = {
-    'services/downloads.py:file_download': 21,
-    'services/importer.py:Importer._import_dir': 18,
-}
+# Functions allowed over the limit: none today. A function that must stay over it goes
+# here with its score and the reason.
+COMPLEXITY_ALLOWED = {}
 
 # What a plugin may import from the core: the plugin contract and the public packages
 # it names (tilery/plugins/__init__.py says which).
@@ -222,8 +219,9 @@ def test_rest_handlers_do_not_write_to_collections():
 
 
 # Who may take a collection from the database: the core models, a plugin's models
-# (plugins/<name>/model.py) and the assetstores (file bytes, below the models).
-HANDLE_OWNERS = ('tilery.models', 'tilery.assetstores')
+# (plugins/<name>/model.py), the assetstores (file bytes, below the models) and backup
+# (it copies every collection, plugins' too, by name, with no app running to own them).
+HANDLE_OWNERS = ('tilery.models', 'tilery.assetstores', 'tilery.backup')
 DATABASE_ATTRIBUTES = set(dir(pymongo.database.Database))
 
 

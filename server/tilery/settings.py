@@ -42,7 +42,15 @@ class Settings:
     auth_cache_seconds: float = setting(
         5.0, 'How long a token->user lookup is reused in-process.')
     min_password_length: int = setting(6, 'Shortest password accepted.')
-    max_json_body: int = setting(256 * 1024 * 1024, 'Largest JSON request body, in bytes.')
+    # Request bounds (a BSON document holds 16 MB; annotation bodies have their own
+    # annotation.max_upload_bytes).
+    max_json_body: int = setting(16 << 20, 'Largest JSON request body, in bytes.')
+    max_json_depth: int = setting(
+        64, 'Deepest nesting of any JSON a client sends (bodies, json parameters, '
+            'annotation files).')
+    max_form_body: int = setting(1 << 20, 'Largest form-encoded request body, in bytes.')
+    socket_timeout: float = setting(
+        30.0, 'Seconds a client may stay silent mid-request before it is answered 408.')
     max_upload_size: int = setting(0, 'Largest file upload, in bytes (0: no limit).')
     upload_stale_days: float = setting(
         7.0, 'Unfinished uploads untouched this long are dropped at start.')
@@ -77,6 +85,10 @@ class Settings:
     audit_file: str | None = setting(
         None, 'Also append each audit entry to this file as a JSON line.')
     plugins: tuple | None = setting(None, 'Plugins to enable (None: every installed one).')
+    # On SIGTERM, requests in flight may finish for this long; the process is gone a few
+    # seconds later whatever it waits for (systemd waits 90 s, k8s 30 s).
+    shutdown_grace: float = setting(
+        4.0, 'Seconds requests in flight may finish after SIGTERM.')
     # operating: caches, logs, metrics (see README, "Operating Tilery")
     auth_cache_size: int = setting(
         10000, 'Token->user lookups kept (least recently used go first).')

@@ -3,7 +3,7 @@ import dataclasses
 import logging
 
 from .. import Plugin
-from . import imports, orphans, store
+from . import imports, orphans
 from .formats import importer
 from .model import Annotation
 from .service import AnnotationService
@@ -20,6 +20,7 @@ class AnnotationPlugin(Plugin):
     def load(self, app):
         from .rest import AnnotationAdminResource, AnnotationResource
         options = dataclasses.asdict(AnnotationSettings.read(app.settings))
+        options['max_json_depth'] = app.settings.max_json_depth
         model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
             model, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
@@ -69,11 +70,13 @@ class AnnotationPlugin(Plugin):
     def start(self, app):
         # chunks of ingests that died with their process; in the background, since a
         # large database takes a while to check and nothing waits for it
-        app.annotations.sweeper = orphans.Sweeper(app.models.annotation, log=log).start()
+        app.annotations.sweeper = orphans.Sweeper(app.models.annotation,
+                                                  app.annotations.in_flight, log=log).start()
 
     def stop(self, app):
         if app.annotations.sweeper is not None:
             app.annotations.sweeper.stop()
+        app.annotations.in_flight.stop()
 
 
 plugin = AnnotationPlugin()

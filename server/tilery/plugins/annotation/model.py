@@ -6,8 +6,9 @@ from . import store
 
 class Annotation(AccessControlledModel):
     """Annotation documents with their own ACL (``collection``), and the collections of
-    their versions (``versions``), element chunks (``chunks``) and the chunks' JSON
-    parts (``parts``). The service does everything else, through these handles."""
+    their versions (``versions``), element chunks (``chunks``), the chunks' JSON parts
+    (``parts``) and the in-flight markers of running ingests (``ingest``). The service
+    does everything else, through these handles."""
 
     collection_name = store.ANNOTATION
     model_type = 'annotation'
@@ -20,10 +21,12 @@ class Annotation(AccessControlledModel):
         self.versions = self.db[store.VERSION]
         self.chunks = self.db[store.CHUNK]
         self.parts = self.db[store.PART]
+        self.ingest = self.db[store.INGEST]  # in-flight markers (orphans.InFlight)
 
     def ensure_indexes(self):
-        """The indexes of all four collections (idempotent)."""
+        """The indexes of all five collections (idempotent)."""
         super().ensure_indexes()
         self.versions.create_index([('annotationId', 1), ('_version', 1)], unique=True)
         self.chunks.create_index([('annotationId', 1)])
         self.parts.create_index([('chunkId', 1)])
+        self.ingest.create_index([('annotationId', 1)])

@@ -32,6 +32,7 @@ class AnnotationService:
         self.annotations = model.collection
         self.versions = model.versions
         self.sweeper = None  # the orphan sweep started with the server (orphans.Sweeper)
+        self.in_flight = orphans.InFlight(model)  # marks ingests running in this process
 
     # -- reading
     def load(self, annotation_id, active_only=False):
@@ -101,6 +102,12 @@ class AnnotationService:
         source = self._source(document)
         header = self._header(source.header)
         annotation_id = ObjectId()
+        with self.in_flight.track(annotation_id):
+            return self._create(annotation_id, item, creator, source, header, folder, public,
+                                import_job)
+
+    def _create(self, annotation_id, item, creator, source, header, folder, public,
+                import_job):
         state = self._ingest(annotation_id, source.elements())
         created = now()
         doc = {
@@ -135,7 +142,8 @@ class AnnotationService:
         elif isinstance(stream_or_list, dict):
             sources = [streams.LoadedAnnotation(stream_or_list)]
         else:
-            sources = streams.open_annotations(stream_or_list, self.settings['max_upload_bytes'])
+            sources = streams.open_annotations(stream_or_list, self.settings['max_upload_bytes'],
+                                               self.settings['max_json_depth'])
         return [self.create(item, creator, source, folder) for source in sources]
 
     def _source(self, document):
@@ -144,7 +152,8 @@ class AnnotationService:
         if isinstance(document, dict):
             return streams.LoadedAnnotation(document)
         if hasattr(document, 'read'):
-            sources = streams.open_annotations(document, self.settings['max_upload_bytes'])
+            sources = streams.open_annotations(document, self.settings['max_upload_bytes'],
+                                               self.settings['max_json_depth'])
             source = next(iter(sources))
             if not isinstance(source, streams.StreamedAnnotation):
                 raise ValidationError('Expected one annotation object, not a list.', 'body')
@@ -228,6 +237,10 @@ class AnnotationService:
         """Replace the annotation (PUT). Without ``elements`` the elements are kept."""
         doc = self.load(annotation_id)
         self._check_version(doc, expected_version)
+        with self.in_flight.track(doc['_id']):
+            return self._update(doc, document, user, item)
+
+    def _update(self, doc, document, user, item):
         source = self._source(document)
         header = self._header(source.header)
         extra = {}
@@ -249,9 +262,10 @@ class AnnotationService:
         for attempt in range(3):
             doc = self.load(annotation_id)
             self._check_version(doc, expected_version)
-            state = apply_patch(self, doc, operations)
             try:
-                return self._save_with_chunks(doc, state, user)
+                with self.in_flight.track(doc['_id']):
+                    state = apply_patch(self, doc, operations)
+                    return self._save_with_chunks(doc, state, user)
             except Conflict:
                 if expected_version is not None or attempt == 2:
                     raise
@@ -340,8 +354,8 @@ class AnnotationService:
         return len(found)
 
     def remove_orphans(self, min_age=orphans.DEFAULT_MIN_AGE):
-        """Delete chunks no version refers to, older than ``min_age`` seconds; the counts."""
-        return orphans.remove_orphans(self.model, min_age)
+        """Delete chunks no version refers to and no live ingest may claim; the counts."""
+        return orphans.remove_orphans(self.model, self.in_flight, min_age)
 
     def history(self, annotation_id, offset=0, limit=0, sortdir=-1):
         """The saved versions, newest first: header fields and counts, no elements."""
@@ -415,6 +429,10 @@ class AnnotationService:
         """A new annotation on ``item`` with the same header and elements (chunks copied)."""
         doc = self.load(annotation_id, active_only=True)
         new_id = ObjectId()
+        with self.in_flight.track(new_id):
+            return self._copy(doc, new_id, item, user, folder)
+
+    def _copy(self, doc, new_id, item, user, folder):
         table = store.ChunkTable.from_doc(doc['_chunks'])
         new_ids = []
         try:

@@ -1,7 +1,7 @@
 """The annotation plugin's settings (``annotation.<name>``)."""
 import dataclasses
 
-from ...settings import SettingsGroup, setting
+from ...settings import Settings, SettingsGroup, setting
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,6 +21,8 @@ class AnnotationSettings(SettingsGroup):
     max_mask_pixels: int = setting(400 << 20, 'Largest label mask rendered, in pixels.')
 
 
-def options(**overrides):
-    """The settings as the service keeps them: a dict, defaults plus ``overrides``."""
-    return dataclasses.asdict(AnnotationSettings(**overrides))
+def options(max_json_depth=Settings.max_json_depth, **overrides):
+    """The settings as the service keeps them: a dict, defaults plus ``overrides``, and
+    the core's ``max_json_depth`` (the app passes its own), which annotation files obey."""
+    return dict(dataclasses.asdict(AnnotationSettings(**overrides)),
+                max_json_depth=max_json_depth)

@@ -14,6 +14,7 @@ ANNOTATION = 'annotation'
 VERSION = 'annotation_version'
 CHUNK = 'annotation_chunk'
 PART = 'annotation_chunk_part'
+INGEST = 'annotation_ingest'  # in-flight markers of running ingests (see orphans.py)
 
 # The fields of an annotation document that one saved version holds (its header and
 # its elements' chunk table with their totals); versions copy exactly these.
