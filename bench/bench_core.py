@@ -11,14 +11,23 @@ Environment:
   CRUD_N          folders and items to create (default 1000)
   LIST_CALLS      paged listings of each kind (default 200)
   LIST_LIMIT      page size (default 50)
+  SMALL_CLIENTS   concurrent clients in the small-upload part (default 16)
+  SMALL_FILES     small files each client uploads (default 25)
+  PARTS           which parts run (default "transfer crud small")
   BENCH_KEEP=1    keep the bench folder afterwards
 
-Prints one JSON line per part ("core_transfer", "core_crud"); progress goes to stderr.
-The CRUD part measures what ../shared/peer/bench_crud.py measures, the same way.
+Prints one JSON line per part ("core_transfer", "core_crud", "core_small_uploads");
+progress goes to stderr. The CRUD part measures what ../shared/peer/bench_crud.py
+measures, the same way. The small-upload part has SMALL_CLIENTS threads each upload
+SMALL_FILES files of 1-10 KB into a folder as girder-client's uploadFile does it
+(POST /file to start an upload into a new item, POST /file/chunk with the bytes, which
+finishes it), and reports uploads/s and the latency of one whole upload.
 """
 import hashlib
 import json
 import os
+import random
+import threading
 import shutil
 import tempfile
 import time
@@ -27,7 +36,7 @@ import uuid
 import girder_client
 import requests
 
-from benchlib import log
+from benchlib import log, percentile
 
 MIB = 1024 * 1024
 BASE_URL = os.environ.get('BASE_URL', 'http://127.0.0.1:8080/api/v1').rstrip('/')
@@ -38,6 +47,9 @@ UPLOAD_MIB = int(os.environ.get('UPLOAD_MIB', '512'))
 CRUD_N = int(os.environ.get('CRUD_N', '1000'))
 LIST_CALLS = int(os.environ.get('LIST_CALLS', '200'))
 LIST_LIMIT = int(os.environ.get('LIST_LIMIT', '50'))
+SMALL_CLIENTS = int(os.environ.get('SMALL_CLIENTS', '16'))
+SMALL_FILES = int(os.environ.get('SMALL_FILES', '25'))
+PARTS = os.environ.get('PARTS', 'transfer crud small').split()
 
 
 def emit(record):
@@ -161,12 +173,61 @@ def crud(gc, folder):
     return out
 
 
+def small_uploads(gc, folder):
+    """SMALL_CLIENTS clients each upload SMALL_FILES 1-10 KB files: start, one chunk, done."""
+    root = gc.createFolder(folder['_id'], 'small')
+    latencies, errors = [], []
+    start = threading.Barrier(SMALL_CLIENTS + 1)
+
+    def one_client(k):
+        session = requests.Session()
+        session.headers['Girder-Token'] = gc.token
+        rng = random.Random(k)
+        start.wait()
+        for i in range(SMALL_FILES):
+            data = rng.randbytes(rng.randint(1024, 10240))
+            t0 = time.perf_counter()
+            try:
+                resp = session.post(BASE_URL + '/file', params={
+                    'parentType': 'folder', 'parentId': root['_id'], 'name': 's%02d-%04d.bin' % (
+                        k, i), 'size': len(data), 'mimeType': 'application/octet-stream'})
+                resp.raise_for_status()
+                resp = session.post(BASE_URL + '/file/chunk', params={
+                    'uploadId': resp.json()['_id'], 'offset': 0}, data=data)
+                resp.raise_for_status()
+                if resp.json().get('size') != len(data) or 'itemId' not in resp.json():
+                    raise ValueError('not a finished file: %r' % resp.json())
+            except Exception as exc:  # counted and reported, not hidden
+                errors.append(repr(exc))
+                continue
+            latencies.append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=one_client, args=(k,)) for k in range(SMALL_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    log('small uploads: %d clients x %d files' % (SMALL_CLIENTS, SMALL_FILES))
+    start.wait()
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - t0
+    return {'bench': 'core_small_uploads', 'clients': SMALL_CLIENTS, 'files': len(latencies),
+            'errors': len(errors), 'first_error': errors[0] if errors else None,
+            'seconds': round(seconds, 3), 'uploads_per_s': round(len(latencies) / seconds, 1),
+            'p50_s': round(percentile(latencies, 50), 4) if latencies else None,
+            'p95_s': round(percentile(latencies, 95), 4) if latencies else None}
+
+
 def main():
     gc = client()
     folder = bench_folder(gc)
     try:
-        emit(transfer(gc, folder))
-        emit(crud(gc, folder))
+        if 'transfer' in PARTS:
+            emit(transfer(gc, folder))
+        if 'crud' in PARTS:
+            emit(crud(gc, folder))
+        if 'small' in PARTS:
+            emit(small_uploads(gc, folder))
     finally:
         if os.environ.get('BENCH_KEEP', '0') in ('0', '', 'false'):
             t0 = time.perf_counter()

@@ -16,7 +16,6 @@ import concurrent.futures
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import time
 import girder_client
 import requests
 
-from benchlib import log, percentile, synthetic
+from benchlib import log, percentile, synthetic, wrk_tiles
 
 TMP = os.environ.get('BENCH_TMP', '/tmp/tilery-bench')
 SIZE = int(os.environ.get('SIZE_PX', '20000'))
@@ -129,20 +128,9 @@ def http_rate(url, token, coords, threads):
 def wrk_rate(url, token, across, down):
     if shutil.which('wrk') is None:
         return None
-    script = os.path.join(TMP, 'tiles.lua')
     base, path = url.split('/api/', 1)
-    with open(script, 'w') as fh:
-        fh.write('math.randomseed(7)\nwrk.headers["Girder-Token"] = "%s"\n'
-                 'request = function()\n  return wrk.format(nil, string.format("/api/%s", '
-                 'math.random(0, %d), math.random(0, %d)))\nend\n' % (
-                     token, path, across - 1, down - 1))
-    out = subprocess.run(['wrk', '-t2', '-c8', '-d%ds' % WRK_SECONDS, '--latency', '-s',
-                          script, base], capture_output=True, text=True)
-    rate = re.search(r'Requests/sec:\s+([\d.]+)', out.stdout)
-    lat = dict(re.findall(r'^\s+(50|90|99)%\s+(\S+)', out.stdout, re.M))
-    non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', out.stdout)
-    return {'connections': 8, 'tiles_per_s': float(rate.group(1)) if rate else None,
-            'latency': lat, 'non_2xx': int(non2xx.group(1)) if non2xx else 0}
+    return wrk_tiles(base, token, '/api/' + path.rsplit('/', 2)[0], across, down,
+                     WRK_SECONDS, TMP)
 
 
 def main():

@@ -1,4 +1,7 @@
 """Helpers the benchmark scripts share (they run as `python bench/<script>.py`)."""
+import os
+import re
+import subprocess
 import sys
 
 
@@ -23,3 +26,20 @@ def synthetic(size):
     g = ((x * 0.25 + y * 0.5) % 256) * 0.8 + noise
     b = ((x * 0.03 + y * 0.07) % 256) * 0.7 + noise * 0.5
     return r.bandjoin([g, b]).cast('uchar')
+
+
+def wrk_tiles(base, token, tile_path, across, down, seconds, tmp, connections=8):
+    """`wrk` on random tiles ``tile_path/x/y`` (x < across, y < down) at server ``base``."""
+    script = os.path.join(tmp, 'wrk_tiles.lua')
+    with open(script, 'w') as fh:
+        fh.write('math.randomseed(7)\nwrk.headers["Girder-Token"] = "%s"\n'
+                 'request = function()\n  return wrk.format(nil, string.format("%s/%%d/%%d", '
+                 'math.random(0, %d), math.random(0, %d)))\nend\n' % (
+                     token, tile_path, across - 1, down - 1))
+    out = subprocess.run(['wrk', '-t2', '-c%d' % connections, '-d%ds' % seconds, '--latency',
+                          '-s', script, base], capture_output=True, text=True).stdout
+    rate = re.search(r'Requests/sec:\s+([\d.]+)', out)
+    lat = dict(re.findall(r'^\s+(50|90|99)%\s+(\S+)', out, re.M))
+    non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
+    return {'connections': connections, 'tiles_per_s': float(rate.group(1)) if rate else None,
+            'latency': lat, 'non_2xx': int(non2xx.group(1)) if non2xx else 0}

@@ -73,19 +73,18 @@ def _announce(settings, port, workers=1):
 
 def _serve_one(settings, reuse_port=False):
     """One server process: the app on cheroot."""
-    import cheroot.wsgi
-
     from .app import create_app, mount
+    from .rest.gateway import make_server
 
     app = None
     server = None
     stopping = threading.Event()
     try:
         app = create_app(settings)
-        server = cheroot.wsgi.Server((settings.host, settings.port), mount(app),
-                                     numthreads=settings.thread_pool,
-                                     server_name='tilery',  # no version banner
-                                     reuse_port=reuse_port)
+        server = make_server((settings.host, settings.port), mount(app),
+                             numthreads=settings.thread_pool,
+                             server_name='tilery',  # no version banner
+                             reuse_port=reuse_port)
         server.max_request_body_size = 0
         server.prepare()
 

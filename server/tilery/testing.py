@@ -113,10 +113,9 @@ class BoundServer:
     """The app served over real HTTP on a free port, in a background thread."""
 
     def __init__(self, app, host='127.0.0.1'):
-        import cheroot.wsgi
+        from .rest.gateway import make_server
         self.app = app
-        self.server = cheroot.wsgi.Server((host, 0), mount(app), numthreads=16,
-                                          server_name='tilery')
+        self.server = make_server((host, 0), mount(app), numthreads=16, server_name='tilery')
         self.server.max_request_body_size = 0
         self.server.prepare()
         self.port = self.server.bind_addr[1]

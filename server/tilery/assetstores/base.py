@@ -59,3 +59,33 @@ def check_fits(upload, extra):
     if upload['received'] + extra > upload['size']:
         raise RestError('Received too many bytes: the chunk goes past the declared size '
                         '(%d + %d > %d).' % (upload['received'], extra, upload['size']))
+
+
+class FileSlice:
+    """Bytes [start, end) of an open local file, for ``open_range``.
+
+    Iterating yields 1 MiB blocks; an HTTP server that sends files itself takes
+    ``file`` instead, positioned at ``start``, and sends ``end - start`` bytes from it.
+    """
+
+    block_size = 1 << 20
+
+    def __init__(self, fh, start, end):
+        self.file = fh
+        self.length = max(end - start, 0)
+        fh.seek(start)
+
+    def __iter__(self):
+        remaining = self.length
+        try:
+            while remaining > 0:
+                data = self.file.read(min(remaining, self.block_size))
+                if not data:
+                    break
+                remaining -= len(data)
+                yield data
+        finally:
+            self.file.close()
+
+    def close(self):
+        self.file.close()

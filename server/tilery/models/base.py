@@ -192,6 +192,14 @@ class Model:
             doc['_id'] = self.collection.insert_one(doc).inserted_id
         return doc
 
+    def insert(self, doc, validate=True):
+        """Write a new document (its ``_id`` may be set already): a plain insert, which
+        costs the database less than ``save``'s upsert."""
+        if validate:
+            doc = self.validate(doc)
+        doc['_id'] = self.collection.insert_one(doc).inserted_id
+        return doc
+
     def set_metadata(self, doc, meta, allow_null=False):
         """Merge ``meta`` into ``doc['meta']`` and store it; a key set to null is removed."""
         check_meta_keys(meta)

@@ -86,15 +86,18 @@ class Folder(AccessControlledModel):
             frontier = children
         return ids
 
-    def adjust_size(self, doc_id, delta, parent_type='folder'):
-        """Add ``delta`` bytes to a folder, its ancestors and its root."""
+    def adjust_size(self, doc_id, delta, parent_type='folder', new_child=False):
+        """Add ``delta`` bytes to a folder, its ancestors and its root (``new_child``:
+        and bump the folder's listVersion in the same write, for a new item)."""
         if not delta:
             return
         current_id = doc_id
+        increment = {'size': delta, 'listVersion': 1} if new_child else {'size': delta}
         while current_id is not None:
             doc = self.collection.find_one_and_update(
-                {'_id': current_id}, {'$inc': {'size': delta}},
+                {'_id': current_id}, {'$inc': increment},
                 projection={'parentId': 1, 'parentCollection': 1})
+            increment = {'size': delta}
             if doc is None:
                 return
             if doc['parentCollection'] != 'folder':

@@ -24,12 +24,15 @@ class Item(Model):
         doc['lowerName'] = doc['name'].lower()
         return doc
 
-    def save(self, doc, validate=True):
+    def save(self, doc, validate=True, bump_folder=True):
         doc = super().save(doc, validate)
-        bump(self.app.models, 'folder', [doc['folderId']])  # a new or renamed child
+        if bump_folder:
+            bump(self.app.models, 'folder', [doc['folderId']])  # a new or renamed child
         return doc
 
-    def create(self, name, folder, creator, description='', reuse_existing=False, meta=None):
+    def create(self, name, folder, creator, description='', reuse_existing=False, meta=None,
+               size=0):
+        """A new item in ``folder``; ``size`` is that of the file it is made for, if any."""
         name = check_name(name, 'item name')
         if reuse_existing:
             existing = self.find_one({'folderId': folder['_id'], 'name': name})
@@ -39,8 +42,10 @@ class Item(Model):
                'baseParentType': folder['baseParentType'],
                'baseParentId': folder['baseParentId'],
                'creatorId': creator['_id'] if creator else None, 'created': now(),
-               'updated': now(), 'size': 0, 'meta': meta or {}}
-        doc = self.save(doc)
+               'updated': now(), 'size': size, 'meta': meta or {}}
+        doc = self.save(doc, bump_folder=not size)
+        if size:  # the folder learns of its new child and its bytes in one write
+            self.app.models.folder.adjust_size(doc['folderId'], size, new_child=True)
         self.app.events.emit('model.item.created', doc)
         return doc
 
@@ -58,12 +63,18 @@ class Item(Model):
         self.app.models.folder.require_access(self.folder_of(doc), user, level, flags)
         return doc
 
-    def adjust_size(self, item_id, delta):
-        """Add ``delta`` bytes to the item and every folder above it."""
+    def adjust_size(self, item_id, delta, touch=False):
+        """Add ``delta`` bytes to the item and every folder above it (``touch``: and
+        set the item's ``updated`` in the same write)."""
         if not delta:
+            if touch:
+                self.touch({'_id': item_id})
             return
+        update = {'$inc': {'size': delta}}
+        if touch:
+            update['$set'] = {'updated': now()}
         doc = self.collection.find_one_and_update(
-            {'_id': item_id}, {'$inc': {'size': delta}}, projection={'folderId': 1})
+            {'_id': item_id}, update, projection={'folderId': 1})
         if doc is not None:
             self.app.models.folder.adjust_size(doc['folderId'], delta)
 

@@ -23,6 +23,7 @@ class BodyReader:
 
     def __init__(self, rfile, length):
         self._rfile = rfile
+        self._readinto = getattr(rfile, 'readinto', None)
         self.remaining = length
 
     def read(self, size):
@@ -34,6 +35,23 @@ class BodyReader:
             self.remaining = 0
         return data
 
+    def readinto(self, buffer):
+        """Fill up to ``len(buffer)`` bytes; 0 at the end (no copy when the server can)."""
+        view = memoryview(buffer).cast('B')
+        if self.remaining <= 0:
+            return 0
+        view = view[:min(len(view), self.remaining)]
+        if self._readinto is not None:
+            count = self._readinto(view)
+        else:
+            data = self._rfile.read(len(view))
+            count = len(data)
+            view[:count] = data
+        self.remaining -= count
+        if not count:
+            self.remaining = 0
+        return count
+
     def drain(self, limit=16 << 20):
         """Discard what is left; False when more than ``limit`` was left (close then)."""
         if self.remaining > limit:
@@ -41,6 +59,40 @@ class BodyReader:
         while self.remaining > 0 and self.read(1 << 20):
             pass
         return True
+
+
+class BodyChunks:
+    """The request body as an iterable of byte strings, and as a ``readinto`` source.
+
+    Large uploads use ``readinto`` (see assetstores/filesystem.py): the bytes go from
+    the socket into a reused buffer and from there to the file, with no copies between.
+    """
+
+    def __init__(self, reader, chunk_size):
+        self._reader = reader
+        self._chunk_size = chunk_size
+
+    @property
+    def remaining(self):
+        return self._reader.remaining
+
+    def readinto(self, buffer):
+        """Like a file's readinto; a body that ends before its Content-Length is a 400."""
+        if self._reader.remaining <= 0:
+            return 0
+        missing = self._reader.remaining
+        count = self._reader.readinto(buffer)
+        if not count:
+            raise RestError('The request body ended early (%d bytes missing).' % missing)
+        return count
+
+    def __iter__(self):
+        while self._reader.remaining > 0:
+            missing = self._reader.remaining
+            data = self._reader.read(self._chunk_size)
+            if not data:
+                raise RestError('The request body ended early (%d bytes missing).' % missing)
+            yield data
 
 
 class ChunkReader:
@@ -106,19 +158,11 @@ class Request:
         self.headers_out['Girder-Total-Count'] = str(count)
 
     def body_chunks(self, chunk_size=1 << 20):
-        """Yield the raw request body in pieces, never holding it all in memory."""
+        """The raw request body in pieces (never all in memory); see BodyChunks."""
         if self._body_read:
             raise RestError('The request body was already read.')
         self._body_read = True
-        return self._chunks(self._rfile.remaining, chunk_size)
-
-    def _chunks(self, remaining, chunk_size):
-        while remaining > 0:
-            data = self._rfile.read(min(chunk_size, remaining))
-            if not data:
-                raise RestError('The request body ended early (%d bytes missing).' % remaining)
-            remaining -= len(data)
-            yield data
+        return BodyChunks(self._rfile, chunk_size)
 
     def body_file(self):
         """The request body as a read()-able file, streamed (for parsers such as ijson)."""

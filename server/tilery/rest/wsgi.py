@@ -3,6 +3,7 @@ per-request machinery (CherryPy's own server, cheroot, still serves it)."""
 import http.client
 import http.cookies
 
+from ..assetstores.base import FileSlice
 from .dispatch import SECURITY_HEADERS, is_chunked
 from .request import BodyReader
 
@@ -74,13 +75,22 @@ class WsgiApi:
         if not reader.drain() or is_chunked(headers):
             out['Connection'] = 'close'
         self._cors(environ, out)
+        body = self._body(environ, method, out, body)
+        start_response(_REASONS.get(status, str(status)), list(out.items()))
+        return body
+
+    @staticmethod
+    def _body(environ, method, out, body):
+        """The WSGI iterable for an answer's body (sets Content-Length for bytes)."""
         if isinstance(body, (bytes, bytearray)):
             if method != 'HEAD' or 'Content-Length' not in out:
                 out['Content-Length'] = str(len(body))
-            body = [bytes(body)] if body and method != 'HEAD' else []
-        elif method == 'HEAD':
-            body = []
-        start_response(_REASONS.get(status, str(status)), list(out.items()))
+            return [bytes(body)] if body and method != 'HEAD' else []
+        if method == 'HEAD':
+            return []
+        if isinstance(body, FileSlice) and 'wsgi.file_wrapper' in environ and \
+                out.get('Content-Length') == str(body.length):
+            return environ['wsgi.file_wrapper'](body.file)  # see rest/gateway.py
         return body
 
     def _cors(self, environ, out):

@@ -7,6 +7,9 @@ from ..errors import RestError
 from ..rest.request import Raw
 
 RANGE_RE = re.compile(r'^bytes=(\d*)-(\d*)$')
+# a zip stream goes out in writes of about this size (file blocks are 1 MiB): large
+# enough for few sends, small enough to stay in the CPU caches and hold little memory
+ZIP_WRITE_SIZE = 1 << 20
 #: Types a browser runs script in when it renders them: never inline on Tilery's origin.
 ACTIVE_TYPES = frozenset((
     'text/html', 'application/xhtml+xml', 'image/svg+xml', 'text/xml', 'application/xml',
@@ -83,10 +86,12 @@ class _Sink:
     def __init__(self):
         self.parts = []
         self.position = 0
+        self.buffered = 0
 
     def write(self, data):
         self.parts.append(bytes(data))
         self.position += len(data)
+        self.buffered += len(data)
         return len(data)
 
     def tell(self):
@@ -96,8 +101,9 @@ class _Sink:
         pass
 
     def take(self):
-        out = b''.join(self.parts)
+        out = self.parts[0] if len(self.parts) == 1 else b''.join(self.parts)
         self.parts = []
+        self.buffered = 0
         return out
 
 
@@ -114,7 +120,7 @@ def zip_stream(entries):
             with archive.open(info, 'w', force_zip64=size > 0x7FFFFFFF) as member:
                 for data in chunks():
                     member.write(data)
-                    if sink.position and len(sink.parts) > 16:
+                    if sink.buffered >= ZIP_WRITE_SIZE:
                         yield sink.take()
             yield sink.take()
     yield sink.take()

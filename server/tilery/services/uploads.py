@@ -4,6 +4,8 @@ import mimetypes
 import os
 import threading
 
+from bson import ObjectId
+
 from ..errors import AccessError, RestError
 from ..models.base import now
 
@@ -38,11 +40,11 @@ class UploadService:
         }
         if replace_file is not None:
             upload['fileId'] = replace_file['_id']
-        upload = self.models.upload.save(upload)
-        adapter = self.models.assetstore.adapter(assetstore)
-        adapter.init_upload(upload)
-        self.models.upload.save(upload)
-        return upload
+        # the id comes first so the record is written once, with the adapter's fields
+        # (each journaled write is a disk flush on the database server)
+        upload['_id'] = ObjectId()
+        self.models.assetstore.adapter(assetstore).init_upload(upload)
+        return self.models.upload.insert(upload)
 
     def load_own(self, upload_id, user):
         """The upload with this id, if it belongs to ``user`` (admins may touch any)."""
@@ -81,10 +83,12 @@ class UploadService:
                 raise
             upload['received'] += written
             upload['updated'] = now()
+            if upload['received'] >= upload['size']:
+                # no offset to record: finishing deletes the record (after a crash before
+                # that, the client's offset query says 0 and it sends the chunk again)
+                return self.finish(upload, hasher, adapter)
             self.models.upload.collection.update_one({'_id': upload['_id']}, {'$set': {
                 'received': upload['received'], 'updated': upload['updated']}})
-            if upload['received'] >= upload['size']:
-                return self.finish(upload, hasher, adapter)
             self._remember(upload['_id'], upload['received'], hasher)
             return upload
 
@@ -101,41 +105,46 @@ class UploadService:
         if hasher is None:
             hasher = self._hasher(upload, adapter)
         files, items = self.models.file, self.models.item
-        old = None
-        if upload.get('fileId'):
-            old = files.load(upload['fileId'])
-            item = items.load(old['itemId'])
-        elif upload['parentType'] == 'folder':
-            folder = self.models.folder.load(upload['parentId'])
-            user = self.models.user.load(upload['userId'], exc=False)
-            item = items.create(upload['name'], folder, user)
-        else:
-            item = items.load(upload['parentId'])
+        old, item, new_item = self._destination(upload)
         file = {'_id': old['_id'] if old else None, 'name': old['name'] if old else upload['name'],
                 'itemId': item['_id'], 'size': upload['size'], 'mimeType': upload['mimeType'],
                 'assetstoreId': upload['assetstoreId'], 'creatorId': upload['userId'],
                 'created': old['created'] if old else now(), 'updated': now(),
                 'sha512': hasher.hexdigest(), 'exts': _extensions(upload['name'])}
         if old is None:
-            from bson import ObjectId
             file['_id'] = ObjectId()
         else:
             adapter_old = files.adapter(old)
         adapter.finalize_upload(upload, file)
-        files.collection.replace_one({'_id': file['_id']}, file, upsert=True)
+        if old is None:
+            files.collection.insert_one(file)
+        else:
+            files.collection.replace_one({'_id': file['_id']}, file, upsert=True)
         self.models.upload.collection.delete_one({'_id': upload['_id']})
         self._forget(upload['_id'])
         if old is not None:
             if old.get('path') != file.get('path') or old.get('chunkUuid') != file.get(
                     'chunkUuid') or old['assetstoreId'] != file['assetstoreId']:
                 adapter_old.delete_file(old)
-            items.adjust_size(item['_id'], file['size'] - old.get('size', 0))
-        else:
-            items.adjust_size(item['_id'], file['size'])
-        items.touch(item)
+            items.adjust_size(item['_id'], file['size'] - old.get('size', 0), touch=True)
+        elif not new_item:
+            items.adjust_size(item['_id'], file['size'], touch=True)
         self.app.events.emit('model.file.finalized', {
             'file': file, 'item': item, 'upload': upload, 'replaced': old})
         return file
+
+    def _destination(self, upload):
+        """(the file it replaces or None, its item, whether that item is new)."""
+        items = self.models.item
+        if upload.get('fileId'):
+            old = self.models.file.load(upload['fileId'])
+            return old, items.load(old['itemId']), False
+        if upload['parentType'] == 'folder':
+            # the new item is written with its size at once (no later size update)
+            folder = self.models.folder.load(upload['parentId'])
+            return None, items.create(upload['name'], folder, {'_id': upload['userId']},
+                                      size=upload['size']), True
+        return None, items.load(upload['parentId']), False
 
     def cancel(self, upload):
         adapter = self.models.assetstore.adapter(
@@ -153,17 +162,10 @@ class UploadService:
         """Store the file at ``path`` as a new file of ``item`` (used by conversions)."""
         size = os.path.getsize(path)
         upload = self.start(creator, item, 'item', name, size, mime_type)
-
-        def chunks():
-            with open(path, 'rb') as fh:
-                while True:
-                    data = fh.read(1 << 22)
-                    if not data:
-                        return
-                    yield data
         if size == 0:
             return self.finish(upload)
-        result = self.receive(upload, chunks(), 0)
+        with open(path, 'rb', buffering=0) as source:  # read with readinto, in large blocks
+            result = self.receive(upload, source, 0)
         if move:
             try:
                 os.unlink(path)

@@ -212,10 +212,11 @@ class LargeImageService:
         file_doc, replaced = event['file'], event.get('replaced')
         if replaced is not None:
             self.sources.evict_file(file_doc['_id'])
-        if not self.settings.auto_set or not file_doc.get('size'):
-            return
+        if not self.settings.auto_set or not file_doc.get('size') or \
+                not self.looks_like_image(file_doc):
+            return  # decided without a database read: most uploads are not images
         item = self.items.load(file_doc['itemId'], exc=False)
-        if item is None or item.get('largeImage') or not self.looks_like_image(file_doc):
+        if item is None or item.get('largeImage'):
             return
         user_id = (event.get('upload') or {}).get('userId') or file_doc.get('creatorId')
         user = self.users.load(user_id, exc=False) if user_id else None
