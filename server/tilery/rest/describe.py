@@ -2,6 +2,7 @@
 import re
 
 from .routing import ADMIN_ONLY, PUBLIC, Resource, route
+from .schemas import SCHEMAS, answer_schema
 
 _ACCESS_TEXT = {PUBLIC: 'Anyone, signed in or not.', 'user': 'Signed-in users.',
                 ADMIN_ONLY: 'Site administrators only.'}
@@ -29,6 +30,9 @@ def openapi(router, version, base_path='/api/v1'):
                           '401': {'description': 'Not signed in'},
                           '403': {'description': 'Not allowed'}},
         }
+        if spec.response:
+            op['responses']['200']['content'] = {
+                'application/json': {'schema': answer_schema(spec.response)}}
         if spec.json_body:
             op['requestBody'] = {'required': True, 'description': spec.body_description,
                                  'content': {'application/json': {'schema': {
@@ -48,7 +52,7 @@ def openapi(router, version, base_path='/api/v1'):
                                 'annotations.'},
         'servers': [{'url': base_path}],
         'paths': dict(sorted(paths.items())),
-        'components': {'securitySchemes': {
+        'components': {'schemas': SCHEMAS, 'securitySchemes': {
             'girderToken': {'type': 'apiKey', 'in': 'header', 'name': 'Girder-Token'}}},
     }
 

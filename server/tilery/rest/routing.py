@@ -30,6 +30,7 @@ class Route:
     cookie: bool = False  # the girderToken cookie authenticates this route
     tags: tuple = ()
     hidden: bool = False
+    response: str = None  # schema of the 200 answer (rest/schemas.py): 'Item', or 'Item[]'
 
     @property
     def segments(self):

@@ -103,7 +103,7 @@ class AnnotationResource(Resource):
         return self.service.counts(ids, self._access_filter(req.user))
 
     # -- one annotation
-    @route('GET', ':id', access=PUBLIC, cookie=True, params=[ANNOTATION] + QUERY_PARAMS,
+    @route('GET', ':id', access=PUBLIC, response='Annotation', cookie=True, params=[ANNOTATION] + QUERY_PARAMS,
            summary='An annotation with its elements (region, size, paging, centroids).')
     def get(self, req, annotation, **kwargs):
         params = self._query_params(kwargs)

@@ -27,10 +27,10 @@ EXTENSIONS = {'image/jpeg': 'jpg', 'image/png': 'png', 'image/tiff': 'tiff',
 DZI_TILE = re.compile(r'^(\d+)_(\d+)\.(jpg|jpeg|png)$')
 
 
-def reader(path, summary, params=(), cookie=True):
+def reader(path, summary, params=(), cookie=True, response=None):
     """A public read route on the tiles of an item (token, cookie or anonymous)."""
     return route('GET', path, access=PUBLIC, cookie=cookie, summary=summary,
-                 params=[ITEM] + list(params))
+                 params=[ITEM] + list(params), response=response)
 
 
 class TilesResource(Resource):
@@ -104,7 +104,8 @@ class TilesResource(Resource):
         return {'deleted': self.service.delete(item)}
 
     # -- metadata
-    @reader('', 'Large image metadata: levels, sizes, tile size, scale, frames.', cookie=False)
+    @reader('', 'Large image metadata: levels, sizes, tile size, scale, frames.', cookie=False,
+            response='TileMetadata')
     def metadata(self, req, item_id):
         return self._image(req, item_id)[1].metadata
 

@@ -81,7 +81,7 @@ class FileResource(Resource):
         self.uploads.cancel(self.uploads.load_own(upload_id, req.user))
         return {'message': 'Upload canceled.'}
 
-    @route('GET', ':id', access=PUBLIC, params=[_file(READ)], summary='Get a file.')
+    @route('GET', ':id', access=PUBLIC, response='File', params=[_file(READ)], summary='Get a file.')
     def get(self, req, file):
         return self.files.filter(file, req.user)
 
