@@ -90,3 +90,23 @@ def answer_schema(name):
     if name not in SCHEMAS:
         raise ValueError('No response schema named %r' % name)
     return {'$ref': '#/components/schemas/' + name}
+
+
+def client_contract(description):
+    """The part of an OpenAPI description the web client's types are generated from.
+
+    The schemas, and for each operation that declares one only its 200 answer: the
+    committed copy (web_client/openapi.json) then changes when a document's shape or a
+    route's answer does, not with every parameter or error code of any route.
+    """
+    paths = {}
+    for path, ops in description['paths'].items():
+        for method, op in ops.items():
+            answer = op['responses'].get('200', {})
+            if 'content' in answer:
+                paths.setdefault(path, {})[method] = {
+                    'operationId': op['operationId'], 'responses': {'200': answer}}
+    return {'openapi': description['openapi'],
+            'info': {'title': description['info']['title'], 'version': 'contract'},
+            'paths': paths,
+            'components': {'schemas': description['components']['schemas']}}
