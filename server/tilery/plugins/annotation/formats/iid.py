@@ -23,12 +23,13 @@ MAX_COORD = 65535
 
 def _region(shape, scale, element):
     """(bbox, area, region bytes) of one shape rasterized at ``scale``."""
-    mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
-    h, w = mask.shape
-    if x0 < 0 or y0 < 0 or x0 + w > MAX_COORD or y0 + h > MAX_COORD:
+    x0, y0, x1, y1 = raster.bounds(shape[0], scale)  # checked before any pixel is drawn
+    if x0 < 0 or y0 < 0 or x1 > MAX_COORD or y1 > MAX_COORD:
         raise ValidationError(
             'Element %s lies outside the 16-bit range of .iid files at scale %g; '
             'export with a smaller scale.' % (element.get('id'), scale), 'scale')
+    mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
+    h, w = mask.shape
     bbox = (y0, x0, y0 + h, x0 + w)
     region = struct.pack('<4H', *bbox) + np.packbits(mask.ravel()).tobytes()
     return bbox, int(mask.sum()), struct.pack('<I', len(region) + 4) + region
@@ -52,7 +53,7 @@ def _identity(element):
     return (domain.encode('utf-8') if domain is not None else DOMAIN), address, groups
 
 
-def write(elements, meta=None, scale=1.0):
+def write(elements, meta=None, scale=1.0, max_pixels=None):
     """The bytes of an .iid file with one entry per area object (others are skipped).
 
     An object of several parts (see parts.py) is one entry whose segment has one
@@ -60,7 +61,7 @@ def write(elements, meta=None, scale=1.0):
     """
     luts, iids, segs, groups = [], [], [], {}
     iid_off = seg_off = 0
-    skipped = 0
+    skipped = pixels = 0
     for obj in parts.objects(elements):
         regions, boxes, area = [], [], 0
         for element in obj:
@@ -71,6 +72,11 @@ def write(elements, meta=None, scale=1.0):
                 skipped += 1
                 continue
             bbox, count, region = _region(shape, scale, element)
+            pixels += (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
+            if max_pixels and pixels > max_pixels:
+                # the masks are held until the file is written: bound their sum
+                raise ValidationError('The element masks exceed the %d pixel limit of an '
+                                      'export; use a smaller scale.' % max_pixels, 'scale')
             regions.append(region)
             boxes.append(bbox)
             area += count

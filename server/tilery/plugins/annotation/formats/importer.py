@@ -177,7 +177,7 @@ def export_iid(service, doc, scale=1.0):
     """The bytes of an .iid file of the annotation's area elements."""
     q = service.query(doc, {})
     return iid.write(q.elements(), iid.file_meta(doc.get('annotation') or {}, doc['_id']),
-                     scale)
+                     scale, service.settings.get('max_mask_pixels'))
 
 
 def export_mask(service, doc, width, height, scale=1.0, fmt='png', classes=None):
