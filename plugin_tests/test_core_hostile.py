@@ -2,15 +2,27 @@
 import socket
 
 
-def _answer_head(sock):
-    """The status line and headers of the answer on ``sock`` (until the blank line)."""
+def _answer(sock):
+    """(status line and headers, body) of the answer on ``sock``."""
     received = b''
     while b'\r\n\r\n' not in received:
         piece = sock.recv(65536)
         if not piece:
             break
         received += piece
-    return received.partition(b'\r\n\r\n')[0]
+    head, _, body = received.partition(b'\r\n\r\n')
+    length = [int(h.split(b':')[1]) for h in head.split(b'\r\n')
+              if h.lower().startswith(b'content-length:')]
+    while length and len(body) < length[0]:
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        body += piece
+    return head, body
+
+
+def _answer_head(sock):
+    return _answer(sock)[0]
 
 
 def test_headers_beyond_the_limit_are_refused(bound_server):
@@ -106,3 +118,63 @@ def test_mask_class_names_cannot_break_the_answer(bound_server, server, user):
     assert not [h for h in lines if h.lower().startswith('x-planted')], lines
     classes = [h.split(': ', 1)[1] for h in lines if h.startswith('Tilery-Mask-Classes: ')]
     assert [urllib.parse.unquote(n) for n in classes[0].split(',')] == names
+
+
+def _chunk_under_way(bound_server, server, user, size, sent, chunk=None):
+    """An upload of ``size`` bytes whose first chunk (``chunk`` bytes, default all) has
+    sent ``sent`` bytes so far (seen on disk): (upload, socket still sending, temp path)."""
+    import os
+    import time
+
+    from test_core_support import ok
+    folder = server.app.models.folder.find_one({'parentId': user['_id'], 'name': 'Private'})
+    upload = ok(server.request('file', 'POST', user=user, params={
+        'parentType': 'folder', 'parentId': folder['_id'], 'name': 'race.bin', 'size': size}))
+    temp = server.app.models.upload.load(upload['_id'])['tempFile']
+    sock = socket.create_connection(('127.0.0.1', bound_server.port), timeout=10)
+    sock.sendall(('POST /api/v1/file/chunk?uploadId=%s&offset=0 HTTP/1.1\r\nHost: x\r\n'
+                  'Girder-Token: %s\r\nContent-Length: %d\r\n\r\n' % (
+                      upload['_id'], server.token_for(user), chunk or size)).encode() +
+                 b'a' * sent)
+    deadline = time.monotonic() + 10
+    while not (os.path.exists(temp) and os.path.getsize(temp) >= sent):
+        assert time.monotonic() < deadline, 'the server never wrote the chunk'
+        time.sleep(0.01)
+    return upload, sock, temp
+
+
+def test_cancel_during_the_last_chunk(bound_server, server, user):
+    """The upload is canceled while its last chunk arrives: the chunk gets a clear 400,
+    and neither an empty item nor the bytes are left behind (it was a 500 and an item
+    that claimed 4 MiB it never had)."""
+    import json
+    import os
+
+    from test_core_support import ok
+    size = 4 << 20
+    upload, sock, temp = _chunk_under_way(bound_server, server, user, size, 1 << 20)
+    with sock:
+        ok(server.request('file/upload/%s' % upload['_id'], 'DELETE', user=user))
+        sock.sendall(b'a' * (size - (1 << 20)))
+        head, body = _answer(sock)
+    assert head.startswith(b'HTTP/1.1 400'), head
+    assert 'canceled' in json.loads(body)['message']
+    assert server.app.models.item.find_one({'name': 'race.bin'}) is None
+    assert server.app.models.upload.find_one({'_id': upload['_id']}) is None
+    assert not os.path.exists(temp)
+
+
+def test_cancel_during_a_chunk_refuses_it(bound_server, server, user):
+    """The chunk answered 200 with an offset of an upload that no longer existed."""
+    import os
+
+    from test_core_support import ok
+    upload, sock, temp = _chunk_under_way(bound_server, server, user, 8 << 20, 1 << 20,
+                                          chunk=2 << 20)
+    with sock:
+        ok(server.request('file/upload/%s' % upload['_id'], 'DELETE', user=user))
+        sock.sendall(b'a' * (1 << 20))
+        head = _answer_head(sock)
+    assert head.startswith(b'HTTP/1.1 400'), head
+    assert not os.path.exists(temp)
+    assert server.app.models.upload.find_one({'_id': upload['_id']}) is None
