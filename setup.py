@@ -26,6 +26,8 @@ setup(
         'large-image-converter>=1.35',
         'pyvips-binary',
         'scikit-image>=0.22',
+        'cachetools>=5.3',
+        'prometheus_client>=0.20',
     ],
     extras_require={
         'test': ['pytest>=8', 'girder-client>=5.0', 'requests', 'iidfile',

@@ -18,15 +18,12 @@ import os
 import random
 import shutil
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 
-import girder_client
 import requests
 
-from benchlib import log, percentile, synthetic, wrk_tiles
+from benchlib import Server, log, login, percentile, synthetic, wrk_tiles
 
 TMP = os.environ.get('BENCH_TMP', '/tmp/tilery-bench')
 SIZE = int(os.environ.get('SIZE_PX', '20000'))
@@ -45,51 +42,6 @@ def strip_tiff():
         image.tiffsave(path + '.tmp', tile=False, compression='none', bigtiff=True)
         os.rename(path + '.tmp', path)
     return path
-
-
-class Server:
-    """A Tilery started for this run (or the one at BASE_URL)."""
-
-    def __init__(self):
-        self.url = os.environ.get('BASE_URL')
-        self.proc = None
-        self.data = None
-
-    def __enter__(self):
-        if self.url:
-            return self
-        self.data = tempfile.mkdtemp(prefix='tilery-tiles-bench-')
-        port = 18000 + os.getpid() % 1000
-        exe = os.path.join(os.path.dirname(sys.executable), 'tilery')
-        self.proc = subprocess.Popen([exe, 'serve', '--port', str(port), '--data-dir',
-                                      self.data, '--no-build', '--workers', str(WORKERS)], stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(self.data, 'log'), 'w'))
-        self.url = 'http://127.0.0.1:%d/api/v1' % port
-        for _ in range(240):
-            try:
-                requests.get(self.url + '/system/version', timeout=1).raise_for_status()
-                break
-            except requests.RequestException:
-                time.sleep(0.5)
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(60)
-            shutil.rmtree(self.data, ignore_errors=True)
-
-
-def login(url):
-    gc = girder_client.GirderClient(apiUrl=url)
-    try:
-        gc.authenticate('admin', 'adminpass1')
-    except (girder_client.AuthenticationError, girder_client.HttpError):
-        requests.post(url + '/user', params={
-            'login': 'admin', 'email': 'admin@example.com', 'firstName': 'Bench',
-            'lastName': 'Admin', 'password': 'adminpass1'}).raise_for_status()
-        gc.authenticate('admin', 'adminpass1')
-    return gc
 
 
 def in_process_rate(path, coords, level, icc):
@@ -136,7 +88,7 @@ def wrk_rate(url, token, across, down):
 def main():
     src = strip_tiff()
     out = {'bench': 'tiles_http', 'size_px': SIZE, 'tiles': N_TILES, 'workers': WORKERS}
-    with Server() as server:
+    with Server(WORKERS) as server:
         gc = login(server.url)
         me = gc.get('user/me')
         private = next(gc.listFolder(me['_id'], 'user', name='Private'))

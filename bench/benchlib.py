@@ -1,8 +1,11 @@
 """Helpers the benchmark scripts share (they run as `python bench/<script>.py`)."""
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 
 def log(*args):
@@ -43,3 +46,60 @@ def wrk_tiles(base, token, tile_path, across, down, seconds, tmp, connections=8)
     non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
     return {'connections': connections, 'tiles_per_s': float(rate.group(1)) if rate else None,
             'latency': lat, 'non_2xx': int(non2xx.group(1)) if non2xx else 0}
+
+
+class Server:
+    """A Tilery started for one run (scratch data directory), or the one at BASE_URL.
+
+    ``pid`` is the server process's (SERVER_PID with BASE_URL), for RSS readings.
+    """
+
+    def __init__(self, workers=1, port_base=18000):
+        self.url = os.environ.get('BASE_URL')
+        self.pid = int(os.environ['SERVER_PID']) if os.environ.get('SERVER_PID') else None
+        self.workers, self.port_base = workers, port_base
+        self.proc = None
+        self.data = None
+
+    def __enter__(self):
+        import requests
+        if self.url:
+            return self
+        self.data = tempfile.mkdtemp(prefix='tilery-bench-')
+        port = self.port_base + os.getpid() % 1000
+        self.proc = subprocess.Popen(
+            [sys.executable, '-m', 'tilery.cli', 'serve', '--port', str(port), '--data-dir',
+             self.data, '--no-build', '--workers', str(self.workers)],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.data, 'log'), 'w'))
+        self.pid = self.proc.pid
+        self.url = 'http://127.0.0.1:%d/api/v1' % port
+        for _ in range(240):
+            try:
+                requests.get(self.url + '/system/version', timeout=1).raise_for_status()
+                break
+            except requests.RequestException:
+                if self.proc.poll() is not None:
+                    raise SystemExit('the server exited; see %s/log' % self.data)
+                time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(60)
+            shutil.rmtree(self.data, ignore_errors=True)
+
+
+def login(url):
+    """girder-client signed in as the bench admin (registered on first use)."""
+    import girder_client
+    import requests
+    gc = girder_client.GirderClient(apiUrl=url)
+    try:
+        gc.authenticate('admin', 'adminpass1')
+    except (girder_client.AuthenticationError, girder_client.HttpError):
+        requests.post(url + '/user', params={
+            'login': 'admin', 'email': 'admin@example.com', 'firstName': 'Bench',
+            'lastName': 'Admin', 'password': 'adminpass1'}).raise_for_status()
+        gc.authenticate('admin', 'adminpass1')
+    return gc

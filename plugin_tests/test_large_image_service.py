@@ -245,8 +245,9 @@ def test_copied_items_keep_their_large_image(server, admin, samples):
 
 def test_a_file_that_fails_to_open_is_not_reopened_on_every_request():
     from tilery.plugins.large_image.errors import ImageDataError
+    from tilery.metrics import Metrics
     from tilery.plugins.large_image.sources import SourceCache, SourceKey
-    cache = SourceCache(4, failure_seconds=60)
+    cache = SourceCache(4, Metrics().cache('test'), failure_seconds=60)
     calls = []
 
     def broken():
@@ -259,7 +260,7 @@ def test_a_file_that_fails_to_open_is_not_reopened_on_every_request():
     assert len(calls) == 1
     cache.evict_file('f1')  # new bytes: try again
     assert cache.get(key, lambda: 'opened') == 'opened'
-    expired = SourceCache(4, failure_seconds=0)
+    expired = SourceCache(4, Metrics().cache('test'), failure_seconds=0)
     with pytest.raises(ImageDataError):
         expired.get(key, broken)
     assert expired.get(key, lambda: 'opened later') == 'opened later'

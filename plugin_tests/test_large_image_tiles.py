@@ -12,6 +12,7 @@ from large_image.constants import TILE_FORMAT_NUMPY
 
 import test_large_image_samples as sample_files
 from tilery.errors import NotFound, RestError
+from tilery.metrics import Metrics
 from tilery.plugins.large_image import dzi
 from tilery.plugins.large_image.errors import ImageDataError
 from tilery.plugins.large_image.params import (DziParams, Encoding, HistogramParams,
@@ -212,7 +213,7 @@ def test_dzi_parameters_are_checked():
 
 
 def test_source_cache_is_bounded_and_opens_once(samples):
-    cache = SourceCache(2)
+    cache = SourceCache(2, Metrics().cache('test'))
     opened = []
 
     def opener(name):

@@ -1,15 +1,22 @@
 """Who is calling: tokens to users, with a short in-process cache for the hot paths."""
 import threading
-import time
+
+import cachetools
 
 
 class Auth:
-    """Resolves token strings to (user, token) documents."""
+    """Resolves token strings to (user, token) documents.
 
-    def __init__(self, app):
+    Lookups are kept ``auth_cache_seconds`` in a TTL cache of at most
+    ``auth_cache_size`` tokens (the least recently used go first when it is full).
+    """
+
+    def __init__(self, app, stats):
         self.app = app
         self.ttl = app.settings.auth_cache_seconds
-        self._cache = {}
+        self.stats = stats
+        self._cache = cachetools.TTLCache(max(1, app.settings.auth_cache_size),
+                                          max(self.ttl, 1e-9))
         self._lock = threading.Lock()
 
     def authenticate(self, value):
@@ -17,9 +24,12 @@ class Auth:
         if not value:
             return None, None
         if self.ttl > 0:
-            hit = self._cache.get(value)
-            if hit is not None and hit[0] > time.monotonic():
-                return hit[1], hit[2]
+            with self._lock:
+                hit = self._cache.get(value)
+            if hit is not None:
+                self.stats.hit()
+                return hit
+            self.stats.miss()
         models = self.app.models
         token = models.token.lookup(value)
         user = None
@@ -31,9 +41,7 @@ class Auth:
             token = None
         if self.ttl > 0:
             with self._lock:
-                if len(self._cache) > 10000:
-                    self._cache.clear()
-                self._cache[value] = (time.monotonic() + self.ttl, user, token)
+                self._cache[value] = (user, token)
         return user, token
 
     def forget(self, value=None, user_id=None):
@@ -43,7 +51,7 @@ class Auth:
                 self._cache.pop(value, None)
             if user_id is not None:
                 for key in [k for k, v in self._cache.items()
-                            if v[1] is not None and v[1]['_id'] == user_id]:
+                            if v[0] is not None and v[0]['_id'] == user_id]:
                     self._cache.pop(key, None)
 
     def forget_all(self):

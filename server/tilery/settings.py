@@ -42,6 +42,16 @@ class Settings:
     audit_days: float = 365.0  # audit log entries older than this are dropped (0: never)
     audit_file: str = None  # also append each audit entry to this file as a JSON line
     plugins: tuple = None  # None: every installed plugin
+    # operating: caches, logs, metrics (see README, "Operating Tilery")
+    auth_cache_size: int = 10000  # token->user lookups kept (least recently used go first)
+    listing_cache_rows: int = 200000  # child rows the listing cache holds, all folders in all
+    upload_hasher_cache_size: int = 256  # unfinished uploads whose checksum state is kept
+    access_log: str = '-'  # one line a request: '-' stdout, a file path, or '' for none
+    access_log_format: str = 'combined'  # Combined Log Format (+ microseconds), or 'json'
+    access_log_max_bytes: int = 0  # rotate the file at this size (0: reopen after logrotate)
+    access_log_backups: int = 5  # rotated files kept (with access_log_max_bytes)
+    metrics_token: str = ''  # bearer token opening /metrics beyond localhost ('': loopback only)
+    malloc_arena_max: int = 2  # glibc malloc arenas per server process (0: glibc's 8 per core)
     extra: dict = dataclasses.field(default_factory=dict)
 
     def get(self, key, default=None):

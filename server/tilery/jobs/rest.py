@@ -78,6 +78,6 @@ class JobResource(Resource):
 def attach(app):
     """The app's job service (``app.jobs``), made with its /job routes on first call."""
     if getattr(app, 'jobs', None) is None:
-        app.jobs = JobService(app.db, JobSettings.from_settings(app.settings))
+        app.jobs = JobService(app.db, JobSettings.from_settings(app.settings), app.metrics)
         app.router.add_resource(JobResource(app))
     return app.jobs

@@ -17,6 +17,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from ..metrics import Metrics
 from .context import JobCanceled, JobContext, JobError, JobInterrupted
 from .model import ACTIVE, FINISHED, JobModel, JobStatus, to_job_id, utcnow
 from .settings import JobSettings
@@ -27,8 +28,9 @@ log = logging.getLogger(__name__)
 class JobService:
     """Creates, runs, cancels and recovers jobs stored in ``db.job``."""
 
-    def __init__(self, db, settings=None):
+    def __init__(self, db, settings=None, metrics=None):
         self.settings = settings or JobSettings()
+        self.metrics = metrics or Metrics()  # queue depth and run times by job type
         self.model = JobModel(db)
         self.runner = {'id': uuid.uuid4().hex, 'host': socket.gethostname(),
                        'pid': os.getpid()}
@@ -118,7 +120,7 @@ class JobService:
         if doc is None:
             self._done.pop(job_id).set()
             raise JobError('Job %s is not inactive; it cannot be queued.' % job_id)
-        self._pool.submit(self._run, job_id)
+        self._submit(job_id, job['type'])
         return doc
 
     def cancel(self, job_id):
@@ -172,7 +174,13 @@ class JobService:
         if event is not None:
             event.set()
 
-    def _run(self, job_id):
+    def _submit(self, job_id, job_type):
+        self.metrics.job_queued(job_type)
+        self._pool.submit(self._run, job_id, job_type)
+
+    def _run(self, job_id, job_type):
+        self.metrics.job_queued(job_type, -1)
+        started = time.perf_counter()
         job = self.model.transition(
             job_id, JobStatus.RUNNING, expect=[JobStatus.QUEUED],
             match={'runner.id': self.runner['id']}, set_fields={'heartbeat': utcnow()})
@@ -212,6 +220,8 @@ class JobService:
                 with self._lock:
                     self._active.pop(job_id, None)
                 self._finished(job_id)
+                self.metrics.job_ended(job_type, status.name.lower(),
+                                       time.perf_counter() - started)
 
     # -- heartbeat and recovery
     def _beat_loop(self):
@@ -281,7 +291,7 @@ class JobService:
         self.model.record(job_id, [line], max_lines=self.settings.log_max_lines)
         log.info('Job %s: %s', job_id, line)
         if status == JobStatus.QUEUED:
-            self._pool.submit(self._run, job_id)
+            self._submit(job_id, job['type'])
         else:
             self._finished(job_id)
             self._cleanup(doc)

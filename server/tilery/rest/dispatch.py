@@ -40,13 +40,18 @@ class Dispatcher:
         self.app = app
         self.router = router
 
-    def handle(self, method, path, query_string, headers, rfile, cookies):
-        """Return (status, headers, body) for one request; never raises."""
+    def handle(self, method, path, query_string, headers, rfile, cookies, seen=None):
+        """Return (status, headers, body) for one request; never raises.
+
+        ``seen``, a dict, receives the matched route's pattern ('route') and the
+        caller's user id ('user') for the access log and the metrics.
+        """
         uid = uuid.uuid4().hex
         out_headers = {'Girder-Request-Uid': uid, **SECURITY_HEADERS}
         req = None
         try:
-            req = self._prepare(method, path, query_string, headers, rfile, cookies)
+            req = self._prepare(method, path, query_string, headers, rfile, cookies,
+                                {} if seen is None else seen)
             result = req.route.handler(req, **req.kwargs)
             out_headers.update(req.headers_out)
             return self._answer(result, out_headers, method)
@@ -68,7 +73,7 @@ class Dispatcher:
                 body['trace'] = traceback.format_exc().splitlines()
             return 500, self._json_headers(out_headers), dumps(body)
 
-    def _prepare(self, method, path, query_string, headers, rfile, cookies):
+    def _prepare(self, method, path, query_string, headers, rfile, cookies, seen):
         if is_chunked(headers):
             # routes check a body's length before reading it (upload offsets and sizes)
             raise RestError('Send the request body with a Content-Length header '
@@ -78,10 +83,13 @@ class Dispatcher:
         spec, values = self.router.match(method, segments)
         if spec is None:
             raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
+        seen['route'] = spec.path
         token_value = params.pop('token', None) or headers.get('Girder-Token') or None
         if token_value is None and spec.cookie and method in COOKIE_METHODS:
             token_value = cookies.get('girderToken') or None
         user, token = self.app.auth.authenticate(token_value)
+        if user is not None:
+            seen['user'] = user['_id']
         if token is not None and not _scope_allows(token, spec):
             # as in Girder, a token without the route's scope is anonymous on a public
             # route; elsewhere it is refused (a restricted key must not act as the user)

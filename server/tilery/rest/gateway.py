@@ -32,18 +32,26 @@ MAX_HEADER_BYTES = 1 << 20
 
 
 class FileWrapper:
-    """``wsgi.file_wrapper``: an open file, from its current position, as an answer."""
+    """``wsgi.file_wrapper``: an open file, from its current position, as an answer.
 
-    def __init__(self, filelike, block_size=1 << 20):
+    ``length`` bounds what is sent (a Range answer is a slice of the file); without it
+    the file is sent to its end, as the WSGI spec's wrapper does.
+    """
+
+    def __init__(self, filelike, block_size=1 << 20, length=None):
         self.filelike = filelike
         self.block_size = block_size
+        self.length = length
 
     def __iter__(self):  # on TLS sockets cheroot sends it in blocks
         read = self.filelike.read
-        while True:
-            data = read(self.block_size)
+        left = self.length
+        while left is None or left > 0:
+            data = read(self.block_size if left is None else min(self.block_size, left))
             if not data:
                 return
+            if left is not None:
+                left -= len(data)
             yield data
 
     def close(self):
@@ -203,11 +211,18 @@ class Gateway(cheroot.wsgi.Gateway_10):
         response = self.req.server.wsgi_app(self.env, self.start_response)
         writer = self.req.conn.wfile
         fast = isinstance(writer, SocketWriter) and not self.req.chunked_write
+        # the access log wraps streamed answers to count them: look through it
+        inner = getattr(response, 'wrapped', response)
         try:
-            if fast and isinstance(response, FileWrapper) and \
+            if fast and isinstance(inner, FileWrapper) and \
                     self.remaining_bytes_out is not None and \
-                    hasattr(response.filelike, 'readinto'):
-                self._send_file(response.filelike, self.remaining_bytes_out)
+                    hasattr(inner.filelike, 'readinto'):
+                count = self.remaining_bytes_out
+                if inner.length is not None:
+                    count = min(count, inner.length)
+                sent = self._send_file(inner.filelike, count)
+                if hasattr(response, 'add_sent'):
+                    response.add_sent(sent)
                 return
             if fast and isinstance(response, list) and len(response) == 1:
                 writer.hold()  # the headers wait for the one body block
@@ -240,6 +255,7 @@ class Gateway(cheroot.wsgi.Gateway_10):
             # the file is shorter than its record says: the client must not wait for
             # bytes that will never come
             req.close_connection = True
+        return sent
 
 
 def make_server(bind_addr, wsgi_app, **kwargs):

@@ -4,6 +4,7 @@ import mimetypes
 import os
 import threading
 
+import cachetools
 from bson import ObjectId
 
 from ..errors import AccessError, RestError
@@ -13,13 +14,13 @@ from ..models.base import now
 class UploadService:
     """Starts, receives, resumes, cancels and finishes uploads."""
 
-    def __init__(self, app, hasher_cache_size=256):
+    def __init__(self, app):
         self.app = app
         self.models = app.models
-        self._hashers = collections.OrderedDict()  # upload id -> (received, sha512 state)
+        # upload id -> (received, sha512 state): a resumed upload need not re-hash its bytes
+        self._hashers = cachetools.LRUCache(max(1, app.settings.upload_hasher_cache_size))
         self._locks = collections.defaultdict(threading.Lock)
         self._lock = threading.Lock()
-        self._cache_size = hasher_cache_size
 
     def start(self, user, parent, parent_type, name, size, mime_type=None, reference=None,
               replace_file=None, assetstore=None):
@@ -116,8 +117,6 @@ class UploadService:
     def _remember(self, key, received, hasher):
         with self._lock:
             self._hashers[key] = (received, hasher)
-            while len(self._hashers) > self._cache_size:
-                self._hashers.popitem(last=False)
 
     def finish(self, upload, hasher=None, adapter=None, claimed=False):
         """Make (or replace) the file from a complete upload."""

@@ -29,7 +29,8 @@ class LargeImagePlugin(Plugin):
             app.settings, work_dir=os.path.join(app.settings.data_dir, 'tmp', 'large_image'),
             item_cache_seconds=app.settings.auth_cache_seconds)
         configure_large_image(settings)
-        app.large_image = LargeImageService(app.models, app.uploads, jobs, settings)
+        app.large_image = LargeImageService(app.models, app.uploads, jobs, settings,
+                                            app.metrics)
         app.router.add_resource(TilesResource(app))
         app.router.add_resource(CacheResource(app))
         app.events.subscribe('model.file.finalized', app.large_image.on_file_finalized)

@@ -5,11 +5,10 @@ An item's ``largeImage`` field says where it stands, as in girder_large_image:
 originalId}`` while a conversion runs; ``{fileId, originalId, sourceName, jobId}``
 once the converted file is stored. The original file is never written to.
 """
-import collections
 import logging
 import threading
-import time
 
+import cachetools
 import large_image
 from bson import ObjectId
 
@@ -33,15 +32,16 @@ IMAGE_EXTENSIONS = {'tif', 'tiff', 'png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', '
 class LargeImageService:
     """The plugin's work, given the core models, the upload service and the jobs."""
 
-    def __init__(self, models, uploads, jobs, settings):
+    def __init__(self, models, uploads, jobs, settings, metrics):
         self.items, self.files, self.users = models.item, models.file, models.user
         self.uploads = uploads
         self.jobs = jobs
         self.settings = settings
-        self.sources = SourceCache(settings.source_cache_size)
+        self.sources = SourceCache(settings.source_cache_size,
+                                   metrics.cache('large_image_sources'))
         self.tiles = TileService(settings.region_max_pixels)
         self.item_cache = ItemCache(models, settings.item_cache_seconds,
-                                    4 * settings.source_cache_size)
+                                    settings.item_cache_size, metrics.cache('large_image_items'))
         self._extensions = IMAGE_EXTENSIONS | set(large_image.listExtensions())
         self._mime_types = set(large_image.listMimeTypes())
         jobs.register(JOB_TYPE, ConversionJob(self), cleanup=self._conversion_ended)
@@ -272,30 +272,30 @@ class ItemCache:
     its folder's ACL). Changes made in this process (access, large image, moves,
     deletions) are seen at once; as with the token cache (the same
     ``auth_cache_seconds``), another server process sees them within ``ttl`` seconds.
+    At most ``large_image.item_cache_size`` items are kept.
     """
 
-    def __init__(self, models, ttl, size):
+    def __init__(self, models, ttl, size, stats):
         self.items, self.folders = models.item, models.folder
         self.ttl, self.size = ttl, max(1, size)
-        self._entries = collections.OrderedDict()
+        self.stats = stats
+        self._entries = cachetools.TTLCache(self.size, max(ttl, 1e-9))
         self._lock = threading.Lock()
 
     def get(self, item_id, user, level=READ):
         """The item, after checking that ``user`` has ``level`` on it."""
-        now = time.monotonic()
         with self._lock:
             hit = self._entries.get(item_id)
-        if hit is not None and hit[0] > now:
-            item, folder = hit[1], hit[2]
+        if hit is not None:
+            self.stats.hit()
+            item, folder = hit
         else:
+            self.stats.miss()
             item = self.items.load(item_id)
             folder = self.folders.load(item['folderId'])
             if self.ttl > 0:
                 with self._lock:
-                    self._entries[item_id] = (now + self.ttl, item, folder)
-                    self._entries.move_to_end(item_id)
-                    while len(self._entries) > self.size:
-                        self._entries.popitem(last=False)
+                    self._entries[item_id] = (item, folder)
         self.folders.require_access(folder, user, level)
         return item
 

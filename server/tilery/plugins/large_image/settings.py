@@ -15,6 +15,8 @@ class LargeImageSettings(SettingsGroup):
 
     source_cache_size: int = setting(
         32, 'Open tile sources kept per process (each holds file handles and metadata).')
+    item_cache_size: int = setting(
+        128, 'Items whose access check the tile routes reuse (for auth_cache_seconds).')
     tile_cache_items: int = setting(
         1000, "Entries in large_image's in-process tile cache (tiles, thumbnails).")
     memcached_url: str = setting(

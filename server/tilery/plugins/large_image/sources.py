@@ -6,15 +6,14 @@ file that carries no ICC profile is opened with ``{'icc': False}``: large_image 
 passes the stored JPEG tiles through instead of decoding and re-encoding each one
 (about 15x faster); files with a profile keep the colour correction.
 """
-import collections
 import dataclasses
 import hashlib
 import json
 import logging
 import os
 import threading
-import time
 
+import cachetools
 import large_image
 from large_image.exceptions import TileGeneralError
 from large_image.tilesource import AvailableTileSources, getSortedSourceList
@@ -136,11 +135,12 @@ class SourceCache:
     every tile request for a broken image would reopen (and re-parse) the file.
     """
 
-    def __init__(self, size, failure_seconds=30.0):
+    def __init__(self, size, stats, failure_seconds=30.0):
         self.size = max(1, int(size))
+        self.stats = stats
         self.failure_seconds = failure_seconds
-        self._failures = collections.OrderedDict()  # key -> (expiry, exception)
-        self._entries = collections.OrderedDict()
+        self._failures = cachetools.TTLCache(self.size, max(failure_seconds, 1e-9))
+        self._entries = cachetools.LRUCache(self.size)
         self._lock = threading.Lock()
         self._opening = {}  # key -> Lock, so one file is not opened twice at once
         self.hits = self.misses = 0
@@ -150,14 +150,12 @@ class SourceCache:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
-                self._entries.move_to_end(key)
                 self.hits += 1
+                self.stats.hit()
                 return entry
             failed = self._failures.get(key)
             if failed is not None:
-                if failed[0] > time.monotonic():
-                    raise failed[1]
-                del self._failures[key]
+                raise failed
             key_lock = self._opening.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
@@ -168,28 +166,24 @@ class SourceCache:
                 entry = opener()
             except ImageDataError as exc:
                 with self._lock:
-                    self._failures[key] = (time.monotonic() + self.failure_seconds, exc)
-                    while len(self._failures) > self.size:
-                        self._failures.popitem(last=False)
+                    self._failures[key] = exc
                 raise
             finally:
                 with self._lock:
                     self._opening.pop(key, None)
             with self._lock:
                 self.misses += 1
+                self.stats.miss()
                 self._entries[key] = entry
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
             return entry
 
     def evict_file(self, file_id):
         """Forget every open source of a file (its bytes changed or it was removed)."""
         file_id = str(file_id)
         with self._lock:
-            for key in [k for k in self._entries if k.file_id == file_id]:
-                del self._entries[key]
-            for key in [k for k in self._failures if k.file_id == file_id]:
-                del self._failures[key]
+            for cache in (self._entries, self._failures):
+                for key in [k for k in cache if k.file_id == file_id]:
+                    cache.pop(key, None)
 
     def clear(self):
         with self._lock:

@@ -167,14 +167,19 @@ def _object_geometry(elements, stored):
     return {'type': 'GeometryCollection', 'geometries': shapes}
 
 
+def _outline_and_nuclei(elements):
+    """An object's parts as (outline parts, a cell's nucleus parts)."""
+    nuclei = [e for e in elements if parts.role(e) == 'nucleus']
+    outline = [e for e in elements if parts.role(e) != 'nucleus']
+    if not outline:  # the cell's outline was deleted: its nucleus is what is left
+        return nuclei, []
+    return outline, nuclei
+
+
 def feature(elements):
     """A GeoJSON Feature for one object (a list of one element or of its parts)."""
     stored = next((s for s in map(_stored, elements) if s), {})
-    nuclei = [e for e in elements if parts.role(e) == 'nucleus']
-    elements = [e for e in elements if parts.role(e) != 'nucleus']
-    if not elements:  # the cell's outline was deleted: its nucleus is what is left
-        elements, nuclei = nuclei, []
-    first = elements[0]
+    elements, nuclei = _outline_and_nuclei(elements)
     out = {'type': 'Feature'}
     extra = stored.get('feature')
     if isinstance(extra, dict):
@@ -187,7 +192,7 @@ def feature(elements):
     out['geometry'] = shape
     if nuclei:
         out['nucleusGeometry'] = _object_geometry(nuclei, {})
-    out['properties'] = _properties(first, stored)
+    out['properties'] = _properties(elements[0], stored)
     return out
 
 
@@ -244,38 +249,46 @@ def _polygon(rings):
     return shape
 
 
+def _line(coords):
+    return 'LineString', {'closed': False, 'points': _coords3(coords)}
+
+
+# the parts of each simple geometry type, from its coordinates
+PARTS_OF = {
+    'Point': lambda coords: [('Point', {'center': _coords3([coords])[0]})],
+    'MultiPoint': lambda coords: [('Point', {'center': c}) for c in _coords3(coords)],
+    'LineString': lambda coords: [_line(coords)],
+    'MultiLineString': lambda coords: [_line(line) for line in coords],
+    'Polygon': lambda coords: [('Polygon', _polygon(coords))],
+    'MultiPolygon': lambda coords: [('Polygon', _polygon(polygon)) for polygon in coords],
+}
+
+
+def _collection_shapes(geom):
+    """The parts of a GeometryCollection's geometries (not themselves collections)."""
+    inner = geom.get('geometries')
+    if not isinstance(inner, list):
+        raise ValidationError('A GeometryCollection needs a geometries list.', 'geometry')
+    found = []
+    for entry in inner:
+        if isinstance(entry, dict) and entry.get('type') == 'GeometryCollection':
+            raise ValidationError('Nested GeometryCollections are not supported.', 'geometry')
+        found.extend(_shapes(entry))
+    return found
+
+
 def _shapes(geom):
     """[(geometry type, {points/holes/closed or center})] of a geometry, one per part."""
     if not isinstance(geom, dict):
         raise ValidationError('A feature needs a geometry object.', 'geometry')
     kind, coords = geom.get('type'), geom.get('coordinates')
     if kind == 'GeometryCollection':
-        inner = geom.get('geometries')
-        if not isinstance(inner, list):
-            raise ValidationError('A GeometryCollection needs a geometries list.', 'geometry')
-        found = []
-        for entry in inner:
-            if isinstance(entry, dict) and entry.get('type') == 'GeometryCollection':
-                raise ValidationError('Nested GeometryCollections are not supported.',
-                                      'geometry')
-            found.extend(_shapes(entry))
-        return found
-    if kind not in ('Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon',
-                    'MultiPolygon'):
+        return _collection_shapes(geom)
+    if not isinstance(kind, str) or kind not in PARTS_OF:
         raise ValidationError('Unsupported GeoJSON geometry type %r.' % (kind,), 'geometry')
     if not isinstance(coords, list):
         raise ValidationError('A %s needs coordinates.' % kind, 'geometry')
-    if kind == 'Point':
-        return [('Point', {'center': _coords3([coords])[0]})]
-    if kind == 'MultiPoint':
-        return [('Point', {'center': c}) for c in _coords3(coords)]
-    if kind == 'LineString':
-        return [('LineString', {'closed': False, 'points': _coords3(coords)})]
-    if kind == 'MultiLineString':
-        return [('LineString', {'closed': False, 'points': _coords3(line)}) for line in coords]
-    if kind == 'Polygon':
-        return [('Polygon', _polygon(coords))]
-    return [('Polygon', _polygon(polygon)) for polygon in coords]
+    return PARTS_OF[kind](coords)
 
 
 def _box_shape(kind, shape, element):
@@ -344,8 +357,8 @@ def _qupath_fields(props):
     return out
 
 
-def feature_elements(feat):
-    """The elements of one GeoJSON Feature: one, or the linked parts of a multi-geometry."""
+def _feature_parts(feat):
+    """(properties, parts, element type of each part) of a feature, checked."""
     if not isinstance(feat, dict):
         raise ValidationError('A GeoJSON feature must be an object.', 'features')
     props = feat.get('properties') or {}
@@ -357,17 +370,26 @@ def feature_elements(feat):
     if None in kinds:
         raise ValidationError('A feature without a geometry needs properties.type naming '
                               'an element type.', 'geometry')
-    # the fields the element schema knows; another tool's numeric or UUID "id" is not
-    # an element id, and points come from the geometry
+    return props, shapes, kinds
+
+
+def _element_fields(props, kinds):
+    """(the properties the parts' element schemas know, the ones the geometry gives)."""
+    # another tool's numeric or UUID "id" is not an element id, and points come from
+    # the geometry
     drawn = any(kind in GEOMETRY_OF for kind in kinds)
     skipped = FROM_GEOMETRY if drawn else ()
     known = {k: v for k, v in props.items()
              if any(k in KNOWN_FIELDS[kind] for kind in kinds) and k not in skipped and
              (k != 'id' or (isinstance(v, str) and _ELEMENT_ID.match(v)))}
-    base = dict(_qupath_fields(props), **known)
-    stored = _foreign(feat, props, set(known) | set(skipped))
-    nuclei = _nuclei(feat)
-    if nuclei:  # drawn as parts of the cell, and written back from them
+    return known, skipped
+
+
+def _kept_for_export(feat, props, taken, base, has_nuclei):
+    """What the export must write back that the elements' fields (``base``, made from
+    the ``taken`` properties) and nucleus parts will not say themselves."""
+    stored = _foreign(feat, props, taken)
+    if has_nuclei:  # drawn as parts of the cell, and written back from them
         del stored['feature']['nucleusGeometry']
         if not stored['feature']:
             del stored['feature']
@@ -379,23 +401,38 @@ def feature_elements(feat):
             del kept[key]
     if not kept:
         stored.pop('properties', None)
-    elements = []
-    for index, ((_, shape), kind) in enumerate(zip(shapes, kinds)):
-        element = {k: v for k, v in base.items()
-                   if k in KNOWN_FIELDS[kind] and (index == 0 or k != 'id')}
-        element['type'] = kind
-        if kind in ('rectangle', 'ellipse', 'rectanglegrid', 'circle'):
-            _box_shape(kind, shape, element)
-        elif kind in GEOMETRY_OF:
-            element.update(shape)
-            if kind != 'polyline':
-                element.pop('closed', None)
-        if index == 0 and stored:
-            user = element.get('user', {})
-            if not isinstance(user, dict):
-                raise ValidationError('properties.user must be an object.', 'user')
-            element['user'] = dict(user, geojson=stored)
-        elements.append(element)
+    return stored
+
+
+def _part_element(kind, shape, base, first, stored):
+    """The element of one part: the fields its type knows, its shape; the first part
+    also carries the feature's id and what only the feature holds (``stored``)."""
+    element = {k: v for k, v in base.items()
+               if k in KNOWN_FIELDS[kind] and (first or k != 'id')}
+    element['type'] = kind
+    if kind in ('rectangle', 'ellipse', 'rectanglegrid', 'circle'):
+        _box_shape(kind, shape, element)
+    elif kind in GEOMETRY_OF:
+        element.update(shape)
+        if kind != 'polyline':
+            element.pop('closed', None)
+    if first and stored:
+        user = element.get('user', {})
+        if not isinstance(user, dict):
+            raise ValidationError('properties.user must be an object.', 'user')
+        element['user'] = dict(user, geojson=stored)
+    return element
+
+
+def feature_elements(feat):
+    """The elements of one GeoJSON Feature: one, or the linked parts of a multi-geometry."""
+    props, shapes, kinds = _feature_parts(feat)
+    known, skipped = _element_fields(props, kinds)
+    base = dict(_qupath_fields(props), **known)
+    nuclei = _nuclei(feat)
+    stored = _kept_for_export(feat, props, set(known) | set(skipped), base, bool(nuclei))
+    elements = [_part_element(kind, shape, base, index == 0, stored)
+                for index, ((_, shape), kind) in enumerate(zip(shapes, kinds))]
     for _, shape in nuclei:
         nucleus = {k: v for k, v in base.items() if k in NUCLEUS_FIELDS}
         nucleus.update(shape, type='polyline')

@@ -21,13 +21,29 @@ DOMAIN = b'tilery'
 MAX_COORD = 65535
 
 
-def _region(shape, scale, element):
+class _PixelBudget:
+    """The pixels the masks of one export may take: they are all held until it is written."""
+
+    def __init__(self, limit):
+        self.left = limit
+
+    def take(self, pixels):
+        if self.left is None:
+            return
+        self.left -= pixels
+        if self.left < 0:
+            raise ValidationError('The element masks exceed the pixel limit of an export; '
+                                  'use a smaller scale.', 'scale')
+
+
+def _region(shape, scale, element, budget):
     """(bbox, area, region bytes) of one shape rasterized at ``scale``."""
     x0, y0, x1, y1 = raster.bounds(shape[0], scale)  # checked before any pixel is drawn
     if x0 < 0 or y0 < 0 or x1 > MAX_COORD or y1 > MAX_COORD:
         raise ValidationError(
             'Element %s lies outside the 16-bit range of .iid files at scale %g; '
             'export with a smaller scale.' % (element.get('id'), scale), 'scale')
+    budget.take((x1 - x0) * (y1 - y0))
     mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
     h, w = mask.shape
     bbox = (y0, x0, y0 + h, x0 + w)
@@ -53,54 +69,49 @@ def _identity(element):
     return (domain.encode('utf-8') if domain is not None else DOMAIN), address, groups
 
 
-def write(elements, meta=None, scale=1.0, max_pixels=None):
-    """The bytes of an .iid file with one entry per area object (others are skipped).
-
-    An object of several parts (see parts.py) is one entry whose segment has one
-    region per part, as iidfile stores a mask of several blobs.
-    """
-    luts, iids, segs, groups = [], [], [], {}
-    iid_off = seg_off = 0
-    skipped = pixels = 0
-    for obj in parts.objects(elements):
-        regions, boxes, area = [], [], 0
-        for element in obj:
-            if parts.role(element) == 'nucleus':
-                continue  # inside its cell, whose mask it is part of
-            shape = raster.outline(element)
-            if shape is None:
-                skipped += 1
-                continue
-            bbox, count, region = _region(shape, scale, element)
-            pixels += (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
-            if max_pixels and pixels > max_pixels:
-                # the masks are held until the file is written: bound their sum
-                raise ValidationError('The element masks exceed the %d pixel limit of an '
-                                      'export; use a smaller scale.' % max_pixels, 'scale')
-            regions.append(region)
-            boxes.append(bbox)
-            area += count
-        if not regions:
+def _segment_regions(obj, scale, budget):
+    """(regions, bbox, area, skipped) of an object's area parts rasterized at ``scale``;
+    ``skipped`` counts the parts with no area (bbox is None when none has one)."""
+    regions, boxes, area, skipped = [], [], 0, 0
+    for element in obj:
+        if parts.role(element) == 'nucleus':
+            continue  # inside its cell, whose mask it is part of
+        shape = raster.outline(element)
+        if shape is None:
+            skipped += 1
             continue
-        key = len(luts)
-        domain, address, names = _identity(obj[0])
-        iid = struct.pack('<III', key, len(domain), len(address)) + domain + address
-        bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                max(b[2] for b in boxes), max(b[3] for b in boxes))
-        seg = struct.pack('<I4HI', key, *bbox, area) + b''.join(regions)
-        luts.append(struct.pack('<5I', key, iid_off, len(iid), seg_off, len(seg)))
-        iids.append(iid)
-        segs.append(seg)
+        bbox, count, region = _region(shape, scale, element, budget)
+        regions.append(region)
+        boxes.append(bbox)
+        area += count
+    if not regions:
+        return regions, None, 0, skipped
+    bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return regions, bbox, area, skipped
+
+
+def _lookup_table(iids, segs):
+    """The lookup table section: each entry's key and its iid and segment spans."""
+    table, iid_off, seg_off = [], 0, 0
+    for key, (iid, seg) in enumerate(zip(iids, segs)):
+        table.append(struct.pack('<5I', key, iid_off, len(iid), seg_off, len(seg)))
         iid_off += len(iid)
         seg_off += len(seg)
-        for name in names:
-            groups.setdefault(name, []).append(key)
+    return b''.join(table)
+
+
+def _meta_section(meta, scale, skipped):
     meta = dict(meta or {})
     if scale != 1.0 or 'scale' in meta:
         meta['scale'] = scale
     if skipped:
         meta['skipped'] = skipped
-    meta_bytes = json.dumps(meta).encode('utf-8')
+    return json.dumps(meta).encode('utf-8')
+
+
+def _group_section(groups):
+    """The groups section from {group name: [entry keys]}."""
     group_index, group_data, offset = [], [], 0
     for name, keys in groups.items():
         data = struct.pack('<%dI' % len(keys), *keys)
@@ -108,13 +119,41 @@ def write(elements, meta=None, scale=1.0, max_pixels=None):
         group_data.append(data)
         offset += len(data)
     index = json.dumps(group_index).encode('utf-8')
-    group_bytes = struct.pack('<I', len(index)) + index + b''.join(group_data)
-    sections = [b''.join(luts), b''.join(iids), meta_bytes, group_bytes, b''.join(segs)]
+    return struct.pack('<I', len(index)) + index + b''.join(group_data)
+
+
+def _with_header(sections):
+    """The file: the header giving each section's offset and length, then the sections."""
     header, offset = [0, 0], 48
     for section in sections:
         header += [offset, len(section)]
         offset += len(section)
     return struct.pack('<12I', *header) + b''.join(sections)
+
+
+def write(elements, meta=None, scale=1.0, max_pixels=None):
+    """The bytes of an .iid file with one entry per area object (others are skipped).
+
+    An object of several parts (see parts.py) is one entry whose segment has one
+    region per part, as iidfile stores a mask of several blobs.
+    """
+    iids, segs, groups = [], [], {}
+    skipped = 0
+    budget = _PixelBudget(max_pixels or None)
+    for obj in parts.objects(elements):
+        regions, bbox, area, missed = _segment_regions(obj, scale, budget)
+        skipped += missed
+        if not regions:
+            continue
+        key = len(segs)
+        domain, address, names = _identity(obj[0])
+        iids.append(struct.pack('<III', key, len(domain), len(address)) + domain + address)
+        segs.append(struct.pack('<I4HI', key, *bbox, area) + b''.join(regions))
+        for name in names:
+            groups.setdefault(name, []).append(key)
+    return _with_header([_lookup_table(iids, segs), b''.join(iids),
+                         _meta_section(meta, scale, skipped), _group_section(groups),
+                         b''.join(segs)])
 
 
 def looks_like_iid(head):
@@ -188,6 +227,45 @@ def _decoded(raw):
         return raw.hex(), True
 
 
+def _kept_of(entry):
+    """(label, what ``user.iid`` keeps) of an entry: its domain when not ours, its
+    groups when more than one, its address (as hex) when not UTF-8."""
+    label, label_is_hex = _decoded(entry['address'])
+    kept = {}
+    if entry['domain'] != DOMAIN:
+        kept['domain'], domain_is_hex = _decoded(entry['domain'])
+        if domain_is_hex:
+            raise ValidationError('Entry %d: its domain is not UTF-8 text.' % entry['key'],
+                                  'file')
+    if label_is_hex:
+        kept.update(addressHex=label, label=label)
+    if len(entry['groups']) > 1:
+        kept['groups'] = entry['groups']
+    return label, kept
+
+
+def _entry_elements(entry, scale):
+    """The closed polylines of one entry's blobs, linked as parts of one object."""
+    label, kept = _kept_of(entry)
+    shapes = []
+    for r0, c0, mask in entry['regions']:
+        shapes.extend(raster.mask_to_polygons(mask, c0, r0, scale))
+    obj = []
+    for outer, holes in shapes:
+        element = {'type': 'polyline', 'closed': True,
+                   'points': [[x, y, 0] for x, y in outer]}
+        if holes:
+            element['holes'] = [[[x, y, 0] for x, y in hole] for hole in holes]
+        if label:
+            element['label'] = {'value': label}
+        if entry['groups']:
+            element['group'] = entry['groups'][0]
+        if kept and not obj:
+            element['user'] = {'iid': kept}
+        obj.append(element)
+    return parts.link(obj)
+
+
 def to_elements(data):
     """(header fields, elements): each entry becomes one object of closed polylines.
 
@@ -199,34 +277,7 @@ def to_elements(data):
     scale = meta.get('scale') if isinstance(meta.get('scale'), (int, float)) else 1.0
     elements = []
     for entry in entries:
-        label, label_is_hex = _decoded(entry['address'])
-        kept = {}
-        if entry['domain'] != DOMAIN:
-            kept['domain'], domain_is_hex = _decoded(entry['domain'])
-            if domain_is_hex:
-                raise ValidationError('Entry %d: its domain is not UTF-8 text.' % entry['key'],
-                                      'file')
-        if label_is_hex:
-            kept.update(addressHex=label, label=label)
-        if len(entry['groups']) > 1:
-            kept['groups'] = entry['groups']
-        shapes = []
-        for r0, c0, mask in entry['regions']:
-            shapes.extend(raster.mask_to_polygons(mask, c0, r0, scale or 1.0))
-        obj = []
-        for outer, holes in shapes:
-            element = {'type': 'polyline', 'closed': True,
-                       'points': [[x, y, 0] for x, y in outer]}
-            if holes:
-                element['holes'] = [[[x, y, 0] for x, y in hole] for hole in holes]
-            if label:
-                element['label'] = {'value': label}
-            if entry['groups']:
-                element['group'] = entry['groups'][0]
-            if kept and not obj:
-                element['user'] = {'iid': kept}
-            obj.append(element)
-        elements.extend(parts.link(obj))
+        elements.extend(_entry_elements(entry, scale or 1.0))
     return header_fields(meta), elements
 
 

@@ -65,6 +65,36 @@ def encode(label, fmt='png'):
     return out.getvalue()
 
 
+def _mask_value(key):
+    """The mask value a class key names (a whole number >= 0, as written)."""
+    try:
+        value = int(key)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0 or str(value) != str(key).strip():
+        raise ValidationError('Class key %r is not a mask value (a whole number >= 0).'
+                              % key, 'classes')
+    return value
+
+
+def _class_entry(key, entry):
+    """{name, fillColor, lineColor} (each optional) of a class given as a name or object."""
+    if isinstance(entry, str):
+        entry = {'name': entry}
+    if not isinstance(entry, dict) or not set(entry) <= {'name', 'fillColor', 'lineColor'}:
+        raise ValidationError('Class %s must be a name or an object with name, fillColor '
+                              'and lineColor.' % key, 'classes')
+    name = entry.get('name')
+    if name is not None and (not isinstance(name, str) or not name):
+        raise ValidationError('Class %s: name must be a non-empty string.' % key, 'classes')
+    for color in ('fillColor', 'lineColor'):
+        if color in entry and not (isinstance(entry[color], str) and
+                                   _COLOR.search(entry[color])):
+            raise ValidationError('Class %s: %s %r is not a colour (#rrggbb, rgb(...) or '
+                                  'rgba(...)).' % (key, color, entry[color]), 'classes')
+    return dict(entry)
+
+
 def parse_classes(classes):
     """{mask value: {'name', 'fillColor', 'lineColor'}} and whether unlisted values count.
 
@@ -84,27 +114,7 @@ def parse_classes(classes):
                               'values to classes.', 'classes')
     mapping = {}
     for key, entry in classes.items():
-        try:
-            value = int(key)
-        except (TypeError, ValueError):
-            value = -1
-        if value < 0 or str(value) != str(key).strip():
-            raise ValidationError('Class key %r is not a mask value (a whole number >= 0).'
-                                  % key, 'classes')
-        if isinstance(entry, str):
-            entry = {'name': entry}
-        if not isinstance(entry, dict) or not set(entry) <= {'name', 'fillColor', 'lineColor'}:
-            raise ValidationError('Class %s must be a name or an object with name, fillColor '
-                                  'and lineColor.' % key, 'classes')
-        name = entry.get('name')
-        if name is not None and (not isinstance(name, str) or not name):
-            raise ValidationError('Class %s: name must be a non-empty string.' % key, 'classes')
-        for color in ('fillColor', 'lineColor'):
-            if color in entry and not (isinstance(entry[color], str) and
-                                       _COLOR.search(entry[color])):
-                raise ValidationError('Class %s: %s %r is not a colour (#rrggbb, rgb(...) or '
-                                      'rgba(...)).' % (key, color, entry[color]), 'classes')
-        mapping[value] = dict(entry)
+        mapping[_mask_value(key)] = _class_entry(key, entry)
     return mapping, False
 
 
@@ -167,17 +177,23 @@ def to_elements(data, classes=None, scale=1.0, min_pixels=1, max_pixels=None,
         entry = mapping.get(value)
         if entry is None and (value == 0 or not all_values):
             continue
-        entry = entry or {}
-        name = entry.get('name') or 'class %d' % value
         mask = label == value
         if mask.sum() < min_pixels:
             continue
-        style = {k: entry[k] for k in ('fillColor', 'lineColor') if k in entry}
-        for outer, holes in raster.mask_to_polygons(mask, 0, 0, scale):
-            element = {'type': 'polyline', 'closed': True, 'group': name,
-                       'label': {'value': name}, 'points': [[x, y, 0] for x, y in outer]}
-            if holes:
-                element['holes'] = [[[x, y, 0] for x, y in hole] for hole in holes]
-            element.update(style)
-            elements.append(element)
+        elements.extend(_class_polylines(mask, scale, value, entry or {}))
+    return elements
+
+
+def _class_polylines(mask, scale, value, entry):
+    """Closed polylines tracing one class's pixels, with its name and colours."""
+    name = entry.get('name') or 'class %d' % value
+    style = {k: entry[k] for k in ('fillColor', 'lineColor') if k in entry}
+    elements = []
+    for outer, holes in raster.mask_to_polygons(mask, 0, 0, scale):
+        element = {'type': 'polyline', 'closed': True, 'group': name,
+                   'label': {'value': name}, 'points': [[x, y, 0] for x, y in outer]}
+        if holes:
+            element['holes'] = [[[x, y, 0] for x, y in hole] for hole in holes]
+        element.update(style)
+        elements.append(element)
     return elements

@@ -89,49 +89,54 @@ def _right_turn(dx, dy):
     return -dy, dx
 
 
-def mask_to_polygons(mask, x0=0, y0=0, scale=1.0):
-    """Polygons [(outer ring, [holes])] tracing the pixel edges of a boolean mask.
-
-    Pixels that touch only at a corner become separate polygons (4-connectivity), so
-    every ring is simple. Coordinates are pixel corners, offset and divided by ``scale``.
-    """
-    m = np.pad(np.asarray(mask, dtype=bool), 1)
-    edges = {}
+def _pixel_sides(m):
+    """((ys, xs) where a padded mask has a pixel side, the offset of the corner it starts
+    at, its direction) for the top, bottom, left and right sides of inside pixels."""
     # directed edges with the inside on the right (y grows downward): outer rings run
-    # clockwise on screen, holes counter-clockwise
-    ys, xs = np.nonzero(m[1:, :] & ~m[:-1, :])          # top edges of inside pixels
-    for x, y in zip(xs.tolist(), ys.tolist()):
-        edges.setdefault((x - 1, y), []).append((1, 0))
-    ys, xs = np.nonzero(m[:-1, :] & ~m[1:, :])          # bottom edges
-    for x, y in zip(xs.tolist(), ys.tolist()):
-        edges.setdefault((x, y), []).append((-1, 0))
-    ys, xs = np.nonzero(m[:, 1:] & ~m[:, :-1])          # left edges
-    for x, y in zip(xs.tolist(), ys.tolist()):
-        edges.setdefault((x, y), []).append((0, -1))
-    ys, xs = np.nonzero(m[:, :-1] & ~m[:, 1:])          # right edges
-    for x, y in zip(xs.tolist(), ys.tolist()):
-        edges.setdefault((x, y - 1), []).append((0, 1))
-    rings = []
-    while edges:
-        start = next(iter(edges))
-        pos, ring, direction = start, [], None
-        while True:
-            outs = edges.get(pos)
-            if not outs:
-                break
-            if len(outs) > 1 and direction is not None:
-                turn = _right_turn(*direction)
-                step = turn if turn in outs else outs[0]
-            else:
-                step = outs[0]
-            outs.remove(step)
-            if not outs:
-                del edges[pos]
-            if step != direction:
-                ring.append(pos)
-            direction = step
-            pos = (pos[0] + step[0], pos[1] + step[1])
-        rings.append(ring)
+    # clockwise on screen, holes counter-clockwise. One side at a time, so a large
+    # mask's side arrays are not all held at once.
+    yield np.nonzero(m[1:, :] & ~m[:-1, :]), (-1, 0), (1, 0)
+    yield np.nonzero(m[:-1, :] & ~m[1:, :]), (0, 0), (-1, 0)
+    yield np.nonzero(m[:, 1:] & ~m[:, :-1]), (0, 0), (0, -1)
+    yield np.nonzero(m[:, :-1] & ~m[:, 1:]), (0, -1), (0, 1)
+
+
+def _edges(m):
+    """{corner: [directions of the edges leaving it]} of a padded mask's pixel sides."""
+    edges = {}
+    for (ys, xs), (dx, dy), direction in _pixel_sides(m):
+        for x, y in zip(xs.tolist(), ys.tolist()):
+            edges.setdefault((x + dx, y + dy), []).append(direction)
+    return edges
+
+
+def _trace(edges, start):
+    """The corners of the ring through ``start``, its edges taken out of ``edges``.
+
+    Where two edges leave a corner (pixels touching at it), the right turn keeps the
+    ring to its own pixels.
+    """
+    pos, ring, direction = start, [], None
+    while True:
+        outs = edges.get(pos)
+        if not outs:
+            return ring
+        if len(outs) > 1 and direction is not None:
+            turn = _right_turn(*direction)
+            step = turn if turn in outs else outs[0]
+        else:
+            step = outs[0]
+        outs.remove(step)
+        if not outs:
+            del edges[pos]
+        if step != direction:
+            ring.append(pos)
+        direction = step
+        pos = (pos[0] + step[0], pos[1] + step[1])
+
+
+def _nest(rings):
+    """[(outer ring, [holes])]: each hole goes to the smallest outer ring around it."""
     outers, holes = [], []
     for ring in rings:
         (outers if _area(ring) > 0 else holes).append(ring)
@@ -144,10 +149,23 @@ def mask_to_polygons(mask, x0=0, y0=0, scale=1.0):
                 best = i
         if best is not None:
             result[best][1].append(hole)
+    return result
+
+
+def mask_to_polygons(mask, x0=0, y0=0, scale=1.0):
+    """Polygons [(outer ring, [holes])] tracing the pixel edges of a boolean mask.
+
+    Pixels that touch only at a corner become separate polygons (4-connectivity), so
+    every ring is simple. Coordinates are pixel corners, offset and divided by ``scale``.
+    """
+    edges = _edges(np.pad(np.asarray(mask, dtype=bool), 1))
+    rings = []
+    while edges:
+        rings.append(_trace(edges, next(iter(edges))))
 
     def convert(ring):
         return [[(x + x0) / scale, (y + y0) / scale] for x, y in ring]
-    return [(convert(outer), [convert(h) for h in hs]) for outer, hs in result]
+    return [(convert(outer), [convert(h) for h in hs]) for outer, hs in _nest(rings)]
 
 
 def _area(ring):
