@@ -1,9 +1,14 @@
 """Chunks left by ingests that died with their process are removed, and only those."""
 import datetime
+import socket
+import subprocess
 
 import numpy as np
+import psutil
 import pytest
 from bson import Binary, ObjectId
+
+from tilery.models.base import now
 
 from tilery.plugins.annotation import chunks, orphans, store
 from tilery.plugins.annotation.service import AnnotationService
@@ -50,7 +55,27 @@ def svc(db):
     return service
 
 
-def test_unreferenced_old_chunks_go_and_everything_else_stays(svc):
+def marker(db, annotation_id, host='other-host', pid=1, proc_start=0.0, started_hours=0,
+           beat_seconds=0):
+    """The in-flight marker of an ingest in another process; its id."""
+    when = now()
+    doc = {'_id': ObjectId(), 'annotationId': annotation_id, 'host': host, 'pid': pid,
+           'procStart': proc_start,
+           'started': when - datetime.timedelta(hours=started_hours),
+           'heartbeat': when - datetime.timedelta(seconds=beat_seconds)}
+    db[store.INGEST].insert_one(doc)
+    return doc['_id']
+
+
+def finished_process():
+    """(pid, start time) of a process that has exited."""
+    proc = subprocess.Popen(['true'])
+    started = psutil.Process(proc.pid).create_time() if psutil.pid_exists(proc.pid) else 0.0
+    proc.wait()
+    return proc.pid, started
+
+
+def test_leftovers_of_dead_ingests_go_at_any_age_and_live_ingests_keep_theirs(svc):
     db, owner = svc.db, {'_id': ObjectId()}
     item = {'_id': ObjectId(), 'folderId': ObjectId()}
     doc = svc.create(item, owner, {'name': 'kept', 'elements': rects(40)})
@@ -60,27 +85,49 @@ def test_unreferenced_old_chunks_go_and_everything_else_stays(svc):
     svc.delete(doc['_id'])  # deleted annotations can be undone: their chunks stay
     live = set(d['_id'] for d in db[store.CHUNK].find({}, {'_id': 1}))
     assert len(live) == 5  # 4 of version 1, 1 rewritten by the patch
-    # a dead ingest of a new version of the annotation, and one of an annotation never saved
+    assert db[store.INGEST].count_documents({}) == 0  # saves clear their markers
+    # dead ingests: of a new version of the annotation, of one never saved, and one that
+    # died a minute ago in a process of this machine that is gone (its marker says so)
     old = backdate(db, dead_ingest(db, doc['_id']))
     never_saved = backdate(db, dead_ingest(db, ObjectId()))
-    young = dead_ingest(db, ObjectId())
-    # a big chunk's JSON parts are written before the chunk: a crash between leaves parts
-    lone_part = {'_id': old_id(), 'chunkId': ObjectId(), 'data': Binary(b'x')}
-    young_part = {'_id': ObjectId(), 'chunkId': ObjectId(), 'data': Binary(b'x')}
+    recent_id = ObjectId()
+    recent = backdate(db, dead_ingest(db, recent_id), hours=1 / 60)
+    pid, started = finished_process()
+    dead_marker = marker(db, recent_id, socket.gethostname(), pid, started)
+    # live ingests, running for hours: one in another server (fresh heartbeat), one here
+    running_id, here_id = ObjectId(), ObjectId()
+    running = backdate(db, dead_ingest(db, running_id))
+    running_marker = marker(db, running_id, started_hours=2.5)
+    # a big chunk's JSON parts are written before the chunk: a crash between leaves parts;
+    # a live ingest that started before a part was written may still own it
+    lone_part = {'_id': old_id(3), 'chunkId': ObjectId(), 'data': Binary(b'x')}
+    young_part = {'_id': old_id(1), 'chunkId': ObjectId(), 'data': Binary(b'x')}
     db[store.PART].insert_many([lone_part, young_part])
-    assert db[store.CHUNK].count_documents({}) == 5 + 3 + 3 + 3
-    assert svc.remove_orphans() == {'chunks': 6, 'parts': 1}
-    left = set(d['_id'] for d in db[store.CHUNK].find({}, {'_id': 1}))
-    assert left == live | set(young) and not left & set(old + never_saved)
-    assert [p['_id'] for p in db[store.PART].find()] == [young_part['_id']]
+    with svc.in_flight.track(here_id):
+        mine = backdate(db, dead_ingest(db, here_id))
+        assert db[store.CHUNK].count_documents({}) == 5 + 3 * 5
+        assert svc.remove_orphans() == {'chunks': 9, 'parts': 1}
+        left = set(d['_id'] for d in db[store.CHUNK].find({}, {'_id': 1}))
+        assert left == live | set(running) | set(mine)
+        assert not left & set(old + never_saved + recent)
+        assert [p['_id'] for p in db[store.PART].find()] == [young_part['_id']]
+        # the dead ingest's marker went with its chunks; the live ones stay
+        markers = {m['_id'] for m in db[store.INGEST].find()}
+        assert dead_marker not in markers and running_marker in markers
+        assert len(markers) == 2
     # every version still reads whole
     svc.undelete(doc['_id'])
     for version, count in ((1, 40), (2, 39)):
         assert svc.query_version(doc['_id'], version, {}).info['count'] == count
-    assert svc.remove_orphans() == {'chunks': 0, 'parts': 0}
-    # with no age limit the young ones go too (what an admin sweep an hour later does)
-    assert orphans.remove_orphans(db, min_age=-60) == {'chunks': 3, 'parts': 1}
+    # this process's ingest ended without a save (an import that failed its check):
+    # its chunks are now leftovers; the other server's ingest still runs
+    assert svc.remove_orphans() == {'chunks': 3, 'parts': 0}
+    # the other server stops beating (it died): its chunks and the part go too
+    db[store.INGEST].update_one({'_id': running_marker}, {'$set': {
+        'heartbeat': now() - datetime.timedelta(seconds=orphans.STALE_SECONDS + 1)}})
+    assert svc.remove_orphans() == {'chunks': 3, 'parts': 1}
     assert db[store.CHUNK].count_documents({}) == 5
+    assert db[store.INGEST].count_documents({}) == 0
 
 
 def test_chunks_split_into_parts_are_removed_with_their_parts(svc):

@@ -6,10 +6,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from . import __version__
 
 log = logging.getLogger('tilery')
+DATABASE_STOP_SECONDS = 3.0  # the embedded database takes about 2 s to stop cleanly
+EXIT_MARGIN_SECONDS = 1.5  # beyond shutdown_grace, for closing down after the drain
 
 
 def _say_if_no_web_client(settings):
@@ -48,7 +51,8 @@ def serve(args):
         return _serve_one(settings, reuse_port=args.reuse_port)
     finally:
         if embedded is not None:
-            embedded.stop()
+            # briefly: a kill loses nothing, the database syncs every commit
+            embedded.stop(timeout=DATABASE_STOP_SECONDS)
 
 
 def _check_port(host, port):
@@ -136,13 +140,15 @@ def _serve_one(settings, reuse_port=False):
     app = None
     server = None
     stopping = threading.Event()
+    drain = threading.Thread(target=lambda: server.stop(), name='tilery-drain', daemon=True)
     try:
         app = create_app(settings)
         server = make_server((settings.host, settings.port), mount(app),
                              numthreads=settings.thread_pool,
                              server_name='tilery',  # no version banner
-                             reuse_port=reuse_port)
+                             reuse_port=reuse_port, timeout=settings.socket_timeout)
         server.max_request_body_size = 0
+        server.shutdown_timeout = settings.shutdown_grace  # in-flight requests may finish
         server.prepare()
 
         def on_signal(signum, frame):
@@ -150,7 +156,8 @@ def _serve_one(settings, reuse_port=False):
                 stopping.set()
                 if not reuse_port:
                     print('\nStopping Tilery...', flush=True)
-                threading.Thread(target=server.stop, daemon=True).start()
+                drain.start()  # cheroot waits for requests in flight up to shutdown_timeout
+                _exit_after(settings.shutdown_grace + EXIT_MARGIN_SECONDS)
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         app.start()
@@ -159,6 +166,8 @@ def _serve_one(settings, reuse_port=False):
             _announce(settings, server.bind_addr[1])
         server.serve()
     finally:
+        if drain.is_alive():
+            drain.join()  # the database stays open until requests in flight are done
         if server is not None:
             server.stop()
         if app is not None:
@@ -167,10 +176,20 @@ def _serve_one(settings, reuse_port=False):
     return 0
 
 
+def _exit_after(seconds):
+    """Make sure the process ends ``seconds`` from now, whatever it is waiting for (a
+    request stuck on a dead database, a plugin that will not stop)."""
+    def deadline():
+        time.sleep(seconds)
+        log.error('Not stopped %.0f s after the signal; exiting now.', seconds)
+        logging.shutdown()
+        os._exit(1)
+    threading.Thread(target=deadline, name='tilery-exit-deadline', daemon=True).start()
+
+
 def _run_workers(settings, args):
     """Several server processes on one port (SO_REUSEPORT): Python serves HTTP on one
     core per process, so this is how a server uses all of a machine's cores."""
-    import time
     import urllib.request
 
     command = [sys.executable, '-m', 'tilery.cli', 'serve', '--reuse-port', '--no-build',
@@ -182,11 +201,15 @@ def _run_workers(settings, args):
         command.append('--debug')
     # one scrape of /metrics must see every worker: prometheus_client's multiprocess
     # mode, the workers' values in files the answering worker sums (see metrics.py)
-    from .metrics import MULTIPROC_ENV, prepare_multiprocess_dir, worker_exited
+    from .database import die_with_parent
+    from .metrics import MULTIPROC_ENV, prepare_multiprocess_dir
     metrics_dir = prepare_multiprocess_dir(os.path.join(
         os.path.abspath(settings.data_dir), 'tmp', 'metrics'))
     env = dict(os.environ, **{MULTIPROC_ENV: metrics_dir})
-    children = [subprocess.Popen(command, env=env) for _ in range(settings.workers)]
+    # a worker whose parent is killed stops too (SIGTERM: it drains, then exits): the
+    # database it talks to died with the parent
+    children = [subprocess.Popen(command, env=env, preexec_fn=die_with_parent(
+        os.getpid(), signal.SIGTERM)) for _ in range(settings.workers)]
     stopping = threading.Event()
 
     def on_signal(signum, frame):
@@ -217,15 +240,59 @@ def _run_workers(settings, args):
             on_signal(signal.SIGTERM, None)
             break
         stopping.wait(0.5)
+    return _wait_for_workers(children, stopping, settings, metrics_dir)
+
+
+def _wait_for_workers(children, stopping, settings, metrics_dir):
+    """The exit code of workers told to stop; one that does not stop in time is killed."""
+    from .metrics import worker_exited
     code = 0
+    # each worker ends itself by then (see _exit_after); this is the bound if one cannot
+    deadline = time.monotonic() + settings.shutdown_grace + EXIT_MARGIN_SECONDS + 0.5
     for child in children:
         try:
-            code = child.wait(60) or code
+            status = child.wait(max(0.1, deadline - time.monotonic()))
+            # a worker still starting when we stop ends by the signal itself: that is fine
+            code = (0 if status == -signal.SIGTERM and stopping.is_set() else status) or code
         except subprocess.TimeoutExpired:
             child.kill()
+            child.wait()
             code = 1
         worker_exited(child.pid, metrics_dir)
     return code
+
+
+def backup_command(args):
+    """``tilery backup DIR``: a consistent copy of the database and the files, live."""
+    from .backup import BackupError, backup
+    from .settings import Settings
+    settings = Settings.load(args.config, data_dir=args.data_dir, mongo_uri=args.mongo_uri)
+    try:
+        manifest = backup(args.directory, settings.data_dir, settings.mongo_uri,
+                          settings.database)
+    except BackupError as exc:
+        raise SystemExit('tilery backup: %s' % exc)
+    print('Backed up the database (%s, held %.2f s%s) and %d files into %s' % (
+        manifest['database'], manifest['databaseSeconds'],
+        '' if manifest['pointInTime'] else ', NOT at one point in time',
+        manifest['files'], os.path.abspath(args.directory)), flush=True)
+    return 0
+
+
+def restore_command(args):
+    """``tilery restore DIR --data-dir NEW``: a backup back into a new data directory."""
+    from .backup import BackupError, restore
+    try:
+        summary = restore(args.directory, args.data_dir, args.mongo_uri)
+    except BackupError as exc:
+        raise SystemExit('tilery restore: %s' % exc)
+    print('Restored database %s and %d files into %s%s. Start it with: tilery serve '
+          '--data-dir %s%s' % (
+              summary['database'], summary['files'], os.path.abspath(args.data_dir),
+              '; %d files had no bytes in the backup' % summary['missing']
+              if summary['missing'] else '', args.data_dir,
+              ' --mongo-uri ...' if args.mongo_uri else ''), flush=True)
+    return 1 if summary['missing'] else 0
 
 
 def list_settings(args):
@@ -266,6 +333,17 @@ def main(argv=None):
                         'the most tiles)')
     p.add_argument('--reuse-port', action='store_true', help=argparse.SUPPRESS)
     sub.add_parser('settings', help='list every setting with its default')
+    p = sub.add_parser('backup', help='copy the database and files into a new directory, '
+                       'while Tilery runs')
+    p.add_argument('directory', help='where the backup goes (new or empty)')
+    p.add_argument('--data-dir', help='the data directory of the Tilery to back up')
+    p.add_argument('--mongo-uri', help='back up this MongoDB database instead')
+    p.add_argument('--config', help='a TOML settings file')
+    p = sub.add_parser('restore', help='bring a backup back into a new data directory')
+    p.add_argument('directory', help='a directory made by tilery backup')
+    p.add_argument('--data-dir', required=True, help='the new data directory')
+    p.add_argument('--mongo-uri', help='restore the database into this (empty) MongoDB '
+                   'database instead of an embedded one')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')
@@ -274,6 +352,10 @@ def main(argv=None):
         return serve(args)
     if args.command == 'settings':
         return list_settings(args)
+    if args.command == 'backup':
+        return backup_command(args)
+    if args.command == 'restore':
+        return restore_command(args)
     return 1
 
 

@@ -12,6 +12,9 @@ rest of Tilery only uses what real MongoDB does:
 - a query reads every index entry it matches before applying ``limit``, so
   hot queries are written as bounded ranges on indexed fields.
 """
+import collections
+import ctypes
+import json
 import logging
 import os
 import re
@@ -20,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pymongo
@@ -41,10 +45,31 @@ def icase_equals(text):
 
 def connect(uri, **kwargs):
     """Return a MongoClient that acknowledges writes only once journaled."""
+    # a short server selection: while the database is down a request fails (503) within
+    # 2 s instead of hanging 30 s (1.5 s leaves room for the request's own work); it
+    # bounds only finding a server, not a long operation on one (socketTimeoutMS), so
+    # big uploads and queries are not cut short
     options = {'journal': True, 'socketTimeoutMS': 900000, 'tz_aware': False,
-               'serverSelectionTimeoutMS': 30000}
+               'serverSelectionTimeoutMS': 1500}
     options.update(kwargs)
     return pymongo.MongoClient(uri, **options)
+
+
+#: What pymongo raises when the database cannot be reached (ServerSelectionTimeoutError,
+#: AutoReconnect and NetworkTimeout are ConnectionFailures): the REST layer answers 503.
+UNAVAILABLE_ERRORS = (pymongo.errors.ConnectionFailure,)
+
+
+def ping(client, timeout=2.0):
+    """True when the database answers a ping within ``timeout`` seconds."""
+    try:
+        # pymongo.timeout bounds server selection and the socket read alike, so a
+        # database that accepts connections but never answers cannot hold the caller
+        with pymongo.timeout(timeout):
+            client.admin.command('ping')
+        return True
+    except pymongo.errors.PyMongoError:
+        return False
 
 
 def database_from_uri(client, uri, default='tilery'):
@@ -71,8 +96,58 @@ def _secantus_command():
     return exe
 
 
+PID_FILE = 'secantus.pid'
+RESTART_FIRST_DELAY = 0.5  # seconds before restarting a database child that died ...
+RESTART_MAX_DELAY = 30.0   # ... doubling each time it dies again, up to this
+RESTART_STABLE = 60.0      # a child that ran this long resets the back-off
+
+
+def die_with_parent(parent_pid, death_signal=signal.SIGKILL):
+    """A preexec_fn: the child gets ``death_signal`` when the thread that forked it dies,
+    by any death (kill -9 included). SIGKILL is safe for the database: it syncs every
+    commit."""
+    def set_death_signal():
+        if sys.platform.startswith('linux'):
+            ctypes.CDLL(None, use_errno=True).prctl(1, death_signal)  # PR_SET_PDEATHSIG
+            if os.getppid() != parent_pid:  # the parent died before prctl took effect
+                os._exit(1)
+    return set_death_signal
+
+
+def _cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as fh:
+            return [arg.decode('utf-8', 'replace') for arg in fh.read().split(b'\0') if arg]
+    except OSError:
+        return None
+
+
+def read_pid_file(path):
+    """What a running embedded database under ``path`` wrote about itself, or None."""
+    try:
+        with open(os.path.join(os.path.abspath(path), PID_FILE)) as fh:
+            info = json.load(fh)
+        return info if isinstance(info, dict) and isinstance(info.get('pid'), int) else None
+    except (OSError, ValueError):
+        return None
+
+
+def running_database(path):
+    """The pid file's contents when its process is a SecantusDB on ``path``'s storage."""
+    info = read_pid_file(path)
+    if info is None:
+        return None
+    cmd = _cmdline(info['pid'])
+    storage = os.path.join(os.path.abspath(path), 'db')
+    if not cmd or not any('secantusd' in arg for arg in cmd[:2]) or storage not in cmd:
+        return None  # gone, or the pid now belongs to something else
+    return info
+
+
 class EmbeddedDatabase:
-    """A SecantusDB child process holding its data under ``path``."""
+    """A SecantusDB child process holding its data under ``path``, supervised: it dies
+    with its parent, an orphan of an earlier run is stopped first, and a child that
+    dies is restarted on the same port (with back-off) so clients reconnect."""
 
     def __init__(self, path, host='127.0.0.1', port=None, log_path=None):
         self.path = os.path.abspath(path)
@@ -80,27 +155,75 @@ class EmbeddedDatabase:
         self.port = port or free_port(host)
         self.log_path = log_path or os.path.join(self.path, 'secantus.log')
         self.process = None
+        self.restarts = 0
+        self._log_file = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # a restart and a stop never interleave
+        self._watcher = None
 
     @property
     def uri(self):
         return 'mongodb://%s:%d/?directConnection=true' % (self.host, self.port)
 
+    @property
+    def pid_file(self):
+        return os.path.join(self.path, PID_FILE)
+
     def start(self, timeout=600):
-        """Start the server and wait until it answers a ping."""
+        """Start the server, wait until it answers a ping, then watch over it.
+
+        Call it from the main thread: the child's death signal fires when the thread
+        that forked it ends (restarts fork from the watcher, which lives as long).
+        """
         if os.environ.get('SECANTUS_TEST_FAST_STORAGE') == '1':
             raise RuntimeError(
                 'SECANTUS_TEST_FAST_STORAGE=1 turns off durable storage; unset it to '
                 'run the embedded database.')
         os.makedirs(self.path, exist_ok=True)
+        self.stop_orphan()
+        self._stopping.clear()
+        self._spawn()
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self._watcher = threading.Thread(target=self._watch, name='tilery-db-supervisor',
+                                         daemon=True)
+        self._watcher.start()
+        return self
+
+    def stop_orphan(self, timeout=10.0):
+        """Stop a database left running on this data by an earlier Tilery that died."""
+        info = running_database(self.path)
+        if info is None:
+            return False
+        pid = info['pid']
+        log.warning('Stopping the database (pid %d) left running on %s by an earlier run',
+                    pid, self.path)
+        _terminate(pid, timeout)
+        return True
+
+    def _spawn(self):
         storage = os.path.join(self.path, 'db')
         cmd = [_secantus_command(), '--host', self.host, '--port', str(self.port),
                '--storage-path', storage, '--sync-on-commit', '--standalone',
                '--log-level', 'WARNING']
-        self._log_file = open(self.log_path, 'ab')
+        if self._log_file is None:
+            self._log_file = open(self.log_path, 'ab')
         # its own process group, so a Ctrl-C in the terminal reaches us first and
         # we stop it cleanly after the web server has drained
         self.process = subprocess.Popen(
-            cmd, stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            cmd, stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent(os.getpid()))
+        tmp = self.pid_file + '.tmp'
+        with open(tmp, 'w') as fh:
+            json.dump({'pid': self.process.pid, 'host': self.host, 'port': self.port,
+                       'parent': os.getpid(), 'storage': storage}, fh)
+        os.replace(tmp, self.pid_file)
+        self.started_at = time.monotonic()
+
+    def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
         client = pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=1000)
         try:
@@ -110,31 +233,103 @@ class EmbeddedDatabase:
                         self.process.returncode, self.log_path))
                 try:
                     client.admin.command('ping')
-                    return self
+                    return
                 except pymongo.errors.PyMongoError:
                     if time.monotonic() > deadline:
-                        self.stop()
+                        self.process.kill()
                         raise RuntimeError('SecantusDB did not answer within %d s' % timeout)
                     time.sleep(0.2)
         finally:
             client.close()
 
+    def _watch(self):
+        """Restart the child whenever it dies, until ``stop``; log why it died."""
+        delay = RESTART_FIRST_DELAY
+        while not self._stopping.is_set():
+            proc = self.process
+            if proc is None:
+                return
+            code = proc.wait()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - self.started_at > RESTART_STABLE:
+                delay = RESTART_FIRST_DELAY
+            log.error('The database (pid %d) exited with code %s; restarting it in %.1f s. '
+                      'The end of its log (%s):\n%s', proc.pid, code, delay, self.log_path,
+                      self.log_tail())
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, RESTART_MAX_DELAY)
+            try:
+                with self._lock:
+                    if self._stopping.is_set():
+                        return
+                    self._spawn()
+                self.restarts += 1
+                self._wait_ready(600)
+                log.info('The database is back (pid %d, port %d)', self.process.pid,
+                         self.port)
+            except Exception as exc:  # the next turn sees it exited and tries again
+                log.error('Restarting the database failed: %s', exc)
+
+    def log_tail(self, lines=20):
+        """The last lines of the database's log (why it stopped, usually)."""
+        try:
+            with open(self.log_path, 'rb') as fh:
+                fh.seek(max(0, os.path.getsize(self.log_path) - 16384))
+                tail = collections.deque(fh.read().decode('utf-8', 'replace').splitlines(),
+                                         lines)
+            return '\n'.join(tail)
+        except OSError:
+            return ''
+
     def stop(self, timeout=60):
         """Ask the server to stop (SIGTERM) and wait; kill it if it hangs."""
-        proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.warning('SecantusDB did not stop within %d s; killing it', timeout)
-            proc.kill()
-            proc.wait()
-        self._log_file.close()
+        with self._lock:
+            self._stopping.set()
+            proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning('SecantusDB did not stop within %s s; killing it', timeout)
+                proc.kill()
+                proc.wait()
+        if proc is not None:
+            info = read_pid_file(self.path)
+            if info is not None and info['pid'] == proc.pid:
+                os.unlink(self.pid_file)
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(5)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
 
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _terminate(pid, timeout):
+    """SIGTERM ``pid``, then SIGKILL it if it is still there after ``timeout`` seconds."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if _cmdline(pid) is None or _is_zombie(pid):
+                return
+            time.sleep(0.1)
+
+
+def _is_zombie(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as fh:
+            return fh.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except (OSError, IndexError):
+        return True

@@ -19,7 +19,14 @@ class Settings:
     token_days: float = 30.0
     auth_cache_seconds: float = 5.0  # how long a token->user lookup is reused in-process
     min_password_length: int = 6
-    max_json_body: int = 256 * 1024 * 1024
+    # request bounds: bytes of a JSON body (a BSON document holds 16 MB; annotation bodies
+    # have their own annotation.max_upload_bytes), nesting depth of any JSON a client
+    # sends (bodies, json parameters, annotation files), bytes of a form-encoded body,
+    # and seconds a client may stay silent mid-request before it is answered 408
+    max_json_body: int = 16 << 20
+    max_json_depth: int = 64
+    max_form_body: int = 1 << 20
+    socket_timeout: float = 30.0
     max_upload_size: int = 0  # 0: no limit
     upload_stale_days: float = 7.0  # unfinished uploads untouched this long are dropped at start
     cors_origins: tuple = ()
@@ -42,6 +49,9 @@ class Settings:
     audit_days: float = 365.0  # audit log entries older than this are dropped (0: never)
     audit_file: str = None  # also append each audit entry to this file as a JSON line
     plugins: tuple = None  # None: every installed plugin
+    # on SIGTERM, requests in flight may finish for this many seconds; the process is
+    # gone a few seconds later whatever it is waiting for (systemd waits 90 s, k8s 30 s)
+    shutdown_grace: float = 4.0
     # operating: caches, logs, metrics (see README, "Operating Tilery")
     auth_cache_size: int = 10000  # token->user lookups kept (least recently used go first)
     listing_cache_rows: int = 200000  # child rows the listing cache holds, all folders in all

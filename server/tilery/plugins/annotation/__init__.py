@@ -33,6 +33,7 @@ class AnnotationPlugin(Plugin):
         from .rest import AnnotationAdminResource, AnnotationResource
         options = {key.split('.', 1)[1]: app.settings.get(key, default)
                    for key, (default, _) in self.settings.items()}
+        options['max_json_depth'] = app.settings.max_json_depth
         model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
             app.db, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
@@ -83,11 +84,13 @@ class AnnotationPlugin(Plugin):
     def start(self, app):
         # chunks of ingests that died with their process; in the background, since a
         # large database takes a while to check and nothing waits for it
-        app.annotations.sweeper = orphans.Sweeper(app.db, log=log).start()
+        app.annotations.sweeper = orphans.Sweeper(app.db, app.annotations.in_flight,
+                                                  log=log).start()
 
     def stop(self, app):
         if app.annotations.sweeper is not None:
             app.annotations.sweeper.stop()
+        app.annotations.in_flight.stop()
 
 
 plugin = AnnotationPlugin()

@@ -35,6 +35,7 @@ class AnnotationService:
         self.annotations = db[store.ANNOTATION]
         self.versions = db[store.VERSION]
         self.sweeper = None  # the orphan sweep started with the server (orphans.Sweeper)
+        self.in_flight = orphans.InFlight(db)  # marks ingests running in this process
 
     def ensure_indexes(self):
         """Create the collections' indexes (idempotent)."""
@@ -108,6 +109,12 @@ class AnnotationService:
         source = self._source(document)
         header = self._header(source.header)
         annotation_id = ObjectId()
+        with self.in_flight.track(annotation_id):
+            return self._create(annotation_id, item, creator, source, header, folder, public,
+                                import_job)
+
+    def _create(self, annotation_id, item, creator, source, header, folder, public,
+                import_job):
         state = self._ingest(annotation_id, source.elements())
         created = now()
         doc = {
@@ -142,7 +149,8 @@ class AnnotationService:
         elif isinstance(stream_or_list, dict):
             sources = [streams.LoadedAnnotation(stream_or_list)]
         else:
-            sources = streams.open_annotations(stream_or_list, self.settings['max_upload_bytes'])
+            sources = streams.open_annotations(stream_or_list, self.settings['max_upload_bytes'],
+                                               self.settings['max_json_depth'])
         return [self.create(item, creator, source, folder) for source in sources]
 
     def _source(self, document):
@@ -151,7 +159,8 @@ class AnnotationService:
         if isinstance(document, dict):
             return streams.LoadedAnnotation(document)
         if hasattr(document, 'read'):
-            sources = streams.open_annotations(document, self.settings['max_upload_bytes'])
+            sources = streams.open_annotations(document, self.settings['max_upload_bytes'],
+                                               self.settings['max_json_depth'])
             source = next(iter(sources))
             if not isinstance(source, streams.StreamedAnnotation):
                 raise ValidationError('Expected one annotation object, not a list.', 'body')
@@ -235,6 +244,10 @@ class AnnotationService:
         """Replace the annotation (PUT). Without ``elements`` the elements are kept."""
         doc = self.load(annotation_id)
         self._check_version(doc, expected_version)
+        with self.in_flight.track(doc['_id']):
+            return self._update(doc, document, user, item)
+
+    def _update(self, doc, document, user, item):
         source = self._source(document)
         header = self._header(source.header)
         extra = {}
@@ -256,9 +269,10 @@ class AnnotationService:
         for attempt in range(3):
             doc = self.load(annotation_id)
             self._check_version(doc, expected_version)
-            state = apply_patch(self, doc, operations)
             try:
-                return self._save_with_chunks(doc, state, user)
+                with self.in_flight.track(doc['_id']):
+                    state = apply_patch(self, doc, operations)
+                    return self._save_with_chunks(doc, state, user)
             except Conflict:
                 if expected_version is not None or attempt == 2:
                     raise
@@ -347,8 +361,8 @@ class AnnotationService:
         return len(found)
 
     def remove_orphans(self, min_age=orphans.DEFAULT_MIN_AGE):
-        """Delete chunks no version refers to, older than ``min_age`` seconds; the counts."""
-        return orphans.remove_orphans(self.db, min_age)
+        """Delete chunks no version refers to and no live ingest may claim; the counts."""
+        return orphans.remove_orphans(self.db, self.in_flight, min_age)
 
     def history(self, annotation_id, offset=0, limit=0, sortdir=-1):
         """The saved versions, newest first: header fields and counts, no elements."""
@@ -422,6 +436,10 @@ class AnnotationService:
         """A new annotation on ``item`` with the same header and elements (chunks copied)."""
         doc = self.load(annotation_id, active_only=True)
         new_id = ObjectId()
+        with self.in_flight.track(new_id):
+            return self._copy(doc, new_id, item, user, folder)
+
+    def _copy(self, doc, new_id, item, user, folder):
         table = store.ChunkTable.from_doc(doc['_chunks'])
         new_ids = []
         try:

@@ -7,6 +7,7 @@ import orjson
 from bson import Binary, ObjectId
 
 from ...errors import ValidationError
+from ...settings import Settings
 from . import chunks
 from .validate import check_element
 
@@ -14,6 +15,7 @@ ANNOTATION = 'annotation'
 VERSION = 'annotation_version'
 CHUNK = 'annotation_chunk'
 PART = 'annotation_chunk_part'
+INGEST = 'annotation_ingest'  # in-flight markers of running ingests (see orphans.py)
 
 # The fields of an annotation document that one saved version holds (its header and
 # its elements' chunk table with their totals); versions copy exactly these.
@@ -30,6 +32,7 @@ DEFAULT_SETTINGS = {
     'history_keep': None,        # keep only the newest N versions (None: keep all)
     'max_upload_bytes': 1536 << 20,  # largest annotation body or file accepted
     'max_mask_pixels': 400 << 20,    # largest label mask rendered
+    'max_json_depth': Settings.max_json_depth,  # the app passes its own setting
 }
 
 
@@ -46,6 +49,7 @@ def ensure_indexes(db):
     db[VERSION].create_index([('annotationId', 1), ('_version', 1)], unique=True)
     db[CHUNK].create_index([('annotationId', 1)])
     db[PART].create_index([('chunkId', 1)])
+    db[INGEST].create_index([('annotationId', 1)])
 
 
 class ChunkTable:

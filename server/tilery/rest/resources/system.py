@@ -1,12 +1,17 @@
 """/system and /assetstore: version, settings, plugins and storage (admins)."""
 import datetime
+import os
 import platform
+import threading
+import time
 
 import orjson
+import psutil
 
 from ... import __version__
 from ...assetstores import FILESYSTEM, GRIDFS
-from ...errors import RestError
+from ...database import ping
+from ...errors import RestError, Unavailable
 from ...models.assetstore import Assetstore
 from ...services.importer import Importer
 from ..params import ModelParam, Param
@@ -14,6 +19,7 @@ from ..routing import ADMIN_ONLY, PUBLIC, Resource, route
 
 #: girder-client compares this as a dotted version; we speak Girder 3's dialect.
 GIRDER_API_RELEASE = '3.2.18'
+READY_TIMEOUT = 2.0  # seconds the database has to answer a readiness ping
 
 
 class SystemResource(Resource):
@@ -27,6 +33,41 @@ class SystemResource(Resource):
         return {'release': GIRDER_API_RELEASE, 'apiVersion': GIRDER_API_RELEASE,
                 'serverVersion': __version__, 'server': 'tilery',
                 'python': platform.python_version()}
+
+    # health routes for load balancers and systemd: no token, no database for liveness
+    @route('GET', 'health/live', access=PUBLIC, summary='200 while the process serves '
+           'requests (the database is not asked).')
+    def live(self, req):
+        return {'status': 'ok'}
+
+    @route('GET', 'health/ready', access=PUBLIC, summary='200 when the database answers '
+           'a ping within 2 s, else 503: whether to send this server requests.')
+    def ready(self, req):
+        if not ping(self.app.mongo_client, READY_TIMEOUT):
+            raise Unavailable('The database is not answering.')
+        return {'status': 'ok', 'database': 'ok'}
+
+    @route('GET', 'check', access=PUBLIC, summary='System status, as Girder reports it: '
+           'times for everyone; memory, threads and the database for administrators.',
+           params=[Param('mode', '"quick" adds what is cheap to gather, "slow" the '
+                         'database statistics (administrators only).',
+                         enum=('basic', 'quick', 'slow'), default='basic')])
+    def check(self, req, mode):
+        process = psutil.Process(os.getpid())
+        status = {'bootTime': psutil.boot_time(), 'currentTime': time.time(),
+                  'processStartTime': process.create_time()}
+        if not (req.user and req.user.get('admin')) or mode == 'basic':
+            return status  # as in Girder: the rest is for administrators
+        status.update({
+            'virtualMemory': psutil.virtual_memory()._asdict(),
+            'cpuCount': psutil.cpu_count(), 'processMemory': process.memory_info()._asdict(),
+            'processCpuTimes': process.cpu_times()._asdict(), 'threads': threading.active_count(),
+            'serverThreadPoolSize': self.app.settings.thread_pool,
+            'mongoBuildInfo': self.app.db.command('buildInfo'),
+            'databaseAnswers': ping(self.app.mongo_client, READY_TIMEOUT)})
+        if mode == 'slow':
+            status['mongoDbStats'] = self.app.db.command('dbStats')
+        return status
 
     @route('GET', 'setting', access=ADMIN_ONLY, summary='Read site settings.', params=[
         Param('key'), Param('list', 'JSON list of keys.', 'json', json_types=(list,),

@@ -22,7 +22,8 @@ MAX_COORD = 65535
 
 
 class _PixelBudget:
-    """The pixels the masks of one export may take: they are all held until it is written."""
+    """The pixels all masks of one export may take: they are held until it is written,
+    so a limit per element alone let many large elements add up without bound."""
 
     def __init__(self, limit):
         self.left = limit
@@ -36,14 +37,23 @@ class _PixelBudget:
                                   'use a smaller scale.', 'scale')
 
 
-def _region(shape, scale, element, budget):
-    """(bbox, area, region bytes) of one shape rasterized at ``scale``."""
-    x0, y0, x1, y1 = raster.bounds(shape[0], scale)  # checked before any pixel is drawn
-    if x0 < 0 or y0 < 0 or x1 > MAX_COORD or y1 > MAX_COORD:
+def _region(shape, scale, element, max_pixels=None, budget=None):
+    """(bbox, area, region bytes) of one shape rasterized at ``scale``; a shape past the
+    16-bit range or ``max_pixels`` is refused (400)."""
+    # checked before rasterizing: a huge scale would otherwise allocate the mask first
+    with np.errstate(over='ignore', invalid='ignore'):  # inf and NaN are refused below
+        ring = np.asarray(shape[0], dtype=float)[:, :2] * scale
+    low, high = np.floor(ring.min(axis=0)), np.ceil(ring.max(axis=0))
+    if not (low.min() >= 0 and high.max() <= MAX_COORD):
         raise ValidationError(
             'Element %s lies outside the 16-bit range of .iid files at scale %g; '
             'export with a smaller scale.' % (element.get('id'), scale), 'scale')
-    budget.take((x1 - x0) * (y1 - y0))
+    if max_pixels and float(np.prod(np.maximum(high - low, 1))) > max_pixels:
+        raise ValidationError(
+            'Element %s covers more than %d pixels at scale %g; export with a smaller '
+            'scale.' % (element.get('id'), max_pixels, scale), 'scale')
+    if budget is not None:
+        budget.take(float(np.prod(np.maximum(high - low, 1))))
     mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
     h, w = mask.shape
     bbox = (y0, x0, y0 + h, x0 + w)
@@ -69,7 +79,7 @@ def _identity(element):
     return (domain.encode('utf-8') if domain is not None else DOMAIN), address, groups
 
 
-def _segment_regions(obj, scale, budget):
+def _segment_regions(obj, scale, max_pixels=None, budget=None):
     """(regions, bbox, area, skipped) of an object's area parts rasterized at ``scale``;
     ``skipped`` counts the parts with no area (bbox is None when none has one)."""
     regions, boxes, area, skipped = [], [], 0, 0
@@ -80,7 +90,7 @@ def _segment_regions(obj, scale, budget):
         if shape is None:
             skipped += 1
             continue
-        bbox, count, region = _region(shape, scale, element, budget)
+        bbox, count, region = _region(shape, scale, element, max_pixels, budget)
         regions.append(region)
         boxes.append(bbox)
         area += count
@@ -132,7 +142,8 @@ def _with_header(sections):
 
 
 def write(elements, meta=None, scale=1.0, max_pixels=None):
-    """The bytes of an .iid file with one entry per area object (others are skipped).
+    """The bytes of an .iid file with one entry per area object (others are skipped);
+    a part whose mask would pass ``max_pixels`` is refused (400).
 
     An object of several parts (see parts.py) is one entry whose segment has one
     region per part, as iidfile stores a mask of several blobs.
@@ -141,7 +152,7 @@ def write(elements, meta=None, scale=1.0, max_pixels=None):
     skipped = 0
     budget = _PixelBudget(max_pixels or None)
     for obj in parts.objects(elements):
-        regions, bbox, area, missed = _segment_regions(obj, scale, budget)
+        regions, bbox, area, missed = _segment_regions(obj, scale, max_pixels, budget)
         skipped += missed
         if not regions:
             continue

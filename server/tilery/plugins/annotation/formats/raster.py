@@ -47,7 +47,7 @@ def bounds(ring, scale=1.0):
     """(x0, y0, x1, y1): the pixel box of a ring at ``scale``, before any pixel is drawn."""
     outer = np.asarray(ring, dtype=float)[:, :2] * scale
     if not np.isfinite(outer).all():
-        raise ValueError('Shape coordinates must be finite numbers.')
+        raise ValidationError('Shape coordinates must be finite numbers.')
     x0, y0 = int(math.floor(outer[:, 0].min())), int(math.floor(outer[:, 1].min()))
     x1, y1 = int(math.ceil(outer[:, 0].max())), int(math.ceil(outer[:, 1].max()))
     return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
