@@ -8,13 +8,13 @@ reason).
 """
 import os
 import re
-import urllib.parse
 
 from ...errors import RestError
 from ...models.base import WRITE
 from ...models.item import Item
 from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
 from ...rest.routing import DATA_SCOPES
+from ...services.downloads import content_disposition
 from . import dzi
 from .params import (MIME_TYPES, DziParams, Encoding, HistogramParams, PixelParams,
                      RegionParams, ThumbnailParams, TileFramesParams, canonical_style,
@@ -54,9 +54,7 @@ class TilesResource(Resource):
         if disposition and item is not None:
             name = '%s%s.%s' % (os.path.splitext(item['name'])[0], suffix,
                                 EXTENSIONS.get(mime, 'bin'))
-            headers['Content-Disposition'] = '%s; filename="%s"; filename*=UTF-8\'\'%s' % (
-                disposition, name.encode('ascii', 'ignore').decode().replace('"', ''),
-                urllib.parse.quote(name))
+            headers['Content-Disposition'] = content_disposition(name, disposition)
         return Raw(data, mime, headers=headers)  # large_image's ImageBytes is bytes
 
     def _unchanged(self, req, etag, mime):
