@@ -178,3 +178,47 @@ def test_cancel_during_a_chunk_refuses_it(bound_server, server, user):
     assert head.startswith(b'HTTP/1.1 400'), head
     assert not os.path.exists(temp)
     assert server.app.models.upload.find_one({'_id': upload['_id']}) is None
+
+
+def test_slow_headers_cannot_hold_every_worker(mongo_client, db, tmp_path):
+    """Slowloris: more clients than worker threads each dribble a header line every
+    0.3 s. Their heads are cut off at request_head_timeout, so a normal request still
+    gets its answer, and every slow connection is closed by the server."""
+    import threading
+    import time
+
+    import requests
+
+    from tilery.testing import BoundServer, make_app
+    app = make_app(mongo_client, db, tmp_path / 'data', request_head_timeout=1.0)
+    bound = BoundServer(app).start()  # 16 worker threads
+    stop = threading.Event()
+    closed = []
+
+    def dribble():
+        sock = socket.create_connection(('127.0.0.1', bound.port), timeout=30)
+        with sock:
+            try:
+                sock.sendall(b'GET /api/v1/system/version HTTP/1.1\r\nHost: x\r\n')
+                for i in range(200):
+                    if stop.is_set():
+                        return
+                    sock.sendall(b'X-Slow-%d: y\r\n' % i)
+                    time.sleep(0.3)
+            except OSError:
+                closed.append(True)  # the server shut the connection
+    try:
+        slow = [threading.Thread(target=dribble, daemon=True) for _ in range(24)]
+        for thread in slow:
+            thread.start()
+        time.sleep(1.5)  # every worker is (or was) busy with a slow head
+        started = time.monotonic()
+        answer = requests.get(bound.api_url + '/system/version', timeout=20)
+        assert answer.status_code == 200
+        assert time.monotonic() - started < 10
+        for thread in slow:
+            thread.join(30)
+        assert len(closed) == len(slow)
+    finally:
+        stop.set()
+        bound.stop()
