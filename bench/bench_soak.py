@@ -24,7 +24,7 @@ import time
 
 import requests
 
-from benchlib import Server, log, login, percentile, synthetic
+from benchlib import Server, log, login, percentile, rss_mb, synthetic
 
 DURATION = float(sys.argv[1] if len(sys.argv) > 1 else os.environ.get('DURATION', '30'))
 THREADS = int(os.environ.get('THREADS', '16'))
@@ -47,15 +47,6 @@ def tiled_tiff():
     return path
 
 
-def rss_mb(pid):
-    try:
-        with open('/proc/%d/status' % pid) as fh:
-            for line in fh:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1]) / 1024.0
-    except (OSError, ValueError):
-        return None
-    return None
 
 
 def prepare(gc):

@@ -13,6 +13,18 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
+def rss_mb(pid):
+    """The RSS (MB) of process ``pid``, from /proc; None when it cannot be read."""
+    try:
+        with open('/proc/%d/status' % pid) as fh:
+            for line in fh:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def percentile(values, p):
     """The p-th percentile (nearest rank) of a list of numbers."""
     values = sorted(values)

@@ -51,6 +51,8 @@ class Settings:
     max_form_body: int = setting(1 << 20, 'Largest form-encoded request body, in bytes.')
     socket_timeout: float = setting(
         30.0, 'Seconds a client may stay silent mid-request before it is answered 408.')
+    request_head_timeout: float = setting(
+        10.0, "Seconds a request's line and headers may take to arrive, in all.")
     max_upload_size: int = setting(0, 'Largest file upload, in bytes (0: no limit).')
     upload_stale_days: float = setting(
         7.0, 'Unfinished uploads untouched this long are dropped at start.')
