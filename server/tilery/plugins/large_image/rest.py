@@ -11,10 +11,9 @@ import re
 import urllib.parse
 
 from ...errors import RestError
-from ...models.base import WRITE
-from ...models.item import Item
-from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
-from ...rest.routing import DATA_SCOPES
+from ...models import Item
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
+from .. import WRITE
 from . import dzi
 from .params import (MIME_TYPES, DziParams, Encoding, HistogramParams, PixelParams,
                      RegionParams, ThumbnailParams, TileFramesParams, canonical_style,
