@@ -25,6 +25,10 @@ import cheroot.wsgi
 
 
 SEND_BLOCK = 256 << 10  # file bytes sent at a time: fits the CPU caches
+# request line and headers together: cheroot's default (0) has no limit, so one client
+# streaming headers held hundreds of MiB of a worker's memory. Generous for long query
+# strings (Girder clients put JSON lists of ids there); beyond it cheroot answers 414/413.
+MAX_HEADER_BYTES = 1 << 20
 
 
 class FileWrapper:
@@ -266,6 +270,7 @@ class Gateway(cheroot.wsgi.Gateway_10):
 def make_server(bind_addr, wsgi_app, **kwargs):
     """A cheroot WSGI server using the Gateway and Connection above."""
     server = cheroot.wsgi.Server(bind_addr, wsgi_app, **kwargs)
+    server.max_request_header_size = MAX_HEADER_BYTES
     server.gateway = Gateway
     server.ConnectionClass = Connection
     return server
