@@ -31,7 +31,7 @@ setup(
     ],
     extras_require={
         'test': ['pytest>=8', 'girder-client>=5.0', 'requests', 'iidfile',
-                 'openapi-spec-validator',
+                 'openapi-spec-validator', 'schemathesis==4.32.5',
                  'radon>=6'],  # plugin_tests/test_code_shape.py: cyclomatic complexity
     },
     entry_points={

@@ -91,3 +91,21 @@ class Unavailable(TileryError):
     def __init__(self, message, retry_after=5):  # a database restart takes seconds
         super().__init__(message)
         self.headers = {'Retry-After': str(retry_after)}
+
+
+def client_fault(exc):
+    """The 4xx error for a fault that a client's input raises deep inside a write or a
+    walk of its value (BSON refusing a document, Python's recursion limit), or None.
+
+    Checked in one place, the dispatcher, so that no route answers these with a 500."""
+    from bson.errors import InvalidDocument
+    if type(exc).__name__ == 'DocumentTooLarge':  # pymongo's, a kind of InvalidDocument
+        return RestError('The document would be larger than the database accepts (16 MB).',
+                         413)
+    if isinstance(exc, InvalidDocument):
+        return RestError('The database cannot store this value: %s' % exc)
+    if isinstance(exc, OverflowError) and '8-byte ints' in str(exc):
+        return RestError('An integer is too large to store (at most 64 bits).')
+    if isinstance(exc, RecursionError):
+        return RestError('The value is nested too deeply.')
+    return None

@@ -19,7 +19,14 @@ class Settings:
     token_days: float = 30.0
     auth_cache_seconds: float = 5.0  # how long a token->user lookup is reused in-process
     min_password_length: int = 6
-    max_json_body: int = 256 * 1024 * 1024
+    # request bounds: bytes of a JSON body (a BSON document holds 16 MB; annotation bodies
+    # have their own annotation.max_upload_bytes), nesting depth of any JSON a client
+    # sends (bodies, json parameters, annotation files), bytes of a form-encoded body,
+    # and seconds a client may stay silent mid-request before it is answered 408
+    max_json_body: int = 16 << 20
+    max_json_depth: int = 64
+    max_form_body: int = 1 << 20
+    socket_timeout: float = 30.0
     max_upload_size: int = 0  # 0: no limit
     upload_stale_days: float = 7.0  # unfinished uploads untouched this long are dropped at start
     cors_origins: tuple = ()

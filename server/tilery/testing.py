@@ -115,7 +115,8 @@ class BoundServer:
     def __init__(self, app, host='127.0.0.1'):
         from .rest.gateway import make_server
         self.app = app
-        self.server = make_server((host, 0), mount(app), numthreads=16, server_name='tilery')
+        self.server = make_server((host, 0), mount(app), numthreads=16, server_name='tilery',
+                                  timeout=app.settings.socket_timeout)
         self.server.max_request_body_size = 0
         self.server.prepare()
         self.port = self.server.bind_addr[1]

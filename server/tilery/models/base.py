@@ -50,13 +50,13 @@ def check_name(name, what='name'):
 
 
 def check_meta_keys(meta):
-    """Refuse metadata keys MongoDB cannot store (empty, '$...', containing '.')."""
+    """Refuse metadata keys MongoDB cannot store (empty, '$...', containing '.' or NUL)."""
     for key in meta:
         if not isinstance(key, str) or not key:
             raise ValidationError('Metadata keys must be non-empty strings.', 'metadata')
-        if key.startswith('$') or '.' in key:
-            raise ValidationError('Invalid key %s: keys must not contain "." or start with '
-                                  '"$".' % key, key)
+        if key.startswith('$') or '.' in key or '\x00' in key:
+            raise ValidationError('Invalid key %r: keys must not contain "." or NUL or start '
+                                  'with "$".' % key, key)
 
 
 def _access_level(entry):

@@ -89,16 +89,19 @@ class ApiKey(Model):
         return user, token
 
     def update_key(self, doc, actor, **changes):
-        """Rename, rescope or (de)activate a key; deactivating revokes its tokens."""
-        if changes.get('scope') is not None:
+        """Rename, rescope or (de)activate a key; deactivating revokes its tokens. A
+        change of None is no change, except ``scope``: None there is full access (as in
+        Girder), and a caller leaves ``scope`` out to keep it."""
+        changes = {k: v for k, v in changes.items() if v is not None or k == 'scope'}
+        if 'scope' in changes:
             self.check_scope(changes['scope'])
-        doc.update({k: v for k, v in changes.items() if v is not None})
+        doc.update(changes)
         if changes.get('active') is False:
             self.app.models.token.remove_for_api_key(doc)
         self.save(doc)
         self.app.audit.record('api_key.update', actor, apiKeyId=doc['_id'],
                               ownerId=doc['userId'],
-                              **{k: v for k, v in changes.items() if v is not None})
+                              **changes)
         return doc
 
     def remove(self, doc, actor=None, **kwargs):

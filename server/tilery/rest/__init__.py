@@ -37,10 +37,18 @@ the OpenAPI description at ``GET /api/v1/describe``::
 - ``paging=True`` (or a default sort field name): adds limit/offset/sort/sortdir and
   passes ``paging`` (``.limit``, ``.offset``, ``.sort`` list); call
   ``req.set_total_count(n)`` for Girder-Total-Count.
-- ``json_body='object'|'list'``: the parsed body arrives as ``body``.
-  ``raw_body=True``: read it yourself with ``req.body_chunks()`` or ``req.body_file()``
-  (streamed) or
-  ``req.read_body(limit)``.
+- ``json_body='object'|'list'``: the parsed body arrives as ``body``, refused when
+  larger than the ``max_json_body`` setting (413) or nested deeper than
+  ``max_json_depth`` (400), both checked as it streams; ``json`` parameters have the
+  same depth limit. ``raw_body=True``: read it yourself with
+  ``req.body_chunks(limit=...)`` or ``req.body_file(limit=...)`` (streamed; a
+  Content-Length over ``limit`` is a 413 before a byte is read) or
+  ``req.read_body(limit)``; JSON you parse yourself goes through
+  ``tilery.rest.DepthGuard`` first. On other POST/PUT/PATCH routes an
+  ``application/x-www-form-urlencoded`` body is merged into the parameters, as in
+  Girder (``max_form_body``).
+- ``responses={429: '...'}``: statuses a route answers besides those the description
+  gives every route (400, 401, 403; 404 with path ids; 408/409/413 with bodies).
 - Handlers get ``req`` (``req.user``, ``req.token``, ``req.params`` raw query values,
   ``req.headers``, ``req.headers_out``, ``req.app``) and return JSON-able values
   (ObjectId and datetime are handled) or a ``Raw(body, content_type, status,
@@ -54,6 +62,7 @@ Tests: the ``server`` fixture in plugin_tests/conftest.py gives an app with a
 fresh database; ``server.request(path, method=..., user=..., params=..., body=...)``
 runs a request in-process. ``bound_server`` serves it on a real port.
 """
+from .jsonbounds import BracketScan, DepthGuard  # noqa: F401
 from .params import ModelParam, Param, Paging  # noqa: F401
 from .request import Raw  # noqa: F401
 from .routing import ADMIN_ONLY, DATA_SCOPES, PUBLIC, USER, Resource, Router, route  # noqa: F401

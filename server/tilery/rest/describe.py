@@ -1,6 +1,8 @@
 """The OpenAPI 3 description, generated from the route declarations themselves."""
 import re
 
+from .dispatch import FORM_METHODS
+from .params import ModelParam
 from .routing import ADMIN_ONLY, PUBLIC, Resource, route
 
 _ACCESS_TEXT = {PUBLIC: 'Anyone, signed in or not.', 'user': 'Signed-in users.',
@@ -24,10 +26,7 @@ def openapi(router, version, base_path='/api/v1'):
                                       re.sub(r'\W+', '_', spec.path).strip('_') or 'root'),
             'tags': list(spec.tags),
             'parameters': [p.openapi() for p in spec.all_params()],
-            'responses': {'200': {'description': 'Success'},
-                          '400': {'description': 'Bad parameter or unknown id'},
-                          '401': {'description': 'Not signed in'},
-                          '403': {'description': 'Not allowed'}},
+            'responses': responses(spec),
         }
         if spec.json_body:
             op['requestBody'] = {'required': True, 'description': spec.body_description,
@@ -51,6 +50,23 @@ def openapi(router, version, base_path='/api/v1'):
         'components': {'securitySchemes': {
             'girderToken': {'type': 'apiKey', 'in': 'header', 'name': 'Girder-Token'}}},
     }
+
+
+def responses(spec):
+    """The answers an operation can give, as the dispatcher and handlers produce them."""
+    codes = {'200': 'Success', '400': 'Bad parameter, body or id (JSON error)',
+             '401': 'Not signed in, or an invalid token',
+             '403': 'Not allowed (access level, flag or token scope)'}
+    if spec.method in FORM_METHODS or spec.json_body or spec.raw_body:
+        codes.update({'408': 'The request body stopped arriving (socket_timeout)',
+                      '411': 'A chunked body without Content-Length',
+                      '413': 'The request body is larger than its limit'})
+    if spec.method != 'GET' or spec.raw_body:
+        codes['409'] = 'Conflicts with the stored state (name taken, stale version, busy)'
+    if any(p.location == 'path' or isinstance(p, ModelParam) for p in spec.all_params()):
+        codes['404'] = 'No such document (plugin resources) or sub-resource'
+    codes.update({str(code): text for code, text in spec.responses.items()})
+    return {code: {'description': text} for code, text in sorted(codes.items())}
 
 
 class DescribeResource(Resource):

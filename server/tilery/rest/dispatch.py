@@ -5,7 +5,9 @@ import urllib.parse
 import uuid
 
 from ..database import UNAVAILABLE_ERRORS
-from ..errors import AccessError, RestError, TileryError, Unavailable, anonymous_error
+from ..errors import (AccessError, RestError, TileryError, Unavailable, anonymous_error,
+                      client_fault)
+from . import jsonbounds
 from .params import ModelParam, Paging
 from .request import Raw, Request, dumps
 from .routing import ADMIN_ONLY, PUBLIC
@@ -21,16 +23,33 @@ SECURITY_HEADERS = {'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DEN
 #: The girderToken cookie authenticates only these verbs: a browser attaches cookies to
 #: cross-site requests, so a cookie that could authorise a POST would allow CSRF.
 COOKIE_METHODS = ('GET', 'HEAD')
+API_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE')
+FORM_METHODS = ('POST', 'PUT', 'PATCH')  # as CherryPy, which reads bodies of these only
 
 
-def parse_query(query_string):
+def parse_query(query_string, params=None):
     """Query-string values by name; a parameter given twice is a 400 (as in Girder)."""
-    params = {}
+    params = {} if params is None else params
     for name, value in urllib.parse.parse_qsl(query_string, keep_blank_values=True):
         if name in params:
             raise RestError('Parameter "%s" was given more than once.' % name)
         params[name] = value
     return params
+
+
+def is_form(headers):
+    """True when the body is an HTML form (application/x-www-form-urlencoded)."""
+    kind = (headers.get('Content-Type') or '').split(';')[0].strip().lower()
+    return kind == 'application/x-www-form-urlencoded'
+
+
+def merge_form(params, body):
+    """Add a form body's fields to the query parameters (a field in both is a 400)."""
+    try:
+        text = body.decode('utf-8')
+    except UnicodeDecodeError:
+        raise RestError('The form body must be UTF-8 text.')
+    return parse_query(text, params)
 
 
 class Dispatcher:
@@ -55,31 +74,43 @@ class Dispatcher:
             result = req.route.handler(req, **req.kwargs)
             out_headers.update(req.headers_out)
             return self._answer(result, out_headers, method)
-        except TileryError as exc:
-            body = exc.to_json()
-            status = exc.status
-            out_headers.update(getattr(exc, 'headers', None) or {})  # e.g. Retry-After
-            # as in Girder, an access error is a 401 for a caller who is not signed in
-            if isinstance(exc, AccessError) and (getattr(exc, 'anonymous', False) or (
-                    status == 403 and req is not None and req.user is None)):
-                status = 401
-            return status, self._json_headers(out_headers), dumps(body)
-        except UNAVAILABLE_ERRORS as exc:  # the database is down or restarting
-            log.warning('Database unavailable in %s %s (uid %s): %s', method, path, uid,
-                        str(exc).split(',')[0])
-            unavailable = Unavailable('The database is not answering; try again in a few '
-                                      'seconds.')
-            out_headers.update(unavailable.headers)
-            body = dict(unavailable.to_json(), uid=uid)
-            return unavailable.status, self._json_headers(out_headers), dumps(body)
-        except Exception:  # an unexpected fault: log it, answer 500 with the uid
-            log.error('Unexpected error in %s %s (uid %s)\n%s', method, path, uid,
-                      traceback.format_exc())
-            body = {'message': 'An unexpected error occurred on the server.',
-                    'type': 'internal', 'uid': uid}
-            if self.app.settings.debug:
-                body['trace'] = traceback.format_exc().splitlines()
-            return 500, self._json_headers(out_headers), dumps(body)
+        except Exception as exc:  # TileryErrors and client faults are 4xx, the rest 500
+            if isinstance(exc, UNAVAILABLE_ERRORS):  # the database is down or restarting
+                return self._unavailable(exc, method, path, uid, out_headers)
+            error = exc if isinstance(exc, TileryError) else client_fault(exc)
+            if error is None:
+                return self._internal_error(method, path, uid, out_headers)
+            return self._error(error, req, out_headers)
+
+    def _unavailable(self, exc, method, path, uid, out_headers):
+        """503 with Retry-After while the database does not answer."""
+        log.warning('Database unavailable in %s %s (uid %s): %s', method, path, uid,
+                    str(exc).split(',')[0])
+        unavailable = Unavailable('The database is not answering; try again in a few '
+                                  'seconds.')
+        out_headers.update(unavailable.headers)
+        body = dict(unavailable.to_json(), uid=uid)
+        return unavailable.status, self._json_headers(out_headers), dumps(body)
+
+    def _error(self, exc, req, out_headers):
+        """The Girder-shaped JSON answer for a TileryError."""
+        status = exc.status
+        # as in Girder, an access error is a 401 for a caller who is not signed in
+        if isinstance(exc, AccessError) and (getattr(exc, 'anonymous', False) or (
+                status == 403 and req is not None and req.user is None)):
+            status = 401
+        out_headers.update(getattr(exc, 'headers', None) or {})
+        return status, self._json_headers(out_headers), dumps(exc.to_json())
+
+    def _internal_error(self, method, path, uid, out_headers):
+        """An unexpected fault: log it, answer 500 with the uid."""
+        log.error('Unexpected error in %s %s (uid %s)\n%s', method, path, uid,
+                  traceback.format_exc())
+        body = {'message': 'An unexpected error occurred on the server.',
+                'type': 'internal', 'uid': uid}
+        if self.app.settings.debug:
+            body['trace'] = traceback.format_exc().splitlines()
+        return 500, self._json_headers(out_headers), dumps(body)
 
     def _prepare(self, method, path, query_string, headers, rfile, cookies, seen):
         if is_chunked(headers):
@@ -88,10 +119,35 @@ class Dispatcher:
                             '(chunked transfer encoding is not accepted).', 411)
         segments = [s for s in path.strip('/').split('/') if s]
         params = parse_query(query_string)
-        spec, values = self.router.match(method, segments)
-        if spec is None:
-            raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
+        spec, values = self._match(method, segments)
         seen['route'] = spec.path
+        req = Request(self.app, method, path, params, headers, rfile)
+        req.route = spec
+        if method in FORM_METHODS and not (spec.json_body or spec.raw_body) and \
+                is_form(headers):
+            # as in Girder, form fields are parameters (a token= field authenticates)
+            merge_form(params, req.read_body(self.app.settings.max_form_body))
+        req.user, req.token = self._authenticate(spec, method, params, headers, cookies, seen)
+        self._check_access(spec, req.user, req.token)
+        req.kwargs = self._convert(spec, req, values)
+        return req
+
+    def _match(self, method, segments):
+        """(route, path values), or the 400 (405 for methods no route has) of no route."""
+        spec, values = self.router.match(method, segments)
+        if spec is not None:
+            return spec, values
+        if method not in API_METHODS:  # TRACE, CONNECT...: never a route
+            allowed = ', '.join(sorted(set(values) | {'OPTIONS'}))
+            exc = RestError('Method %s is not allowed; allowed here: %s.' % (
+                method, allowed), 405)
+            exc.headers = {'Allow': allowed}
+            raise exc
+        # as in Girder, a known method on a path without it is a 400
+        raise RestError('No matching route for "%s %s".' % (method, '/'.join(segments)))
+
+    def _authenticate(self, spec, method, params, headers, cookies, seen):
+        """(user, token) of the request's token parameter, header or cookie."""
         token_value = params.pop('token', None) or headers.get('Girder-Token') or None
         if token_value is None and spec.cookie and method in COOKIE_METHODS:
             token_value = cookies.get('girderToken') or None
@@ -105,11 +161,7 @@ class Dispatcher:
                 raise AccessError('Invalid token scope. Required: %s.' % (
                     spec.scope or FULL_ACCESS_SCOPE))
             user, token = None, None
-        req = Request(self.app, method, path, params, headers, rfile, user, token)
-        req.route = spec
-        self._check_access(spec, user, token)
-        req.kwargs = self._convert(spec, req, values)
-        return req
+        return user, token
 
     def _check_access(self, spec, user, token):
         if spec.access == PUBLIC:
@@ -132,6 +184,8 @@ class Dispatcher:
             elif isinstance(param, ModelParam):
                 value = self._load_model(param, raw, req)
             else:
+                if param.type == 'json':
+                    jsonbounds.check_depth(raw, self.app.settings.max_json_depth)
                 value = param.convert(raw)
             if spec.paging and param.name in ('limit', 'offset', 'sort', 'sortdir'):
                 paging[param.name] = value
@@ -141,8 +195,8 @@ class Dispatcher:
             kwargs['paging'] = Paging(paging['limit'], paging['offset'],
                                       [(_sort_field(paging['sort']), paging['sortdir'])])
         if spec.json_body:
-            kwargs['body'] = req.json_body(spec.json_body,
-                                           limit=self.app.settings.max_json_body)
+            kwargs['body'] = req.json_body(spec.json_body, self.app.settings.max_json_body,
+                                           self.app.settings.max_json_depth)
         return kwargs
 
     def _load_model(self, param, raw, req):

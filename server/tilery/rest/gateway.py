@@ -203,6 +203,15 @@ class Gateway(cheroot.wsgi.Gateway_10):
             env['wsgi.input'] = SocketBody(req.rfile, req.conn.socket)
         return env
 
+    def start_response(self, status, headers, exc_info=None):
+        # an answer with Connection: close closes: cheroot would otherwise keep the
+        # connection and read the rest of a refused body into memory in one piece (a
+        # 1 GB Content-Length refused at its first block), or wait out its socket
+        # timeout a second time for a client that went silent
+        if any(k.lower() == 'connection' and v.lower() == 'close' for k, v in headers):
+            self.req.close_connection = True
+        return super().start_response(status, headers, exc_info)
+
     def respond(self):
         response = self.req.server.wsgi_app(self.env, self.start_response)
         writer = self.req.conn.wfile

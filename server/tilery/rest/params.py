@@ -13,6 +13,7 @@ from ..errors import RestError
 from ..models.base import ADMIN, NONE, READ, WRITE  # noqa: F401 (levels, re-exported)
 
 INT64_MAX = 2 ** 63 - 1  # the largest integer MongoDB stores
+OBJECT_ID_PATTERN = '^[0-9a-fA-F]{24}$'
 _MISSING = object()
 
 
@@ -56,10 +57,16 @@ class Param:
 
     def openapi(self):
         schema = {'type': _OPENAPI_TYPES[self.type]}
+        if self.type == 'objectid':
+            schema['pattern'] = OBJECT_ID_PATTERN
         if self.enum is not None:
             schema['enum'] = list(self.enum)
         if self.default is not None and not callable(self.default):
             schema['default'] = self.default
+        if self.type in ('integer', 'number'):
+            for key, bound in (('minimum', self.min), ('maximum', self.max)):
+                if bound is not None:
+                    schema[key] = bound
         return {'name': self.name, 'in': self.location, 'required': self.required or
                 self.location == 'path', 'description': self.description, 'schema': schema}
 
@@ -73,6 +80,11 @@ class ModelParam(Param):
     required: bool = True
     force: bool = False  # load without an access check (the handler checks)
     flags: tuple = ()
+
+    def openapi(self):
+        out = super().openapi()
+        out['schema'] = {'type': 'string', 'pattern': OBJECT_ID_PATTERN}
+        return out
 
 
 @dataclasses.dataclass
@@ -136,7 +148,7 @@ def _objectid(raw, param):
 
 
 _JSON_NAMES = {dict: 'object', list: 'list', str: 'string', int: 'integer', float: 'number',
-               bool: 'boolean'}
+               bool: 'boolean', type(None): 'null'}
 _CONVERTERS = {
     'string': lambda raw, param: raw,
     'integer': _integer,

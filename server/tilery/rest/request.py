@@ -6,6 +6,7 @@ from typing import Any, Iterable, Union
 import orjson
 
 from ..errors import RestError
+from . import jsonbounds
 
 
 @dataclasses.dataclass
@@ -25,15 +26,23 @@ class BodyReader:
         self._rfile = rfile
         self._readinto = getattr(rfile, 'readinto', None)
         self.remaining = length
+        self.broken = False  # the client stopped sending or went away mid-body
 
     def read(self, size):
         if self.remaining <= 0:
             return b''
-        data = self._rfile.read(min(size, self.remaining))
+        data = self._guarded(self._rfile.read, min(size, self.remaining))
         self.remaining -= len(data)
         if not data:
-            self.remaining = 0
+            self.broken, self.remaining = True, 0
         return data
+
+    def _guarded(self, read, arg):
+        try:
+            return read(arg)
+        except (OSError, ValueError):  # cheroot's socket timeout (setting socket_timeout),
+            self.broken, self.remaining = True, 0  # a reset, or a malformed chunked body
+            raise
 
     def readinto(self, buffer):
         """Fill up to ``len(buffer)`` bytes; 0 at the end (no copy when the server can)."""
@@ -42,23 +51,27 @@ class BodyReader:
             return 0
         view = view[:min(len(view), self.remaining)]
         if self._readinto is not None:
-            count = self._readinto(view)
+            count = self._guarded(self._readinto, view)
         else:
-            data = self._rfile.read(len(view))
+            data = self._guarded(self._rfile.read, len(view))
             count = len(data)
             view[:count] = data
         self.remaining -= count
         if not count:
-            self.remaining = 0
+            self.broken, self.remaining = True, 0
         return count
 
     def drain(self, limit=16 << 20):
-        """Discard what is left; False when more than ``limit`` was left (close then)."""
+        """Discard what is left; False when the connection must close (more than
+        ``limit`` left, or the body never came whole)."""
         if self.remaining > limit:
             return False
-        while self.remaining > 0 and self.read(1 << 20):
+        try:
+            while self.remaining > 0 and self.read(1 << 20):
+                pass
+        except (OSError, ValueError):
             pass
-        return True
+        return not self.broken
 
 
 class BodyChunks:
@@ -81,7 +94,7 @@ class BodyChunks:
         if self._reader.remaining <= 0:
             return 0
         missing = self._reader.remaining
-        count = self._reader.readinto(buffer)
+        count = _read_body(self._reader.readinto, buffer, missing)
         if not count:
             raise RestError('The request body ended early (%d bytes missing).' % missing)
         return count
@@ -89,10 +102,22 @@ class BodyChunks:
     def __iter__(self):
         while self._reader.remaining > 0:
             missing = self._reader.remaining
-            data = self._reader.read(self._chunk_size)
+            data = _read_body(self._reader.read, self._chunk_size, missing)
             if not data:
                 raise RestError('The request body ended early (%d bytes missing).' % missing)
             yield data
+
+
+def _read_body(read, arg, missing):
+    """``read(arg)`` of the request body; a client that went silent is a 408, one that
+    broke the connection or the chunked framing a 400."""
+    try:
+        return read(arg)
+    except TimeoutError:  # the client stopped sending (setting socket_timeout)
+        raise RestError('The request body stopped arriving (%d bytes missing).' % missing,
+                        408)
+    except (OSError, ValueError) as exc:
+        raise RestError('The request body could not be read (%s).' % exc)
 
 
 class ChunkReader:
@@ -157,27 +182,32 @@ class Request:
         """Set Girder's paging header."""
         self.headers_out['Girder-Total-Count'] = str(count)
 
-    def body_chunks(self, chunk_size=1 << 20):
-        """The raw request body in pieces (never all in memory); see BodyChunks."""
+    def body_chunks(self, chunk_size=1 << 20, limit=None):
+        """The raw request body in pieces (never all in memory; see BodyChunks); a body
+        declared larger than ``limit`` bytes is refused (413) before a byte is read."""
         if self._body_read:
             raise RestError('The request body was already read.')
+        if limit is not None and self.content_length > limit:
+            raise RestError('The request body is too large (%d bytes; the limit is %d).' % (
+                self.content_length, limit), 413)
         self._body_read = True
         return BodyChunks(self._rfile, chunk_size)
 
-    def body_file(self):
+    def body_file(self, limit=None):
         """The request body as a read()-able file, streamed (for parsers such as ijson)."""
-        return ChunkReader(self.body_chunks())
+        return ChunkReader(self.body_chunks(limit=limit))
 
     def read_body(self, limit=None):
         """The whole body as bytes (refused beyond ``limit`` bytes)."""
-        if limit is not None and self.content_length > limit:
-            raise RestError('The request body is too large (%d bytes; limit %d).' % (
-                self.content_length, limit), 413)
-        return b''.join(self.body_chunks())
+        return b''.join(self.body_chunks(limit=limit))
 
-    def json_body(self, expect='object', limit=None):
-        """The body parsed as JSON; ``expect`` is 'object' or 'list'."""
-        raw = self.read_body(limit)
+    def json_body(self, expect='object', limit=None, max_depth=None):
+        """The body parsed as JSON; ``expect`` is 'object' or 'list'. Its size and nesting
+        are checked as it arrives, before orjson builds anything."""
+        chunks = self.body_chunks(limit=limit)
+        if max_depth is not None:
+            chunks = jsonbounds.DepthGuard(max_depth).check_chunks(chunks)
+        raw = b''.join(chunks)
         if not raw.strip():
             raise RestError('A JSON %s request body is required.' % expect)
         try:

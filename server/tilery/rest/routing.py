@@ -30,6 +30,8 @@ class Route:
     cookie: bool = False  # the girderToken cookie authenticates this route
     tags: tuple = ()
     hidden: bool = False
+    # {status: meaning} this route answers besides those describe.responses finds
+    responses: dict = dataclasses.field(default_factory=dict)
 
     @property
     def segments(self):

@@ -43,6 +43,28 @@ def content_disposition(name, mode='attachment'):
         mode, safe, urllib.parse.quote(name, safe=''))
 
 
+def _single_range(range_header, size):
+    """True when a Range header asks for one range of a non-empty file (several ranges,
+    or nothing to range over, get the whole file, as before)."""
+    return bool(range_header) and ',' not in range_header and size > 0
+
+
+def _parse_range(range_header, size):
+    """(start, end) of a single ``bytes=`` range of a ``size``-byte file, None when the
+    range starts past the end (416); a malformed header is a 400."""
+    match = RANGE_RE.match(range_header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        raise RestError('Invalid Range header: %s' % range_header)
+    if match.group(1):
+        start = int(match.group(1))
+        end = min(int(match.group(2)) + 1, size) if match.group(2) else size
+    else:  # a suffix range: the last N bytes
+        start, end = max(size - int(match.group(2)), 0), size
+    if start >= size and size > 0:
+        return None
+    return start, end
+
+
 def file_download(files, file, offset=0, end_byte=None, range_header=None,
                   disposition='attachment', head=False, inline_active=False):
     """A Raw answer streaming ``file`` (206 with Content-Range for a Range request).
@@ -56,19 +78,11 @@ def file_download(files, file, offset=0, end_byte=None, range_header=None,
     status = 200
     start, end = offset or 0, size if end_byte is None else min(end_byte, size)
     headers = {'Accept-Ranges': 'bytes'}
-    if range_header and (',' in range_header or size == 0):
-        range_header = None  # several ranges, or nothing to range over: send it all
-    if range_header:
-        match = RANGE_RE.match(range_header.strip())
-        if not match or (not match.group(1) and not match.group(2)):
-            raise RestError('Invalid Range header: %s' % range_header)
-        if match.group(1):
-            start = int(match.group(1))
-            end = min(int(match.group(2)) + 1, size) if match.group(2) else size
-        else:  # a suffix range: the last N bytes
-            start, end = max(size - int(match.group(2)), 0), size
-        if start >= size and size > 0:
+    if _single_range(range_header, size):
+        span = _parse_range(range_header, size)
+        if span is None:
             return Raw(b'', 'text/plain', 416, {'Content-Range': 'bytes */%d' % size})
+        start, end = span
         status = 206
         headers['Content-Range'] = 'bytes %d-%d/%d' % (start, max(end - 1, start), size)
     if start < 0 or start > size or end < start:

@@ -75,18 +75,21 @@ class Importer:
         for entry in subdirs:
             if leaves and parent_type == 'folder' and not any(
                     e.is_dir(follow_symlinks=False) for e in os.scandir(entry.path)):
-                # as in Girder: a folder holding only files becomes one item of them
-                item = self.models.item.create(entry.name, parent, user, reuse_existing=True)
-                counts['items'] += 1
-                for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
-                    if sub.is_file() and self._wanted(sub.name, inc, exc) and \
-                            self._inside_roots(sub.path):
-                        self._add_file(assetstore, sub.path, item, user, counts, root)
+                self._import_leaf(assetstore, entry, parent, user, inc, exc, counts, root)
                 continue
             folder = folders.create(entry.name, parent, parent_type, user, reuse_existing=True)
             counts['folders'] += 1
             self._import_dir(assetstore, entry.path, folder, 'folder', user, leaves, inc, exc,
                              counts, root)
+
+    def _import_leaf(self, assetstore, entry, parent, user, inc, exc, counts, root):
+        """As in Girder: a folder holding only files becomes one item of them."""
+        item = self.models.item.create(entry.name, parent, user, reuse_existing=True)
+        counts['items'] += 1
+        for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
+            if sub.is_file() and self._wanted(sub.name, inc, exc) and \
+                    self._inside_roots(sub.path):
+                self._add_file(assetstore, sub.path, item, user, counts, root)
 
     def _import_file(self, assetstore, path, folder, user, counts, root):
         item = self.models.item.create(os.path.basename(path), folder, user,

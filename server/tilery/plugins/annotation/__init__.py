@@ -33,6 +33,7 @@ class AnnotationPlugin(Plugin):
         from .rest import AnnotationAdminResource, AnnotationResource
         options = {key.split('.', 1)[1]: app.settings.get(key, default)
                    for key, (default, _) in self.settings.items()}
+        options['max_json_depth'] = app.settings.max_json_depth
         model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
             app.db, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))

@@ -86,7 +86,8 @@ class AnnotationResource(Resource):
            params=[ModelParam('itemId', model=Item, level=READ, dest='item')])
     def create(self, req, item):
         folder = self._require_annotate(item, req.user)
-        doc = self.service.create(item, req.user, req.body_file(), folder)
+        body = req.body_file(limit=self.service.settings['max_upload_bytes'])
+        doc = self.service.create(item, req.user, body, folder)
         return self._out(doc, req.user)
 
     @route('GET', 'schema', access=PUBLIC, summary='The annotation JSON schema (Draft 6).')
@@ -104,7 +105,8 @@ class AnnotationResource(Resource):
 
     # -- one annotation
     @route('GET', ':id', access=PUBLIC, cookie=True, params=[ANNOTATION] + QUERY_PARAMS,
-           summary='An annotation with its elements (region, size, paging, centroids).')
+           summary='An annotation with its elements (region, size, paging, centroids).',
+           responses={304: 'Not modified (If-None-Match)'})
     def get(self, req, annotation, **kwargs):
         params = self._query_params(kwargs)
         return self._element_answer(
@@ -125,13 +127,15 @@ class AnnotationResource(Resource):
         if item is not None:
             self._require_annotate(item, req.user)
         # no body: keep header and elements (a move to another item, say)
-        body = req.body_file() if req.content_length else dict(annotation['annotation'])
+        body = req.body_file(limit=self.service.settings['max_upload_bytes']) \
+            if req.content_length else dict(annotation['annotation'])
         doc = self.service.update(annotation['_id'], body, req.user, version, item)
         return self._out(doc, req.user)
 
     @route('PATCH', ':id', access=USER, json_body='list', params=[
         _ann(WRITE), Param('version', 'Refuse (409) unless at this version.', type='integer')],
-        summary='Patch header fields and elements by id (204; the new version in a header).')
+        summary='Patch header fields and elements by id (204; the new version in a header).',
+        responses={204: 'Patched; the new version in Tilery-Annotation-Version'})
     def patch(self, req, annotation, body, version=None):
         doc = self.service.patch(annotation['_id'], body, req.user, version)
         # large_image answers 204 without a body; the version lets a client chain edits
@@ -247,7 +251,8 @@ class AnnotationResource(Resource):
         summary='Create several annotations on an item (a JSON list).')
     def item_create(self, req, item):
         folder = self._require_annotate(item, req.user)
-        docs = self.service.create_many(item, req.user, req.body_file(), folder)
+        body = req.body_file(limit=self.service.settings['max_upload_bytes'])
+        docs = self.service.create_many(item, req.user, body, folder)
         return len(docs)
 
     @route('POST', 'item/:id/mask', access=USER, raw_body=True, params=[

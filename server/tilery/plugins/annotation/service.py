@@ -149,7 +149,8 @@ class AnnotationService:
         elif isinstance(stream_or_list, dict):
             sources = [streams.LoadedAnnotation(stream_or_list)]
         else:
-            sources = streams.open_annotations(stream_or_list, self.settings['max_upload_bytes'])
+            sources = streams.open_annotations(stream_or_list, self.settings['max_upload_bytes'],
+                                               self.settings['max_json_depth'])
         return [self.create(item, creator, source, folder) for source in sources]
 
     def _source(self, document):
@@ -158,7 +159,8 @@ class AnnotationService:
         if isinstance(document, dict):
             return streams.LoadedAnnotation(document)
         if hasattr(document, 'read'):
-            sources = streams.open_annotations(document, self.settings['max_upload_bytes'])
+            sources = streams.open_annotations(document, self.settings['max_upload_bytes'],
+                                               self.settings['max_json_depth'])
             source = next(iter(sources))
             if not isinstance(source, streams.StreamedAnnotation):
                 raise ValidationError('Expected one annotation object, not a list.', 'body')

@@ -7,6 +7,7 @@ import orjson
 from bson import Binary, ObjectId
 
 from ...errors import ValidationError
+from ...settings import Settings
 from . import chunks
 from .validate import check_element
 
@@ -31,6 +32,7 @@ DEFAULT_SETTINGS = {
     'history_keep': None,        # keep only the newest N versions (None: keep all)
     'max_upload_bytes': 1536 << 20,  # largest annotation body or file accepted
     'max_mask_pixels': 400 << 20,    # largest label mask rendered
+    'max_json_depth': Settings.max_json_depth,  # the app passes its own setting
 }
 
 

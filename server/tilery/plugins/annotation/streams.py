@@ -17,6 +17,7 @@ import ijson
 import orjson
 
 from ...errors import RestError, ValidationError
+from ...rest import DepthGuard
 from . import scan
 
 READ_SIZE = 1 << 20
@@ -29,18 +30,38 @@ def too_large(limit):
                      '(annotation setting max_upload_bytes).' % limit, 413)
 
 
-def spool(stream, limit=None):
-    """A seekable file holding the stream's bytes; a 413 once more than ``limit`` arrive."""
-    if hasattr(stream, 'seek') and hasattr(stream, 'fileno'):
-        try:
-            start = stream.tell()
-            size = stream.seek(0, 2) - start
-            stream.seek(start)
-            if limit and size > limit:
-                raise too_large(limit)
-            return stream
-        except (OSError, ValueError):
+def spool(stream, limit=None, max_depth=None):
+    """A seekable file holding the stream's bytes; a 413 once more than ``limit`` arrive,
+    a 400 once the JSON nests deeper than ``max_depth`` (checked before any parsing)."""
+    guard = DepthGuard(max_depth) if max_depth else None
+    size = _seekable_size(stream)
+    if size is None:
+        return _spooled(stream, limit, guard)
+    if limit and size > limit:
+        raise too_large(limit)
+    if guard is not None:
+        start = stream.tell()
+        while guard.feed(stream.read(READ_SIZE)):
             pass
+        stream.seek(start)
+    return stream
+
+
+def _seekable_size(stream):
+    """The bytes left in a seekable file, or None for a stream to spool."""
+    if not (hasattr(stream, 'seek') and hasattr(stream, 'fileno')):
+        return None
+    try:
+        start = stream.tell()
+        size = stream.seek(0, 2) - start
+        stream.seek(start)
+        return size
+    except (OSError, ValueError):
+        return None
+
+
+def _spooled(stream, limit, guard):
+    """The stream copied to a temporary file, checked as it goes."""
     out = tempfile.TemporaryFile(prefix='tilery-annotation-')
     total = 0
     try:
@@ -51,7 +72,7 @@ def spool(stream, limit=None):
             total += len(data)
             if limit and total > limit:
                 raise too_large(limit)
-            out.write(data)
+            out.write(guard.feed(data) if guard is not None else data)
         out.seek(0)
     except BaseException:
         out.close()
@@ -166,13 +187,13 @@ class LoadedAnnotation:
         return iter(self._elements or ())
 
 
-def open_annotations(stream, limit=None):
+def open_annotations(stream, limit=None, max_depth=None):
     """Yield StreamedAnnotation/LoadedAnnotation objects from a byte stream.
 
     A top-level object streams its elements; each entry of a top-level list is parsed
     whole, one entry at a time.
     """
-    fileobj = spool(stream, limit)
+    fileobj = spool(stream, limit, max_depth)
     first = _first_byte(fileobj)
     if first is None:
         raise ValidationError('The annotation body is empty.', 'body')

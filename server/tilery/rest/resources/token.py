@@ -67,7 +67,7 @@ class ApiKeyResource(Resource):
     @route('POST', '', access=USER, summary='Create an API key.', params=[
         Param('name', default=''),
         Param('scope', 'JSON list of scopes; null means full access.', 'json',
-              json_types=(list,)),
+              json_types=(list, type(None))),
         Param('tokenDuration', 'Days a token made from this key lasts.', 'number', min=0,
               dest='days'),
         Param('active', type='boolean', default=True)])
@@ -76,13 +76,16 @@ class ApiKeyResource(Resource):
 
     @route('PUT', ':id', access=USER, summary='Update an API key.', params=[
         ModelParam('id', model=ApiKey, force=True, dest='key'), Param('name'),
-        Param('scope', type='json', json_types=(list,)),
+        Param('scope', 'JSON list of scopes; null means full access.', 'json',
+              json_types=(list, type(None))),
         Param('tokenDuration', type='number', min=0, dest='days'),
         Param('active', type='boolean')])
     def update(self, req, key, name, scope, days, active):
         self._own(req, key)
-        return self.keys.filter(self.keys.update_key(key, req.user, name=name, scope=scope,
-                                                     tokenDuration=days, active=active))
+        changes = {'name': name, 'tokenDuration': days, 'active': active}
+        if 'scope' in req.params:  # given: null means full access, as in Girder
+            changes['scope'] = scope
+        return self.keys.filter(self.keys.update_key(key, req.user, **changes))
 
     @route('DELETE', ':id', access=USER, summary='Delete an API key and its tokens.', params=[
         ModelParam('id', model=ApiKey, force=True, dest='key')])

@@ -96,7 +96,8 @@ class UserResource(Resource):
         return {'nUsers': self.users.count()}
 
     @route('GET', 'authentication', access=PUBLIC,
-           summary='Sign in with HTTP Basic credentials; answers a token.')
+           summary='Sign in with HTTP Basic credentials; answers a token.',
+           responses={429: 'Too many failed sign-ins (login throttling)'})
     def login(self, req):
         header = req.headers.get('Girder-Authorization') or req.headers.get('Authorization')
         if not header or not header.startswith('Basic '):

@@ -21,14 +21,23 @@ DOMAIN = b'tilery'
 MAX_COORD = 65535
 
 
-def _region(shape, scale, element):
-    """(bbox, area, region bytes) of one shape rasterized at ``scale``."""
-    mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
-    h, w = mask.shape
-    if x0 < 0 or y0 < 0 or x0 + w > MAX_COORD or y0 + h > MAX_COORD:
+def _region(shape, scale, element, max_pixels=None):
+    """(bbox, area, region bytes) of one shape rasterized at ``scale``; a shape past the
+    16-bit range or ``max_pixels`` is refused (400)."""
+    # checked before rasterizing: a huge scale would otherwise allocate the mask first
+    with np.errstate(over='ignore', invalid='ignore'):  # inf and NaN are refused below
+        ring = np.asarray(shape[0], dtype=float)[:, :2] * scale
+    low, high = np.floor(ring.min(axis=0)), np.ceil(ring.max(axis=0))
+    if not (low.min() >= 0 and high.max() <= MAX_COORD):
         raise ValidationError(
             'Element %s lies outside the 16-bit range of .iid files at scale %g; '
             'export with a smaller scale.' % (element.get('id'), scale), 'scale')
+    if max_pixels and float(np.prod(np.maximum(high - low, 1))) > max_pixels:
+        raise ValidationError(
+            'Element %s covers more than %d pixels at scale %g; export with a smaller '
+            'scale.' % (element.get('id'), max_pixels, scale), 'scale')
+    mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
+    h, w = mask.shape
     bbox = (y0, x0, y0 + h, x0 + w)
     region = struct.pack('<4H', *bbox) + np.packbits(mask.ravel()).tobytes()
     return bbox, int(mask.sum()), struct.pack('<I', len(region) + 4) + region
@@ -52,7 +61,7 @@ def _identity(element):
     return (domain.encode('utf-8') if domain is not None else DOMAIN), address, groups
 
 
-def _segment_regions(obj, scale):
+def _segment_regions(obj, scale, max_pixels=None):
     """(regions, bbox, area, skipped) of an object's area parts rasterized at ``scale``;
     ``skipped`` counts the parts with no area (bbox is None when none has one)."""
     regions, boxes, area, skipped = [], [], 0, 0
@@ -63,7 +72,7 @@ def _segment_regions(obj, scale):
         if shape is None:
             skipped += 1
             continue
-        bbox, count, region = _region(shape, scale, element)
+        bbox, count, region = _region(shape, scale, element, max_pixels)
         regions.append(region)
         boxes.append(bbox)
         area += count
@@ -114,8 +123,9 @@ def _with_header(sections):
     return struct.pack('<12I', *header) + b''.join(sections)
 
 
-def write(elements, meta=None, scale=1.0):
-    """The bytes of an .iid file with one entry per area object (others are skipped).
+def write(elements, meta=None, scale=1.0, max_pixels=None):
+    """The bytes of an .iid file with one entry per area object (others are skipped);
+    a part whose mask would pass ``max_pixels`` is refused (400).
 
     An object of several parts (see parts.py) is one entry whose segment has one
     region per part, as iidfile stores a mask of several blobs.
@@ -123,7 +133,7 @@ def write(elements, meta=None, scale=1.0):
     iids, segs, groups = [], [], {}
     skipped = 0
     for obj in parts.objects(elements):
-        regions, bbox, area, missed = _segment_regions(obj, scale)
+        regions, bbox, area, missed = _segment_regions(obj, scale, max_pixels)
         skipped += missed
         if not regions:
             continue

@@ -92,10 +92,11 @@ class _Source:
         return self._elements
 
 
-def sources(stream, name, limit=None):
-    """Annotation sources (header + elements) found in an uploaded file."""
+def sources(stream, name, limit=None, max_depth=None):
+    """Annotation sources (header + elements) found in an uploaded file; JSON ones are
+    refused when nested deeper than ``max_depth``."""
     ext = os.path.splitext(name or '')[1].lower()
-    fileobj = streams.spool(stream, limit)
+    fileobj = streams.spool(stream, limit, max_depth if ext != '.iid' else None)
     if ext == '.iid':
         header, elements = iid.to_elements(fileobj.read())
         header.setdefault('name', os.path.splitext(os.path.basename(name))[0])
@@ -140,7 +141,8 @@ def import_file(service, item, creator, stream, name, folder=None, progress=None
     created = []
     counter = _Counter(progress, every) if progress else None
     try:
-        for source in sources(stream, name, service.settings['max_upload_bytes']):
+        for source in sources(stream, name, service.settings['max_upload_bytes'],
+                              service.settings['max_json_depth']):
             if counter is not None:
                 source = _Counted(source, counter)
             created.append(service.create(item, creator, source, folder,
@@ -177,7 +179,7 @@ def export_iid(service, doc, scale=1.0):
     """The bytes of an .iid file of the annotation's area elements."""
     q = service.query(doc, {})
     return iid.write(q.elements(), iid.file_meta(doc.get('annotation') or {}, doc['_id']),
-                     scale)
+                     scale, service.settings.get('max_mask_pixels'))
 
 
 def export_mask(service, doc, width, height, scale=1.0, fmt='png', classes=None):

@@ -24,10 +24,12 @@ def render(elements, width, height, scale, classes=None, max_pixels=None):
     ``width``/``height`` are the full-resolution slide size; the mask is ``scale`` times
     that. Class 0 is background; ``classes`` fixes the order of names (others follow).
     """
+    # sizes checked as floats first: a huge scale makes them infinite, not integers
+    if not math.isfinite(width * scale * height * scale) or (
+            max_pixels and width * scale * height * scale > max_pixels):
+        raise RestError('A %gx%g mask is larger than the %d pixel limit; use a smaller '
+                        'scale.' % (width * scale, height * scale, max_pixels or 0))
     out_w, out_h = max(1, int(math.ceil(width * scale))), max(1, int(math.ceil(height * scale)))
-    if max_pixels and out_w * out_h > max_pixels:
-        raise RestError('A %dx%d mask is larger than the %d pixel limit; use a smaller '
-                        'scale.' % (out_w, out_h, max_pixels))
     names = list(classes or [])
     index = {name: i + 1 for i, name in enumerate(names)}
     label = np.zeros((out_h, out_w), dtype=np.uint16)
