@@ -143,3 +143,43 @@ def test_label_mask_export_and_import(made):
     tumor = next(e for e in els if e['group'] == 'tumor')
     assert tumor['points'][0] == [10.0, 10.0, 0] and len(tumor['holes']) == 1
     assert geojson.color_to_rgb('#0f0') == [0, 255, 0]
+
+
+def _peak_bytes(fn):
+    """(result, peak bytes allocated while ``fn`` ran); numpy reports to tracemalloc."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_shape_far_larger_than_the_mask_costs_only_the_mask():
+    """Each shape was rasterized whole before being clipped to the mask: one large
+    rectangle in a 100x100 mask cost its full area in memory, a huge one a 500."""
+    big = dict(RECT, center=[0, 0, 0], width=15000, height=15000)
+    (label, names), peak = _peak_bytes(lambda: mask.render([big], 100, 100, 1.0))
+    assert names == ['stroma'] and label.shape == (100, 100) and label.all()
+    assert peak < 20 << 20, peak
+    huge = dict(RECT, center=[0, 0, 0], width=1e12, height=1e12)
+    label, _ = mask.render([huge], 100, 100, 1.0)
+    assert label.all()
+
+
+def test_a_polygon_of_many_points_rasterizes_in_bounded_memory():
+    n = 100000
+    ring = [(i % 2 * 10 + (i * 100.0 / n), i * 300.0 / n) for i in range(n)] + [(0, 300)]
+    (shape, _, _), peak = _peak_bytes(lambda: raster.rasterize(ring, [], 1.0))
+    assert shape.shape[0] == 300
+    assert peak < 100 << 20, peak
+
+
+def test_iid_export_checks_sizes_before_drawing():
+    huge = dict(RECT, center=[0, 0, 0], width=1e12, height=1e12)
+    with pytest.raises(ValidationError, match='16-bit'):
+        iid.write([huge], scale=1.0)
+    with pytest.raises(ValidationError, match='pixel limit'):
+        iid.write([RECT, dict(RECT, center=[80, 20, 0])], scale=1.0, max_pixels=100)
+    assert iid.write([RECT], scale=1.0, max_pixels=100)

@@ -39,6 +39,7 @@ IMPORTS_ALLOWED = {
     # zip and file answers (services/downloads.py: other work)
     'tilery.plugins.labels.rest -> tilery.services.downloads',
     'tilery.plugins.tagging.rest -> tilery.services.downloads',
+    'tilery.plugins.large_image.rest -> tilery.services.downloads',  # the one content_disposition
     # plugins/large_image/rest.py: other work
     'tilery.plugins.large_image.rest -> tilery.models.base',
     'tilery.plugins.large_image.rest -> tilery.models.item',

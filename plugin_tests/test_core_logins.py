@@ -159,3 +159,22 @@ def test_client_address_trusts_forwarded_for_only_from_trusted_proxies(server, a
                       headers={'X-Forwarded-For': '203.0.113.10'}))['user']['login'] == 'admin'
     events = ok(server.request('system/audit', user=admin, params={'type': 'login'}))
     assert events[0]['details']['address'] == '203.0.113.10'
+
+
+def test_parallel_guesses_get_no_more_tries_than_the_limit(bound_server, user):
+    """The lock is checked before the slow hash: without counting the tries under way,
+    every worker thread got one guess past the check before the first failure counted."""
+    limit = bound_server.app.settings.login_max_failures
+
+    def guess(n):
+        return requests.get(bound_server.api_url + '/user/authentication',
+                            auth=('user1', 'wrong-%d' % n)).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(guess, range(32)))
+    assert set(codes) <= {401, 429}, codes
+    assert 0 < codes.count(401) <= limit, codes
+    # the account is locked now: the right password too is refused
+    right = requests.get(bound_server.api_url + '/user/authentication',
+                         auth=('user1', 'password1'))
+    assert right.status_code == 429, right.text

@@ -146,7 +146,8 @@ def _serve_one(settings, reuse_port=False):
         server = make_server((settings.host, settings.port), mount(app),
                              numthreads=settings.thread_pool,
                              server_name='tilery',  # no version banner
-                             reuse_port=reuse_port, timeout=settings.socket_timeout)
+                             reuse_port=reuse_port, timeout=settings.socket_timeout,
+                             head_timeout=settings.request_head_timeout)
         server.max_request_body_size = 0
         server.shutdown_timeout = settings.shutdown_grace  # in-flight requests may finish
         server.prepare()

@@ -27,6 +27,7 @@ class Settings:
     max_json_depth: int = 64
     max_form_body: int = 1 << 20
     socket_timeout: float = 30.0
+    request_head_timeout: float = 10.0  # seconds a request's line and headers may take
     max_upload_size: int = 0  # 0: no limit
     upload_stale_days: float = 7.0  # unfinished uploads untouched this long are dropped at start
     cors_origins: tuple = ()

@@ -116,7 +116,8 @@ class BoundServer:
         from .rest.gateway import make_server
         self.app = app
         self.server = make_server((host, 0), mount(app), numthreads=16, server_name='tilery',
-                                  timeout=app.settings.socket_timeout)
+                                  timeout=app.settings.socket_timeout,
+                                  head_timeout=app.settings.request_head_timeout)
         self.server.max_request_body_size = 0
         self.server.prepare()
         self.port = self.server.bind_addr[1]

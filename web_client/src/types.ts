@@ -1,5 +1,10 @@
 // Shapes of the Girder / large_image / annotation documents the client reads.
-// Only the fields the client uses are declared; servers may send more.
+// The documents the server answers with come from its OpenAPI description
+// (openapi.json -> api-types.ts, `npm run gen-types`), so the two cannot drift;
+// only what the description does not carry is written here.
+import type { components } from './api-types';
+
+type Schemas = components['schemas'];
 
 export type ModelType = 'user' | 'collection' | 'folder' | 'item' | 'file' | 'group';
 
@@ -10,13 +15,7 @@ export interface Doc {
   updated?: string;
 }
 
-export interface User extends Doc {
-  login: string;
-  email?: string;
-  firstName: string;
-  lastName: string;
-  admin?: boolean;
-}
+export type User = Schemas['User'];
 
 export interface AccessEntry {
   id: string;
@@ -32,30 +31,11 @@ export interface AccessList {
   groups: AccessEntry[];
 }
 
-export interface Collection extends Doc {
-  name: string;
-  description?: string;
-  public?: boolean;
-  size?: number;
-  meta?: Record<string, unknown>;
-  _accessLevel?: number;
-}
-
-export interface Folder extends Doc {
-  name: string;
-  description?: string;
-  parentId: string;
-  parentCollection: 'folder' | 'user' | 'collection';
-  baseParentType?: 'user' | 'collection';
-  baseParentId?: string;
-  public?: boolean;
-  size?: number;
-  meta?: Record<string, unknown>;
-  _accessLevel?: number;
-}
+export type Collection = Schemas['Collection'];
+export type Folder = Schemas['Folder'];
 
 /** A folder of GET /resource/shared: who shared it with me, when, through what. */
-export interface SharedFolder extends Folder {
+export type SharedFolder = Folder & {
   /** Set on labelling projects (labels plugin) and tagging folders (tagging plugin). */
   labelClasses?: unknown[];
   tagset?: { tags: unknown[] };
@@ -64,33 +44,11 @@ export interface SharedFolder extends Folder {
     by: { _id: string; login: string; name: string } | null;
     via: { type: 'user' } | { type: 'group'; id: string; name: string | null };
   };
-}
+};
 
-export interface LargeImageInfo {
-  fileId?: string;
-  originalId?: string;
-  expected?: boolean;
-  jobId?: string;
-  sourceName?: string;
-}
-
-export interface Item extends Doc {
-  name: string;
-  description?: string;
-  folderId: string;
-  size?: number;
-  meta?: Record<string, unknown>;
-  largeImage?: LargeImageInfo;
-  /** The labels plugin's masks on this item, by labeller id. */
-  labelMasks?: Record<string, { fileId: string; login: string; status: 'checkpoint' | 'done' }>;
-}
-
-export interface GirderFile extends Doc {
-  name: string;
-  size: number;
-  mimeType?: string;
-  itemId: string;
-}
+export type LargeImageInfo = Schemas['LargeImageInfo'];
+export type Item = Schemas['Item'];
+export type GirderFile = Schemas['File'];
 
 export interface Upload extends Doc {
   received: number;
@@ -98,27 +56,9 @@ export interface Upload extends Doc {
   name?: string;
 }
 
-export interface Group extends Doc {
-  name: string;
-  description?: string;
-}
-
-export interface ApiKey extends Doc {
-  name: string;
-  key?: string;
-  active: boolean;
-  scope?: string[] | null;
-  tokenDuration?: number | null;
-  lastUse?: string | null;
-}
-
-export interface Job extends Doc {
-  title?: string;
-  type?: string;
-  status: number;
-  progress?: { current?: number; total?: number; message?: string } | null;
-  log?: string[] | string;
-}
+export type Group = Schemas['Group'];
+export type ApiKey = Schemas['ApiKey'];
+export type Job = Schemas['Job'];
 
 export const JobStatus = {
   INACTIVE: 0,
@@ -129,28 +69,8 @@ export const JobStatus = {
   CANCELED: 5,
 } as const;
 
-export interface FrameInfo {
-  Frame: number;
-  Index?: number;
-  [axis: string]: number | undefined;
-}
-
-export interface TileMetadata {
-  levels: number;
-  sizeX: number;
-  sizeY: number;
-  tileWidth: number;
-  tileHeight: number;
-  magnification?: number | null;
-  mm_x?: number | null;
-  mm_y?: number | null;
-  dtype?: string;
-  bandCount?: number;
-  frames?: FrameInfo[];
-  IndexRange?: Record<string, number>;
-  IndexStride?: Record<string, number>;
-  channels?: string[];
-}
+export type FrameInfo = Schemas['FrameInfo'];
+export type TileMetadata = Schemas['TileMetadata'];
 
 export type Coord = [number, number, number?];
 
@@ -190,35 +110,10 @@ export interface AnnotationElement {
   [key: string]: unknown;
 }
 
-export interface AnnotationBody {
-  name: string;
-  description?: string;
-  display?: { visible?: 'new' | boolean };
-  attributes?: Record<string, unknown>;
-  elements?: AnnotationElement[];
-}
-
-export interface ElementQuery {
-  count: number;
-  returned: number;
-  details?: number;
-  offset?: number;
-  limit?: number;
-  props?: unknown[][];
-}
-
-export interface Annotation extends Doc {
-  itemId: string;
-  creatorId?: string;
-  updatedId?: string;
-  public?: boolean;
-  _version?: number;
-  _active?: boolean;
-  _accessLevel?: number;
-  _elementCount?: number;
-  _detailsCount?: number;
-  _elementQuery?: ElementQuery;
-  annotation: AnnotationBody;
-}
+// Elements are described loosely by the server (their fields vary by type):
+// the client types them itself.
+export type AnnotationBody = Omit<Schemas['AnnotationBody'], 'elements'> & { elements?: AnnotationElement[] };
+export type ElementQuery = Schemas['ElementQuery'];
+export type Annotation = Omit<Schemas['Annotation'], 'annotation'> & { annotation: AnnotationBody };
 
 export const AccessLevel = { NONE: -1, READ: 0, WRITE: 1, ADMIN: 2 } as const;

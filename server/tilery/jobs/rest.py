@@ -42,7 +42,7 @@ class JobResource(Resource):
         req.set_total_count(total)
         return [self.jobs.model.filter(d) for d in docs]
 
-    @route('GET', '', access=USER, summary="List a user's jobs (yours by default), newest "
+    @route('GET', '', access=USER, response='Job[]', summary="List a user's jobs (yours by default), newest "
            'first.', params=[Param('userId', "Whose jobs (admins only for others').",
                                    'objectid', dest='user_id')] + _filters() + _paging())
     def find(self, req, user_id, statuses, types, limit, offset, sort, sortdir):
@@ -56,7 +56,7 @@ class JobResource(Resource):
     def find_all(self, req, statuses, types, limit, offset, sort, sortdir):
         return self._page(req, None, statuses, types, limit, offset, sort, sortdir)
 
-    @route('GET', ':id', access=PUBLIC, summary='Get a job with its log.',
+    @route('GET', ':id', access=PUBLIC, response='Job', summary='Get a job with its log.',
            params=[Param('id', type='objectid')])
     def get(self, req, id):
         return self.jobs.model.filter(self.jobs.model.require(id, req.user))

@@ -4,6 +4,7 @@ import re
 from .dispatch import FORM_METHODS
 from .params import ModelParam
 from .routing import ADMIN_ONLY, PUBLIC, Resource, route
+from .schemas import SCHEMAS, answer_schema
 
 _ACCESS_TEXT = {PUBLIC: 'Anyone, signed in or not.', 'user': 'Signed-in users.',
                 ADMIN_ONLY: 'Site administrators only.'}
@@ -28,6 +29,9 @@ def openapi(router, version, base_path='/api/v1'):
             'parameters': [p.openapi() for p in spec.all_params()],
             'responses': responses(spec),
         }
+        if spec.response:
+            op['responses']['200']['content'] = {
+                'application/json': {'schema': answer_schema(spec.response)}}
         if spec.json_body:
             op['requestBody'] = {'required': True, 'description': spec.body_description,
                                  'content': {'application/json': {'schema': {
@@ -47,7 +51,7 @@ def openapi(router, version, base_path='/api/v1'):
                                 'annotations.'},
         'servers': [{'url': base_path}],
         'paths': dict(sorted(paths.items())),
-        'components': {'securitySchemes': {
+        'components': {'schemas': SCHEMAS, 'securitySchemes': {
             'girderToken': {'type': 'apiKey', 'in': 'header', 'name': 'Girder-Token'}}},
     }
 

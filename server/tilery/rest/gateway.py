@@ -19,12 +19,18 @@ sockets (TLS sockets keep cheroot's own files):
 """
 import select
 import socket
+import threading
+import time
 
 import cheroot.server
 import cheroot.wsgi
 
 
 SEND_BLOCK = 256 << 10  # file bytes sent at a time: fits the CPU caches
+# request line and headers together: cheroot's default (0) has no limit, so one client
+# streaming headers held hundreds of MiB of a worker's memory. Generous for long query
+# strings (Girder clients put JSON lists of ids there); beyond it cheroot answers 414/413.
+MAX_HEADER_BYTES = 1 << 20
 
 
 class FileWrapper:
@@ -155,6 +161,74 @@ def _plain(sock):
     return type(sock) is socket.socket
 
 
+class HeadWatch:
+    """Shuts the socket of a request whose line and headers take over ``seconds``.
+
+    A worker thread reads a request's head with a per-read socket timeout only, so a
+    client sending a header byte every few seconds (slowloris) would hold its thread
+    for ever, and a few dozen such clients every thread. Each head read is registered
+    here (a dict insert and delete a request); one thread, alive only while heads are
+    being read, checks twice a second and shuts the sockets past their deadline, which
+    ends the read at once. Behind a buffering proxy (nginx) heads arrive whole.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self._reading = {}
+        self._lock = threading.Lock()
+        self._thread = None
+
+    def start(self, sock):
+        """Watch one head read; returns the key to pass to ``done``."""
+        key = object()
+        self._reading[key] = (time.monotonic() + self.seconds, sock)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name='tilery-heads',
+                                                    daemon=True)
+                    self._thread.start()
+        return key
+
+    def done(self, key):
+        self._reading.pop(key, None)
+
+    def _run(self):
+        idle_since = None
+        while True:
+            time.sleep(0.5)
+            now = time.monotonic()
+            for key, (deadline, sock) in list(self._reading.items()):
+                if now > deadline and self._reading.pop(key, None) is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass  # already closed
+            if self._reading:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            elif now - idle_since > 5:
+                with self._lock:  # nothing to watch for a while: end the thread
+                    if not self._reading:
+                        self._thread = None
+                        return
+
+
+class Request(cheroot.server.HTTPRequest):
+    """cheroot's request, with its head read under the server's HeadWatch deadline."""
+
+    def parse_request(self):
+        watch = getattr(self.server, 'head_watch', None)
+        if watch is None:
+            return super().parse_request()
+        key = watch.start(self.conn.socket)
+        try:
+            return super().parse_request()
+        finally:
+            watch.done(key)
+
+
 class Connection(cheroot.server.HTTPConnection):
     """cheroot's connection, writing through a SocketWriter on plain TCP sockets.
 
@@ -166,6 +240,7 @@ class Connection(cheroot.server.HTTPConnection):
     other connection is waiting for a worker.
     """
 
+    RequestHandlerClass = Request
     linger_ms = 2  # how long a worker waits for a keep-alive client's next request
     burst = 64  # requests served in a row before the connection goes back to the queue
 
@@ -263,9 +338,12 @@ class Gateway(cheroot.wsgi.Gateway_10):
         return sent
 
 
-def make_server(bind_addr, wsgi_app, **kwargs):
-    """A cheroot WSGI server using the Gateway and Connection above."""
+def make_server(bind_addr, wsgi_app, head_timeout=10.0, **kwargs):
+    """A cheroot WSGI server using the Gateway and Connection above; a request's line
+    and headers must arrive within ``head_timeout`` seconds (0: no deadline)."""
     server = cheroot.wsgi.Server(bind_addr, wsgi_app, **kwargs)
+    server.head_watch = HeadWatch(head_timeout) if head_timeout else None
+    server.max_request_header_size = MAX_HEADER_BYTES
     server.gateway = Gateway
     server.ConnectionClass = Connection
     return server

@@ -32,6 +32,7 @@ class Route:
     hidden: bool = False
     # {status: meaning} this route answers besides those describe.responses finds
     responses: dict = dataclasses.field(default_factory=dict)
+    response: str = None  # schema of the 200 answer (rest/schemas.py): 'Item', or 'Item[]'
 
     @property
     def segments(self):

@@ -38,7 +38,10 @@ def on_download_origin(download_origin, host):
 
 def content_disposition(name, mode='attachment'):
     """A Content-Disposition header value that survives any file name."""
-    safe = name.encode('ascii', 'replace').decode('ascii').replace('"', '').replace('\\', '')
+    # printable ASCII only: a CR or LF in a stored name would end the header and let
+    # its owner add headers (Set-Cookie...) to answers other people download
+    safe = ''.join(c for c in name.encode('ascii', 'replace').decode('ascii')
+                   if ' ' <= c <= '~' and c not in '"\\')
     return '%s; filename="%s"; filename*=UTF-8\'\'%s' % (
         mode, safe, urllib.parse.quote(name, safe=''))
 

@@ -54,11 +54,16 @@ class LoginService:
             keys[address_key(address)] = self.settings.login_address_max_failures
         when = now()
         self._refuse_if_locked(keys, when)
-        if not self.users.password_matches(user, password):
-            locked_for = self._count_failure(keys, when)
-            self.app.audit.record('login.failure', user, login=login, address=address,
-                                  lockedFor=locked_for)
-            raise AccessError('Login failed.', 401)
+        self._begin_tries(keys, when)
+        try:
+            if not self.users.password_matches(user, password):
+                # counted before the try ends, so no other try sees neither
+                locked_for = self._count_failure(keys, when)
+                self.app.audit.record('login.failure', user, login=login, address=address,
+                                      lockedFor=locked_for)
+                raise AccessError('Login failed.', 401)
+        finally:
+            self.throttle.end_try(keys)
         self.users.check_status(user)
         # a success clears the account's count, not the address's: one valid account
         # must not let a host reset its counter between guesses at other accounts
@@ -78,6 +83,21 @@ class LoginService:
             raise TooManyRequests('Too many failed sign-ins. Try again in %d seconds, or '
                                   'ask an administrator to clear the lock.' % (wait + 0.999),
                                   wait)
+
+    def _begin_tries(self, keys, when):
+        """Count this try as under way; refuse it when the tries already under way could
+        reach the limit. Checking the lock alone let parallel requests all pass it before
+        the first failure was counted: one guess per worker thread, not per limit."""
+        window = datetime.timedelta(seconds=self.settings.login_failure_window)
+        started = []
+        for key, limit in keys.items():
+            entry = self.throttle.begin_try(key, when, when + window)
+            started.append(key)
+            # after a lock ends, one try is allowed (a wrong one locks again, longer)
+            if limit and entry['trying'] > max(limit - entry.get('failures', 0), 1):
+                self.throttle.end_try(started)
+                raise TooManyRequests('Too many sign-ins under way for this account or '
+                                      'address. Try again in a moment.', 1)
 
     def _count_failure(self, keys, when):
         """Count a failure under each key; lock those past their limit. Seconds locked."""

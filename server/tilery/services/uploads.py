@@ -82,22 +82,43 @@ class UploadService:
             except BaseException:
                 self._remember(upload['_id'], upload['received'], snapshot)
                 raise
+            # the record must still be at this chunk's offset: a cancel (which does not
+            # wait for chunks under way) may have removed it, or another server process
+            # stored a chunk at the same offset
+            still = {'_id': upload['_id'], 'received': upload['received']}
             upload['received'] += written
             upload['updated'] = now()
+            records = self.models.upload.collection
             if upload['received'] >= upload['size']:
-                # no offset to record: finishing deletes the record (after a crash before
-                # that, the client's offset query says 0 and it sends the chunk again)
-                return self.finish(upload, hasher, adapter)
-            self.models.upload.collection.update_one({'_id': upload['_id']}, {'$set': {
-                'received': upload['received'], 'updated': upload['updated']}})
+                # the last chunk claims the upload by deleting its record, the write
+                # finishing did anyway; a cancel from now on finds nothing to cancel
+                if not records.delete_one(still).deleted_count:
+                    self._refuse_moved(upload, adapter)
+                try:
+                    return self.finish(upload, hasher, adapter, claimed=True)
+                except BaseException:
+                    adapter.cancel_upload(upload)  # no record is left to clean it up
+                    raise
+            if not records.update_one(still, {'$set': {
+                    'received': upload['received'], 'updated': upload['updated']}}).matched_count:
+                self._refuse_moved(upload, adapter)
             self._remember(upload['_id'], upload['received'], hasher)
             return upload
+
+    def _refuse_moved(self, upload, adapter):
+        """The chunk just written no longer belongs to the upload: say why."""
+        self._forget(upload['_id'])
+        if self.models.upload.find_one({'_id': upload['_id']}, {'_id': 1}) is None:
+            adapter.cancel_upload(upload)  # the bytes may have re-made the temporary file
+            raise RestError('The upload was canceled while this chunk was being sent.', 400)
+        raise RestError('Another chunk of this upload arrived at the same time; ask for the '
+                        'offset and resume.', 409)
 
     def _remember(self, key, received, hasher):
         with self._lock:
             self._hashers[key] = (received, hasher)
 
-    def finish(self, upload, hasher=None, adapter=None):
+    def finish(self, upload, hasher=None, adapter=None, claimed=False):
         """Make (or replace) the file from a complete upload."""
         adapter = adapter or self.models.assetstore.adapter(
             self.models.assetstore.load(upload['assetstoreId']))
@@ -119,7 +140,8 @@ class UploadService:
             files.collection.insert_one(file)
         else:
             files.collection.replace_one({'_id': file['_id']}, file, upsert=True)
-        self.models.upload.collection.delete_one({'_id': upload['_id']})
+        if not claimed:
+            self.models.upload.collection.delete_one({'_id': upload['_id']})
         self._forget(upload['_id'])
         if old is not None:
             if old.get('path') != file.get('path') or old.get('chunkUuid') != file.get(
@@ -146,11 +168,15 @@ class UploadService:
         return None, items.load(upload['parentId']), False
 
     def cancel(self, upload):
+        """Drop an upload and its bytes; False when its last chunk already claimed it."""
+        # the record first: a chunk under way then sees it gone and stops
+        if not self.models.upload.collection.delete_one({'_id': upload['_id']}).deleted_count:
+            return False
         adapter = self.models.assetstore.adapter(
             self.models.assetstore.load(upload['assetstoreId']))
         adapter.cancel_upload(upload)
-        self.models.upload.collection.delete_one({'_id': upload['_id']})
         self._forget(upload['_id'])
+        return True
 
     def _forget(self, upload_id):
         with self._lock:

@@ -105,6 +105,8 @@ test('dialogs', 'metadata editor: add, change and delete keys', async () => {
   const keys = await rows.locator('input[aria-label=Key]').evaluateAll((els) => els.map((e) => e.value));
   await rows.nth(keys.indexOf('stain')).locator('textarea').fill('IHC Ki-67');
   await rows.nth(keys.indexOf('score')).locator('button[title="Remove key"]').click();
+  // the first save's toast may still show (4 s): wait for this save's own toast
+  await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
   await card.locator('button:has-text("Save")').click();
   await waitToast(page, 'Metadata saved');
   meta = (await ctx.api.call('GET', `item/${itemId}`)).meta;

@@ -1,5 +1,5 @@
 // What a user may do, from Girder access levels: READ 0, WRITE 1, ADMIN 2.
-import { AccessLevel } from '../types';
+import { AccessLevel, type AccessEntry, type AccessList } from '../types';
 
 export interface Permissions {
   /** Rename, move, delete, upload, edit metadata. */
@@ -30,3 +30,18 @@ export const LEVEL_NAMES: Record<number, string> = {
   [AccessLevel.WRITE]: 'Can edit',
   [AccessLevel.ADMIN]: 'Owner',
 };
+
+/** The access list to save from the rows of the sharing dialog. */
+export function accessListOf(rows: Array<AccessEntry & { kind: 'user' | 'group' }>): AccessList {
+  const of = (kind: 'user' | 'group') => rows.filter((r) => r.kind === kind).map((r) => ({ id: r.id, level: r.level, flags: r.flags ?? [] }));
+  return { users: of('user'), groups: of('group') };
+}
+
+/**
+ * The flags an entry may be given: flags widen a read or write entry, an owner
+ * (admin level) may do everything already, and admin-only flags are not offered.
+ */
+export function grantableFlags(flags: Record<string, { admin?: boolean }>, level: number): string[] {
+  if (level >= AccessLevel.ADMIN) return [];
+  return Object.keys(flags).filter((k) => !flags[k].admin);
+}

@@ -3,7 +3,7 @@
 import { annotations as annotationsApi, folders, items, resources, tiles, files as filesApi } from '../api';
 import { folderPermissions } from '../lib/access';
 import type { View } from '../router';
-import type { Folder, Item, TileMetadata } from '../types';
+import type { Folder, GirderFile, Item, TileMetadata } from '../types';
 import { formatDate, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
@@ -12,6 +12,40 @@ import { breadcrumbs, crumbsFromRootpath } from './browser';
 import { followConversion, looksLikeImage } from './conversion';
 import { metadataCard } from './metadata';
 import { pickFolder } from './picker';
+
+/** The properties of a large image: size, levels, tiles, scale, frames. */
+function imageProps(meta: TileMetadata): HTMLElement {
+  return h('dl.props', null,
+    h('dt', null, 'Size'), h('dd', null, `${meta.sizeX.toLocaleString()} × ${meta.sizeY.toLocaleString()} px`),
+    h('dt', null, 'Levels'), h('dd', null, String(meta.levels)),
+    h('dt', null, 'Tiles'), h('dd', null, `${meta.tileWidth} × ${meta.tileHeight}`),
+    meta.magnification ? [h('dt', null, 'Magnification'), h('dd', null, `${meta.magnification}×`)] : null,
+    meta.mm_x ? [h('dt', null, 'Pixel size'), h('dd', null, `${(meta.mm_x * 1000).toPrecision(3)} µm`)] : null,
+    meta.frames && meta.frames.length > 1 ? [h('dt', null, 'Frames'), h('dd', null, String(meta.frames.length))] : null);
+}
+
+function filesCard(item: Item, fileList: GirderFile[]): HTMLElement {
+  return h('section.card', null, h('div.card-header', null, h('h3', null, 'Files')),
+    h('table.table', null, h('tbody', null, fileList.map((f) => h('tr', { dataset: { role: fileRole(item, f._id) ? 'derived' : 'file' } },
+      h('td', null, h('a', { href: filesApi.downloadUrl(f._id), 'data-external': '' }, icon('file', 14), ' ', f.name)),
+      // Masks and converted images are files of the item too; say what they are.
+      h('td.muted', null, fileRole(item, f._id) ? h('span.badge', null, fileRole(item, f._id)) : f.mimeType ?? ''),
+      h('td.muted', null, formatSize(f.size)),
+      h('td.muted', null, formatDate(f.created)))))));
+}
+
+async function renderAnnotations(annCard: HTMLElement, id: string): Promise<void> {
+  try {
+    const list = await annotationsApi.list(id);
+    replace(annCard, h('div.card-header', null, h('h3', null, 'Annotations')),
+      list.length ? h('ul.plain-list', null, list.map((a) => h('li', null,
+        h('a', { href: `/view/${id}?ann=${a._id}` }, a.annotation.name),
+        h('span.muted', null, ` ${a._elementCount !== undefined ? `${a._elementCount.toLocaleString()} element${a._elementCount === 1 ? '' : 's'} · ` : ''}${formatDate(a.updated)}`))))
+        : h('p.small-pad.muted', null, 'No annotations.'));
+  } catch (err) {
+    replace(annCard, h('div.card-header', null, h('h3', null, 'Annotations')), h('p.small-pad.form-error', null, (err as Error).message));
+  }
+}
 
 export async function itemView(id: string, go: (p: string) => void): Promise<View> {
   let item = await items.get(id);
@@ -52,13 +86,7 @@ export async function itemView(id: string, go: (p: string) => void): Promise<Vie
       h('div.card-header', null, h('h3', null, 'Image'), h('a.button.primary.small', { href: `/view/${id}` }, icon('eye', 14), 'Open viewer')),
       h('div.image-summary', null,
         h('a', { href: `/view/${id}` }, h('img.preview', { src: tiles.thumbnailUrl(id, { width: 320, height: 240 }), alt: `Thumbnail of ${item.name}` })),
-        h('dl.props', null,
-          h('dt', null, 'Size'), h('dd', null, `${meta.sizeX.toLocaleString()} × ${meta.sizeY.toLocaleString()} px`),
-          h('dt', null, 'Levels'), h('dd', null, String(meta.levels)),
-          h('dt', null, 'Tiles'), h('dd', null, `${meta.tileWidth} × ${meta.tileHeight}`),
-          meta.magnification ? [h('dt', null, 'Magnification'), h('dd', null, `${meta.magnification}×`)] : null,
-          meta.mm_x ? [h('dt', null, 'Pixel size'), h('dd', null, `${(meta.mm_x * 1000).toPrecision(3)} µm`)] : null,
-          meta.frames && meta.frames.length > 1 ? [h('dt', null, 'Frames'), h('dd', null, String(meta.frames.length))] : null)));
+        imageProps(meta)));
   };
 
   const convert = async (fileId?: string) => {
@@ -88,19 +116,6 @@ export async function itemView(id: string, go: (p: string) => void): Promise<Vie
   };
 
   const annCard = h('section.card');
-  const renderAnnotations = async () => {
-    try {
-      const list = await annotationsApi.list(id);
-      replace(annCard, h('div.card-header', null, h('h3', null, 'Annotations')),
-        list.length ? h('ul.plain-list', null, list.map((a) => h('li', null,
-          h('a', { href: `/view/${id}?ann=${a._id}` }, a.annotation.name),
-          h('span.muted', null, ` ${a._elementCount !== undefined ? `${a._elementCount.toLocaleString()} element${a._elementCount === 1 ? '' : 's'} · ` : ''}${formatDate(a.updated)}`))))
-          : h('p.small-pad.muted', null, 'No annotations.'));
-    } catch (err) {
-      replace(annCard, h('div.card-header', null, h('h3', null, 'Annotations')), h('p.small-pad.form-error', null, (err as Error).message));
-    }
-  };
-
   const rename = () => formDialog('Rename item', [
     { name: 'name', label: 'Name', value: item.name, required: true },
     { name: 'description', label: 'Description', type: 'textarea', value: item.description ?? '' },
@@ -141,15 +156,9 @@ export async function itemView(id: string, go: (p: string) => void): Promise<Vie
         perms.canEdit ? h('button.button.danger', { onclick: remove }, icon('trash'), 'Delete') : null)),
     h('div.columns', null,
       h('div.main-col', null, imageCard,
-        h('section.card', null, h('div.card-header', null, h('h3', null, 'Files')),
-          h('table.table', null, h('tbody', null, fileList.map((f) => h('tr', { dataset: { role: fileRole(item, f._id) ? 'derived' : 'file' } },
-            h('td', null, h('a', { href: filesApi.downloadUrl(f._id), 'data-external': '' }, icon('file', 14), ' ', f.name)),
-            // Masks and converted images are files of the item too; say what they are.
-            h('td.muted', null, fileRole(item, f._id) ? h('span.badge', null, fileRole(item, f._id)) : f.mimeType ?? ''),
-            h('td.muted', null, formatSize(f.size)),
-            h('td.muted', null, formatDate(f.created)))))))),
+        filesCard(item, fileList)),
       h('aside.side', null, annCard, metadataCard('item', id, item.meta, perms.canEdit))));
-  await Promise.all([renderImage(), renderAnnotations()]);
+  await Promise.all([renderImage(), renderAnnotations(annCard, id)]);
   return { el, destroy: () => controller.abort() };
 }
 

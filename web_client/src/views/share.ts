@@ -1,8 +1,8 @@
 // Sharing dialog: users and groups with levels and flags, public or private,
 // optionally applied to every subfolder.
 import { annotations, collections, folders, groups, isMissingRoute, system, users } from '../api';
-import { AccessLevel, type AccessEntry, type AccessList } from '../types';
-import { LEVEL_NAMES } from '../lib/access';
+import type { AccessEntry } from '../types';
+import { LEVEL_NAMES, accessListOf, grantableFlags } from '../lib/access';
 import { debounce, h, icon, replace } from '../ui/dom';
 import { openDialog } from '../ui/modal';
 import { toast } from '../ui/notify';
@@ -13,18 +13,47 @@ interface Row extends AccessEntry {
   kind: 'user' | 'group';
 }
 
+type Flags = Awaited<ReturnType<typeof system.accessFlags>>;
+
+/** One person or group of the list: level, flags and a remove button. */
+function shareRow(r: Row, flags: Flags, changed: () => void, remove: () => void): HTMLElement {
+  const level = h('select', { 'aria-label': `Access of ${r.name ?? r.login}` },
+    [0, 1, 2].map((l) => h('option', { value: String(l) }, LEVEL_NAMES[l])));
+  level.value = String(r.level);
+  level.onchange = () => {
+    r.level = Number(level.value);
+    changed();
+  };
+  const flagBoxes = grantableFlags(flags, r.level).map((f) => {
+    const box = h('input', { type: 'checkbox', checked: (r.flags ?? []).includes(f) });
+    box.onchange = () => {
+      const set = new Set(r.flags ?? []);
+      if (box.checked) set.add(f);
+      else set.delete(f);
+      r.flags = [...set];
+    };
+    return h('label.check.small', { title: flags[f].description ?? '' }, box, flags[f].name);
+  });
+  return h('div.share-row', null,
+    h('span.share-icon', { title: r.kind === 'user' ? 'User' : 'Group' }, icon(r.kind)),
+    h('div.share-name', null, h('strong', null, r.name ?? r.login ?? r.id), r.login && r.name !== r.login ? h('span.muted', null, ` ${r.login}`) : null,
+      r.kind === 'group' ? h('span.muted', null, ' · group') : null,
+      flagBoxes.length ? h('div.share-flags', null, flagBoxes) : null),
+    level,
+    h('button.icon-button', { title: 'Remove', onclick: remove }, icon('close')));
+}
+
 /** Open the sharing dialog; resolves true when access was saved. */
 export async function shareDialog(target: Target): Promise<boolean> {
   const api = target.type === 'folder' ? folders : collections;
   const [access, flags] = await Promise.all([
     api.access(target.id),
-    system.accessFlags().catch(() => ({} as Awaited<ReturnType<typeof system.accessFlags>>)),
+    system.accessFlags().catch(() => ({} as Flags)),
   ]);
   const rows: Row[] = [
     ...access.users.map((u) => ({ ...u, kind: 'user' as const })),
     ...access.groups.map((g) => ({ ...g, kind: 'group' as const })),
   ];
-  const flagKeys = Object.keys(flags).filter((k) => !flags[k].admin);
   return new Promise((resolve) => {
     let saved = false;
     const d = openDialog(`Share "${target.name}"`, { wide: true, onClose: () => resolve(saved) });
@@ -43,33 +72,10 @@ export async function shareDialog(target: Target): Promise<boolean> {
         replace(list, h('p.muted', null, 'Nobody else has access yet.'));
         return;
       }
-      replace(list, rows.map((r, i) => {
-        const level = h('select', { 'aria-label': `Access of ${r.name ?? r.login}` },
-          [0, 1, 2].map((l) => h('option', { value: String(l) }, LEVEL_NAMES[l])));
-        level.value = String(r.level);
-        level.onchange = () => {
-          r.level = Number(level.value);
-          render();
-        };
-        // Flags widen a read or write entry; an owner (admin level) may do everything already.
-        const flagBoxes = r.level >= AccessLevel.ADMIN ? [] : flagKeys.map((f) => {
-          const box = h('input', { type: 'checkbox', checked: (r.flags ?? []).includes(f) });
-          box.onchange = () => {
-            const set = new Set(r.flags ?? []);
-            if (box.checked) set.add(f);
-            else set.delete(f);
-            r.flags = [...set];
-          };
-          return h('label.check.small', { title: flags[f].description ?? '' }, box, flags[f].name);
-        });
-        return h('div.share-row', null,
-          h('span.share-icon', { title: r.kind === 'user' ? 'User' : 'Group' }, icon(r.kind)),
-          h('div.share-name', null, h('strong', null, r.name ?? r.login ?? r.id), r.login && r.name !== r.login ? h('span.muted', null, ` ${r.login}`) : null,
-            r.kind === 'group' ? h('span.muted', null, ' · group') : null,
-            flagBoxes.length ? h('div.share-flags', null, flagBoxes) : null),
-          level,
-          h('button.icon-button', { title: 'Remove', onclick: () => { rows.splice(i, 1); render(); } }, icon('close')));
-      }));
+      replace(list, rows.map((r, i) => shareRow(r, flags, render, () => {
+        rows.splice(i, 1);
+        render();
+      })));
     };
 
     const results = h('div.search-results', { hidden: true });
@@ -113,10 +119,7 @@ export async function shareDialog(target: Target): Promise<boolean> {
       onclick: async () => {
         saveBtn.disabled = true;
         d.setError(null);
-        const acl: AccessList = {
-          users: rows.filter((r) => r.kind === 'user').map((r) => ({ id: r.id, level: r.level, flags: r.flags ?? [] })),
-          groups: rows.filter((r) => r.kind === 'group').map((r) => ({ id: r.id, level: r.level, flags: r.flags ?? [] })),
-        };
+        const acl = accessListOf(rows);
         try {
           await api.setAccess(target.id, acl, publicSel.value === 'true', recurse.checked);
           if (target.type === 'folder' && withAnnotations.checked) {

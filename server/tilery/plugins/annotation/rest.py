@@ -1,4 +1,6 @@
 """REST routes of the annotation plugin (Girder / large_image compatible)."""
+import urllib.parse
+
 from ...errors import RestError
 from ...models import File, Folder, Item
 from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
@@ -26,6 +28,13 @@ QUERY_PARAMS = [
 QUERY_KEYS = [p.name for p in QUERY_PARAMS]
 ANNOTATION = ModelParam('id', 'The annotation id.', model='annotation', level=READ,
                         dest='annotation', location='path')
+
+
+def mask_classes_header(names):
+    """The class names for the Tilery-Mask-Classes header, each percent-encoded: names
+    are user text, and a comma, CR/LF or non-Latin-1 letter would split the list, add
+    headers, or fail the answer."""
+    return ','.join(urllib.parse.quote(name, safe=' ') for name in names)
 
 
 def _ann(level):
@@ -104,7 +113,8 @@ class AnnotationResource(Resource):
         return self.service.counts(ids, self._access_filter(req.user))
 
     # -- one annotation
-    @route('GET', ':id', access=PUBLIC, cookie=True, params=[ANNOTATION] + QUERY_PARAMS,
+    @route('GET', ':id', access=PUBLIC, response='Annotation', cookie=True,
+           params=[ANNOTATION] + QUERY_PARAMS,
            summary='An annotation with its elements (region, size, paging, centroids).',
            responses={304: 'Not modified (If-None-Match)'})
     def get(self, req, annotation, **kwargs):
@@ -221,12 +231,13 @@ class AnnotationResource(Resource):
         Param('scale', type='number', default=1.0, min=1e-6),
         Param('format', enum=('png', 'tiff'), default='png'),
         Param('classes', 'JSON list of class names, in index order.', type='json',
-              json_types=(list,))], summary='A label mask (pixel value = class index).')
+              json_types=(list,))], summary='A label mask (pixel value = class index); '
+        'Tilery-Mask-Classes lists the class names, percent-encoded, in index order.')
     def mask(self, req, annotation, width, height, scale=1.0, format='png', classes=None):
         data, names = importer.export_mask(self.service, annotation, width, height, scale,
                                            format, classes)
         return Raw(data, 'image/png' if format == 'png' else 'image/tiff', 200,
-                   {'Tilery-Mask-Classes': ','.join(names)})
+                   {'Tilery-Mask-Classes': mask_classes_header(names)})
 
     # -- per item and per folder
     @route('GET', 'item/:id', access=PUBLIC, cookie=True, params=[

@@ -8,13 +8,13 @@ reason).
 """
 import os
 import re
-import urllib.parse
 
 from ...errors import RestError
 from ...models.base import WRITE
 from ...models.item import Item
 from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
 from ...rest.routing import DATA_SCOPES
+from ...services.downloads import content_disposition
 from . import dzi
 from .params import (MIME_TYPES, DziParams, Encoding, HistogramParams, PixelParams,
                      RegionParams, ThumbnailParams, TileFramesParams, canonical_style,
@@ -27,10 +27,10 @@ EXTENSIONS = {'image/jpeg': 'jpg', 'image/png': 'png', 'image/tiff': 'tiff',
 DZI_TILE = re.compile(r'^(\d+)_(\d+)\.(jpg|jpeg|png)$')
 
 
-def reader(path, summary, params=(), cookie=True):
+def reader(path, summary, params=(), cookie=True, response=None):
     """A public read route on the tiles of an item (token, cookie or anonymous)."""
     return route('GET', path, access=PUBLIC, cookie=cookie, summary=summary,
-                 params=[ITEM] + list(params))
+                 params=[ITEM] + list(params), response=response)
 
 
 class TilesResource(Resource):
@@ -54,9 +54,7 @@ class TilesResource(Resource):
         if disposition and item is not None:
             name = '%s%s.%s' % (os.path.splitext(item['name'])[0], suffix,
                                 EXTENSIONS.get(mime, 'bin'))
-            headers['Content-Disposition'] = '%s; filename="%s"; filename*=UTF-8\'\'%s' % (
-                disposition, name.encode('ascii', 'ignore').decode().replace('"', ''),
-                urllib.parse.quote(name))
+            headers['Content-Disposition'] = content_disposition(name, disposition)
         return Raw(data, mime, headers=headers)  # large_image's ImageBytes is bytes
 
     def _unchanged(self, req, etag, mime):
@@ -104,7 +102,8 @@ class TilesResource(Resource):
         return {'deleted': self.service.delete(item)}
 
     # -- metadata
-    @reader('', 'Large image metadata: levels, sizes, tile size, scale, frames.', cookie=False)
+    @reader('', 'Large image metadata: levels, sizes, tile size, scale, frames.', cookie=False,
+            response='TileMetadata')
     def metadata(self, req, item_id):
         return self._image(req, item_id)[1].metadata
 

@@ -22,7 +22,7 @@ class CollectionResource(Resource):
         self.app = app
         self.collections = app.models.collection
 
-    @route('GET', '', access=PUBLIC, paging='name', summary='List or search collections.',
+    @route('GET', '', access=PUBLIC, response='Collection[]', paging='name', summary='List or search collections.',
            params=[Param('text'), Param('name', 'Exact name.')])
     def find(self, req, text, name, paging):
         clauses = [self.collections.access_query(req.user)]
@@ -34,7 +34,7 @@ class CollectionResource(Resource):
         req.set_total_count(total)
         return [self.collections.filter(d, req.user) for d in docs]
 
-    @route('POST', '', access=USER, summary='Create a collection (site admins).', params=[
+    @route('POST', '', access=USER, response='Collection', summary='Create a collection (site admins).', params=[
         Param('name', required=True), Param('description', default=''),
         Param('public', type='boolean', default=False), metadata_param()])
     def create(self, req, name, description, public, metadata):
@@ -50,7 +50,7 @@ class CollectionResource(Resource):
         return {'nCollections': self.collections.count(
             self.collections.access_query(req.user))}
 
-    @route('GET', ':id', access=PUBLIC, params=[_coll(READ)], summary='Get a collection.')
+    @route('GET', ':id', access=PUBLIC, response='Collection', params=[_coll(READ)], summary='Get a collection.')
     def get(self, req, collection):
         return self.collections.filter(collection, req.user)
 
@@ -60,7 +60,7 @@ class CollectionResource(Resource):
         return {'nFolders': self.app.models.folder.count(
             {'parentId': collection['_id'], 'parentCollection': 'collection'})}
 
-    @route('PUT', ':id', access=USER, summary='Update a collection.', params=[
+    @route('PUT', ':id', access=USER, response='Collection', summary='Update a collection.', params=[
         _coll(WRITE), Param('name'), Param('description'), metadata_param()])
     def update(self, req, collection, name, description, metadata):
         if name is not None:

@@ -78,10 +78,12 @@ class FileResource(Resource):
     @route('DELETE', 'upload/:id', access=USER, summary='Cancel an upload.', params=[
         Param('id', type='objectid', dest='upload_id')])
     def cancel(self, req, upload_id):
-        self.uploads.cancel(self.uploads.load_own(upload_id, req.user))
+        if not self.uploads.cancel(self.uploads.load_own(upload_id, req.user)):
+            raise RestError('The upload is complete and being stored; it cannot be canceled.',
+                            409)
         return {'message': 'Upload canceled.'}
 
-    @route('GET', ':id', access=PUBLIC, params=[_file(READ)], summary='Get a file.')
+    @route('GET', ':id', access=PUBLIC, response='File', params=[_file(READ)], summary='Get a file.')
     def get(self, req, file):
         return self.files.filter(file, req.user)
 

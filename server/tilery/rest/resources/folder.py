@@ -30,7 +30,7 @@ class FolderResource(Resource):
         model.require_access(parent, req.user, level)
         return parent
 
-    @route('GET', '', access=PUBLIC, paging='lowerName', summary='List or search folders.',
+    @route('GET', '', access=PUBLIC, response='Folder[]', paging='lowerName', summary='List or search folders.',
            params=[Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
                    Param('parentId', type='objectid', dest='parent_id'),
                    Param('text', 'Case-insensitive name search.'),
@@ -60,7 +60,7 @@ class FolderResource(Resource):
         req.set_total_count(total)
         return [self.folders.filter(d, req.user) for d in docs]
 
-    @route('POST', '', access=USER, summary='Create a folder.', params=[
+    @route('POST', '', access=USER, response='Folder', summary='Create a folder.', params=[
         Param('parentType', enum=PARENT_TYPES, default='folder', dest='parent_type'),
         Param('parentId', type='objectid', required=True, dest='parent_id'),
         Param('name', required=True), Param('description', default=''),
@@ -75,7 +75,7 @@ class FolderResource(Resource):
                                   reuse, metadata)
         return self.folders.filter(doc, req.user)
 
-    @route('GET', ':id', access=PUBLIC, params=[_folder(READ)], summary='Get a folder.')
+    @route('GET', ':id', access=PUBLIC, response='Folder', params=[_folder(READ)], summary='Get a folder.')
     def get(self, req, folder):
         return self.folders.filter(folder, req.user)
 
@@ -92,7 +92,7 @@ class FolderResource(Resource):
         chain = self.folders.ancestors(folder)
         return [{'type': t, 'object': self.app.models[t].filter(d, req.user)} for t, d in chain]
 
-    @route('PUT', ':id', access=USER, summary='Update or move a folder.', params=[
+    @route('PUT', ':id', access=USER, response='Folder', summary='Update or move a folder.', params=[
         _folder(WRITE), Param('name'), Param('description'),
         Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
         Param('parentId', type='objectid', dest='parent_id'), metadata_param()])

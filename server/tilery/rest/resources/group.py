@@ -19,7 +19,7 @@ class GroupResource(Resource):
         self.groups = app.models.group
         self.users = app.models.user
 
-    @route('GET', '', access=PUBLIC, paging='lowerName', summary='List or search groups.',
+    @route('GET', '', access=PUBLIC, response='Group[]', paging='lowerName', summary='List or search groups.',
            params=[Param('text'), Param('exact', type='boolean', default=False)])
     def find(self, req, text, exact, paging):
         query = self.groups.access_query(req.user)
@@ -30,14 +30,14 @@ class GroupResource(Resource):
         req.set_total_count(total)
         return [self.groups.filter(d, req.user) for d in docs]
 
-    @route('POST', '', access=USER, summary='Create a group.', params=[
+    @route('POST', '', access=USER, response='Group', summary='Create a group.', params=[
         Param('name', required=True), Param('description', default=''),
         Param('public', type='boolean', default=False)])
     def create(self, req, name, description, public):
         return self.groups.filter(self.groups.create(name, req.user, description, public),
                                   req.user)
 
-    @route('GET', ':id', access=PUBLIC, params=[GROUP], summary='Get a group.')
+    @route('GET', ':id', access=PUBLIC, response='Group', params=[GROUP], summary='Get a group.')
     def get(self, req, group):
         return self.groups.filter(group, req.user)
 

@@ -25,7 +25,7 @@ class ItemResource(Resource):
         self.items = app.models.item
         self.files = app.models.file
 
-    @route('GET', '', access=PUBLIC, paging='lowerName', summary='List or search items.',
+    @route('GET', '', access=PUBLIC, response='Item[]', paging='lowerName', summary='List or search items.',
            params=[ModelParam('folderId', model=Folder, level=READ, required=False,
                               dest='folder'),
                    Param('text', 'Case-insensitive name search.'),
@@ -47,7 +47,7 @@ class ItemResource(Resource):
         found = self.app.tree.search(text, ['item'], req.user, paging.limit, paging.offset)
         return found['item']
 
-    @route('POST', '', access=USER, summary='Create an item.', params=[
+    @route('POST', '', access=USER, response='Item', summary='Create an item.', params=[
         ModelParam('folderId', model=Folder, level=WRITE, dest='folder'),
         Param('name', required=True), Param('description', default=''),
         Param('reuseExisting', type='boolean', default=False, dest='reuse'), metadata_param()])
@@ -57,11 +57,11 @@ class ItemResource(Resource):
         doc = self.items.create(name, folder, req.user, description, reuse, metadata)
         return self.items.filter(doc, req.user)
 
-    @route('GET', ':id', access=PUBLIC, params=[_item(READ)], summary='Get an item.')
+    @route('GET', ':id', access=PUBLIC, response='Item', params=[_item(READ)], summary='Get an item.')
     def get(self, req, item):
         return self.items.filter(item, req.user)
 
-    @route('PUT', ':id', access=USER, summary='Update or move an item.', params=[
+    @route('PUT', ':id', access=USER, response='Item', summary='Update or move an item.', params=[
         _item(WRITE), Param('name'), Param('description'),
         ModelParam('folderId', model=Folder, level=WRITE, required=False, dest='folder'),
         metadata_param()])
@@ -85,7 +85,7 @@ class ItemResource(Resource):
         self.items.remove(item)
         return {'message': 'Deleted item %s.' % item['name']}
 
-    @route('GET', ':id/files', access=PUBLIC, paging='name', params=[_item(READ)],
+    @route('GET', ':id/files', access=PUBLIC, response='File[]', paging='name', params=[_item(READ)],
            summary="An item's files.")
     def files_of(self, req, item, paging):
         docs, total = self.files.find_page({'itemId': item['_id']}, paging)

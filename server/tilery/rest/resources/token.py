@@ -53,7 +53,7 @@ class ApiKeyResource(Resource):
             raise AccessError('That API key belongs to another user.')
         return key
 
-    @route('GET', '', access=USER, paging='name', summary='List API keys.', params=[
+    @route('GET', '', access=USER, response='ApiKey[]', paging='name', summary='List API keys.', params=[
         ModelParam('userId', 'Whose keys (default: yours).', model=User, level=READ,
                    required=False, dest='user')])
     def find(self, req, user, paging):
@@ -64,7 +64,7 @@ class ApiKeyResource(Resource):
         req.set_total_count(total)
         return [self.keys.filter(d, req.user) for d in docs]
 
-    @route('POST', '', access=USER, summary='Create an API key.', params=[
+    @route('POST', '', access=USER, response='ApiKey', summary='Create an API key.', params=[
         Param('name', default=''),
         Param('scope', 'JSON list of scopes; null means full access.', 'json',
               json_types=(list, type(None))),
@@ -74,7 +74,7 @@ class ApiKeyResource(Resource):
     def create(self, req, name, scope, days, active):
         return self.keys.filter(self.keys.create(req.user, name, scope, days, active))
 
-    @route('PUT', ':id', access=USER, summary='Update an API key.', params=[
+    @route('PUT', ':id', access=USER, response='ApiKey', summary='Update an API key.', params=[
         ModelParam('id', model=ApiKey, force=True, dest='key'), Param('name'),
         Param('scope', 'JSON list of scopes; null means full access.', 'json',
               json_types=(list, type(None))),

@@ -39,7 +39,7 @@ class UserResource(Resource):
         self.app = app
         self.users = app.models.user
 
-    @route('GET', '', access=PUBLIC, paging='lastName', summary='List or search users.',
+    @route('GET', '', access=PUBLIC, response='User[]', paging='lastName', summary='List or search users.',
            params=[Param('text', 'Filter by login or name (case-insensitive).')])
     def find(self, req, text, paging):
         query = {}
@@ -132,7 +132,7 @@ class UserResource(Resource):
         self.users.set_password(req.user, new)
         return {'message': 'Password changed.'}
 
-    @route('GET', ':id', access=PUBLIC, params=[USER_ID], summary='Get a user.')
+    @route('GET', ':id', access=PUBLIC, response='User', params=[USER_ID], summary='Get a user.')
     def get(self, req, user):
         return self.users.filter(user, req.user)
 

@@ -21,7 +21,23 @@ DOMAIN = b'tilery'
 MAX_COORD = 65535
 
 
-def _region(shape, scale, element, max_pixels=None):
+class _PixelBudget:
+    """The pixels all masks of one export may take: they are held until it is written,
+    so a limit per element alone let many large elements add up without bound."""
+
+    def __init__(self, limit):
+        self.left = limit
+
+    def take(self, pixels):
+        if self.left is None:
+            return
+        self.left -= pixels
+        if self.left < 0:
+            raise ValidationError('The element masks exceed the pixel limit of an export; '
+                                  'use a smaller scale.', 'scale')
+
+
+def _region(shape, scale, element, max_pixels=None, budget=None):
     """(bbox, area, region bytes) of one shape rasterized at ``scale``; a shape past the
     16-bit range or ``max_pixels`` is refused (400)."""
     # checked before rasterizing: a huge scale would otherwise allocate the mask first
@@ -36,6 +52,8 @@ def _region(shape, scale, element, max_pixels=None):
         raise ValidationError(
             'Element %s covers more than %d pixels at scale %g; export with a smaller '
             'scale.' % (element.get('id'), max_pixels, scale), 'scale')
+    if budget is not None:
+        budget.take(float(np.prod(np.maximum(high - low, 1))))
     mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
     h, w = mask.shape
     bbox = (y0, x0, y0 + h, x0 + w)
@@ -61,7 +79,7 @@ def _identity(element):
     return (domain.encode('utf-8') if domain is not None else DOMAIN), address, groups
 
 
-def _segment_regions(obj, scale, max_pixels=None):
+def _segment_regions(obj, scale, max_pixels=None, budget=None):
     """(regions, bbox, area, skipped) of an object's area parts rasterized at ``scale``;
     ``skipped`` counts the parts with no area (bbox is None when none has one)."""
     regions, boxes, area, skipped = [], [], 0, 0
@@ -72,7 +90,7 @@ def _segment_regions(obj, scale, max_pixels=None):
         if shape is None:
             skipped += 1
             continue
-        bbox, count, region = _region(shape, scale, element, max_pixels)
+        bbox, count, region = _region(shape, scale, element, max_pixels, budget)
         regions.append(region)
         boxes.append(bbox)
         area += count
@@ -132,8 +150,9 @@ def write(elements, meta=None, scale=1.0, max_pixels=None):
     """
     iids, segs, groups = [], [], {}
     skipped = 0
+    budget = _PixelBudget(max_pixels or None)
     for obj in parts.objects(elements):
-        regions, bbox, area, missed = _segment_regions(obj, scale, max_pixels)
+        regions, bbox, area, missed = _segment_regions(obj, scale, max_pixels, budget)
         skipped += missed
         if not regions:
             continue

@@ -43,7 +43,7 @@ def render(elements, width, height, scale, classes=None, max_pixels=None):
             index[name] = len(names)
             if len(names) > 65535:
                 raise RestError('A label mask holds at most 65535 classes.')
-        mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale)
+        mask, x0, y0 = raster.rasterize(shape[0], shape[1], scale, (out_w, out_h))
         # clip to the image
         sx0, sy0 = max(x0, 0), max(y0, 0)
         sx1, sy1 = min(x0 + mask.shape[1], out_w), min(y0 + mask.shape[0], out_h)

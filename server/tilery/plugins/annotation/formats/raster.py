@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 
+from ....errors import ValidationError
+
 ELLIPSE_SIDES = 32
 
 
@@ -41,20 +43,37 @@ def outline(element):
     return None
 
 
-def rasterize(ring, holes, scale=1.0):
-    """(mask, x0, y0): pixels whose centres lie inside the polygon (even-odd), at ``scale``."""
-    rings = [np.asarray(r, dtype=float)[:, :2] * scale for r in [ring] + list(holes)]
-    outer = rings[0]
+def bounds(ring, scale=1.0):
+    """(x0, y0, x1, y1): the pixel box of a ring at ``scale``, before any pixel is drawn."""
+    outer = np.asarray(ring, dtype=float)[:, :2] * scale
+    if not np.isfinite(outer).all():
+        raise ValidationError('Shape coordinates must be finite numbers.')
     x0, y0 = int(math.floor(outer[:, 0].min())), int(math.floor(outer[:, 1].min()))
     x1, y1 = int(math.ceil(outer[:, 0].max())), int(math.ceil(outer[:, 1].max()))
-    width, height = max(x1 - x0, 1), max(y1 - y0, 1)
+    return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+
+
+def rasterize(ring, holes, scale=1.0, window=None):
+    """(mask, x0, y0): pixels whose centres lie inside the polygon (even-odd), at ``scale``.
+
+    ``window`` (width, height) keeps only the pixels inside that image: the mask of a
+    shape far larger than the image would otherwise be allocated whole.
+    """
+    rings = [np.asarray(r, dtype=float)[:, :2] * scale for r in [ring] + list(holes)]
+    x0, y0, x1, y1 = bounds(ring, scale)
+    if window is not None:
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = max(min(x1, window[0]), x0 + 1), max(min(y1, window[1]), y0 + 1)
+    width, height = x1 - x0, y1 - y0
     a = np.concatenate(rings)
     b = np.concatenate([np.roll(r, -1, axis=0) for r in rings])
     keep = a[:, 1] != b[:, 1]  # horizontal edges never cross a row centre
     ax, ay, bx, by = a[keep, 0], a[keep, 1], b[keep, 0], b[keep, 1]
     mask = np.zeros((height, width), dtype=bool)
-    for start in range(0, height, 256):
-        cy = y0 + np.arange(start, min(start + 256, height)) + 0.5
+    # rows per block x edges bounds the temporaries (a polygon may have millions of edges)
+    rows = max(1, min(256, (1 << 20) // max(len(ax), 1)))
+    for start in range(0, height, rows):
+        cy = y0 + np.arange(start, min(start + rows, height)) + 0.5
         cross = (ay[None, :] <= cy[:, None]) != (by[None, :] <= cy[:, None])
         with np.errstate(invalid='ignore', divide='ignore'):
             xs = ax + (cy[:, None] - ay) * (bx - ax) / (by - ay)
