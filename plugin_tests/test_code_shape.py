@@ -34,28 +34,11 @@ CONTRACT = ('tilery.plugins', 'tilery.rest', 'tilery.models', 'tilery.errors',
 MODELS_MAY_IMPORT = ('tilery.models', 'tilery.errors', 'tilery.database', 'tilery.assetstores')
 
 # Known wrong-way imports: 'importer -> imported'. Fix them, never add to them.
-IMPORTS_ALLOWED = {
-    # downloads answer with rest.request.Raw (services/downloads.py: other work)
-    'tilery.services.downloads -> tilery.rest.request',
-    # imports read uploaded bodies with rest.request.ChunkReader (imports.py: other work)
-    'tilery.plugins.annotation.imports -> tilery.rest.request',
-    # zip and file answers (services/downloads.py: other work)
-    'tilery.plugins.labels.rest -> tilery.services.downloads',
-    'tilery.plugins.tagging.rest -> tilery.services.downloads',
-    'tilery.plugins.large_image.rest -> tilery.services.downloads',  # the one content_disposition
-    # plugins/large_image/rest.py: other work
-    'tilery.plugins.large_image.rest -> tilery.models.base',
-    'tilery.plugins.large_image.rest -> tilery.models.item',
-    'tilery.plugins.large_image.rest -> tilery.rest.routing',
-}
+IMPORTS_ALLOWED = set()
 
 
-# Collection writes still in REST handlers (rest/resources/file.py and user.py: other
-# work): 'module:function'.
-REST_WRITES_ALLOWED = {
-    'tilery.rest.resources.file:FileResource.update',
-    'tilery.rest.resources.file:FileResource.move',
-}
+# Collection writes still in REST handlers: 'module:function'. None today; never add.
+REST_WRITES_ALLOWED = set()
 WRITE_METHODS = {'insert_one', 'insert_many', 'update_one', 'update_many', 'replace_one',
                  'delete_one', 'delete_many', 'find_one_and_update', 'find_one_and_replace',
                  'find_one_and_delete', 'bulk_write', 'drop'}

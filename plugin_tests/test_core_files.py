@@ -244,6 +244,24 @@ def test_file_edits_moves_copies_and_new_contents(server, user, other, item):
     assert size_of(server, 'item', other_item) == 0
 
 
+def test_a_file_moved_across_folders_moves_its_size(server, user, other, item):
+    home = home_folder(server, user)
+    elsewhere = make_folder(server, user, home, 'elsewhere')
+    target = make_item(server, user, elsewhere, 'target')
+    f = upload(server, user, item, b'z' * 300, 'z.bin')
+    path = 'file/%s/move' % f['_id']
+    # no write access on the file: refused, nothing moves
+    assert_error(server.request(path, 'PUT', user=other, params={'itemId': target['_id']}), 403)
+    assert size_of(server, 'item', item) == 300 and size_of(server, 'folder', elsewhere) == 0
+    moved = ok(server.request(path, 'PUT', user=user, params={'itemId': target['_id']}))
+    assert moved['itemId'] == target['_id']
+    assert size_of(server, 'item', item) == 0 and size_of(server, 'item', target) == 300
+    assert size_of(server, 'folder', elsewhere) == 300 and size_of(server, 'folder', home) == 300
+    # moving it to the item it is in changes nothing
+    ok(server.request(path, 'PUT', user=user, params={'itemId': target['_id']}))
+    assert size_of(server, 'item', target) == 300 and size_of(server, 'folder', elsewhere) == 300
+
+
 def unzip(resp):
     assert resp.status == 200 and resp.headers['Content-Type'] == 'application/zip'
     with zipfile.ZipFile(io.BytesIO(resp.body)) as archive:

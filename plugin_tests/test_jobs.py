@@ -271,24 +271,27 @@ def test_recovery_after_a_server_died(make_service):
 
 
 def test_clean_stop_hands_jobs_to_the_next_server(make_service):
-    first = make_service(pool_size=1)
-    started = threading.Event()
+    first = make_service(pool_size=3)
+    started = threading.Semaphore(0)
 
     def blocking(ctx):
-        started.set()
+        started.release()
         ctx.run_child(child('import time\ntime.sleep(3600)\n'))
     first.register('demo', blocking)
-    running = first.create('running', 'demo')
+    running = [first.create('running %d' % i, 'demo') for i in range(3)]
     queued = first.create('queued', 'demo')
-    assert started.wait(WAIT)
+    assert all(started.acquire(timeout=WAIT) for _ in running)
     first.stop()
-    for job_id in (running['_id'], queued['_id']):
-        job = first.model.load(job_id)
+    for job in running + [queued]:
+        job = first.model.load(job['_id'])
         assert job['status'] == JobStatus.QUEUED and job['runner'] is None
+    # a pool thread freed by an interrupted job did not start the queued one meanwhile
+    ran = [t['status'] for t in first.model.load(queued['_id'])['timestamps']]
+    assert JobStatus.RUNNING not in ran
     second = make_service()
     second.register('demo', lambda ctx: None)
     second.start()
-    for job_id in (running['_id'], queued['_id']):
+    for job_id in [job['_id'] for job in running] + [queued['_id']]:
         done = second.wait(job_id, WAIT)
         assert done['status'] == JobStatus.SUCCESS and done['restarts'] == 0
 

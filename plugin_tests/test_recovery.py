@@ -4,6 +4,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -266,17 +267,35 @@ def test_sigterm_lets_a_request_in_flight_finish_and_stops_workers_within_10_s(t
                 'size': len(data)}))
             conn.putheader('Girder-Token', token)
             conn.putheader('Content-Length', str(len(data)))
+            conn.putheader('Expect', '100-continue')
             conn.endheaders()
+            # a server process has taken the request once it says to go on (a connection
+            # still waiting to be accepted is no request in flight)
+            said = b''
+            while not said.endswith(b'\r\n\r\n'):
+                said += conn.sock.recv(1)
+            assert said.startswith(b'HTTP/1.1 100'), said
             conn.send(data[:1000])
-            time.sleep(2)  # the signal comes while this upload is being sent
+            taken.set()
+            assert signalled.wait(60)  # the signal comes while this upload is being sent
             conn.send(data[1000:])
             response = conn.getresponse()
             answer['r'] = (response.status, json.loads(response.read()))
+        taken, signalled = threading.Event(), threading.Event()
         sender = threading.Thread(target=send)
         sender.start()
-        time.sleep(1.5)
+        assert taken.wait(60)
         began = time.monotonic()
         proc.send_signal(signal.SIGTERM)
+        # the rest of the upload goes once the server processes stopped taking connections
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(('127.0.0.1', port_of(api)), timeout=1).close()
+            except OSError:
+                break
+            time.sleep(0.05)
+        signalled.set()
         out = proc.communicate(timeout=30)[0]
         took = time.monotonic() - began
         sender.join(30)

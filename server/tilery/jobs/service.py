@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+import concurrent.futures
 from concurrent.futures import ThreadPoolExecutor
 
 from ..metrics import Metrics
@@ -41,6 +42,7 @@ class JobService:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._pool = None
+        self._runs = set()  # futures of _run submitted to the pool and not yet done
         self._beater = None
 
     def register(self, job_type, handler, cleanup=None):
@@ -85,15 +87,17 @@ class JobService:
         self._stopping.set()
         with self._lock:
             active, pool = list(self._active.values()), self._pool
+        if pool is not None:
+            # before interrupting the running jobs: a pool thread they free would else
+            # start a queued job (RUNNING, then handed back) while we stop
+            pool.shutdown(wait=False, cancel_futures=True)
         for ctx in active:
             ctx.request_stop(JobInterrupted)
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-            deadline = time.monotonic() + timeout
-            for ctx in active:
-                event = self._done.get(ctx.id)
-                if event is not None:
-                    event.wait(max(0.0, deadline - time.monotonic()))
+        with self._lock:  # canceled runs left _runs (and would never count as done)
+            runs = [future for future in self._runs if not future.cancelled()]
+        # every run taken by a pool thread, also one not yet in _active (it sees
+        # _stopping), has handed its job back when this returns
+        concurrent.futures.wait(runs, timeout)
         self.model.collection.update_many(
             {'status': int(JobStatus.QUEUED), 'runner.id': self.runner['id']},
             {'$set': {'runner': None, 'heartbeat': None}})
@@ -176,7 +180,14 @@ class JobService:
 
     def _submit(self, job_id, job_type):
         self.metrics.job_queued(job_type)
-        self._pool.submit(self._run, job_id, job_type)
+        with self._lock:
+            future = self._pool.submit(self._run, job_id, job_type)
+            self._runs.add(future)
+        future.add_done_callback(self._run_done)
+
+    def _run_done(self, future):
+        with self._lock:
+            self._runs.discard(future)
 
     def _run(self, job_id, job_type):
         self.metrics.job_queued(job_type, -1)

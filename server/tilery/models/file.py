@@ -54,6 +54,24 @@ class File(Model):
             'name': doc['name'], 'updated': doc['updated']}})
         return doc
 
+    def set_mime_type(self, doc, mime_type):
+        """Change the file's MIME type (its bytes and dates stay as they are)."""
+        doc['mimeType'] = mime_type
+        self.collection.update_one({'_id': doc['_id']}, {'$set': {'mimeType': mime_type}})
+        return doc
+
+    def move(self, doc, item):
+        """Attach the file to ``item``; its size leaves the old item's (and folders')
+        totals and joins the new one's."""
+        if doc['itemId'] == item['_id']:
+            return doc
+        items = self.app.models.item
+        items.adjust_size(doc['itemId'], -doc['size'])
+        doc['itemId'] = item['_id']
+        self.collection.update_one({'_id': doc['_id']}, {'$set': {'itemId': item['_id']}})
+        items.adjust_size(item['_id'], doc['size'])
+        return doc
+
 
 class Upload(Model):
     collection_name = 'upload'

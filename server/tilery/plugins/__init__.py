@@ -23,8 +23,9 @@ A plugin talks to another only through the other's documented service on ``app``
 and through events, never through its private state.
 
 What a plugin may import from the core: this module (access levels, the annotate
-flag, the model base classes, the access-list parser and the database's
-case-insensitive match, re-exported below), ``tilery.rest`` (routes),
+flag, the model base classes, the access-list parser, the database's
+case-insensitive match and the core's download answers ``file_download``,
+``zip_stream`` and ``content_disposition``, re-exported below), ``tilery.rest`` (routes),
 ``tilery.models`` (the core model classes, for ``ModelParam``), ``tilery.errors``,
 ``tilery.settings`` (``SettingsGroup``) and, for job handlers registered with
 ``app.jobs.register``, the jobs service's documented modules ``tilery.jobs.context``,
@@ -37,6 +38,8 @@ import importlib.metadata
 import logging
 
 from ..database import icase_contains  # noqa: F401 (name search without text indexes)
+from ..services.downloads import (  # noqa: F401 (file and zip answers, as the core's)
+    content_disposition, file_download, zip_stream)
 from ..models.base import (  # noqa: F401 (the contract's access names)
     ADMIN, ANNOTATE_FLAG, NONE, READ, WRITE, AccessControlledModel, Model, now,
     parse_access_list, to_object_id)

@@ -52,7 +52,8 @@ the OpenAPI description at ``GET /api/v1/describe``::
 - Handlers get ``req`` (``req.user``, ``req.token``, ``req.params`` raw query values,
   ``req.headers``, ``req.headers_out``, ``req.app``) and return JSON-able values
   (ObjectId and datetime are handled) or a ``Raw(body, content_type, status,
-  headers)`` whose body is bytes or an iterator of bytes (streamed).
+  headers)`` whose body is bytes or an iterator of bytes (streamed). ``ChunkReader(chunks)``
+  gives a read()-able file over such an iterator (e.g. a stored file's ``open_range``).
 - Raise ``tilery.errors`` exceptions (RestError, NotFound, ValidationError,
   AccessError, Conflict) for Girder-shaped JSON errors.
 - Register with ``app.router.add_resource(TilesResource(app))`` in a plugin's
@@ -64,5 +65,5 @@ runs a request in-process. ``bound_server`` serves it on a real port.
 """
 from .jsonbounds import BracketScan, DepthGuard  # noqa: F401
 from .params import ModelParam, Param, Paging  # noqa: F401
-from .request import Raw  # noqa: F401
+from .request import ChunkReader, Raw  # noqa: F401
 from .routing import ADMIN_ONLY, DATA_SCOPES, PUBLIC, USER, Resource, Router, route  # noqa: F401

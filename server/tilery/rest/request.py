@@ -1,22 +1,12 @@
 """What a handler sees of the HTTP request, and what it may return besides JSON."""
-import dataclasses
 import ipaddress
-from typing import Any, Iterable, Union
+from typing import Any
 
 import orjson
 
 from ..errors import RestError
+from ..streams import ChunkReader, Raw  # noqa: F401 (REST code imports them from here too)
 from . import jsonbounds
-
-
-@dataclasses.dataclass
-class Raw:
-    """A non-JSON answer: bytes or an iterable of bytes (streamed)."""
-
-    body: Union[bytes, Iterable[bytes]]
-    content_type: str = 'application/octet-stream'
-    status: int = 200
-    headers: dict = dataclasses.field(default_factory=dict)
 
 
 class BodyReader:
@@ -118,31 +108,6 @@ def _read_body(read, arg, missing):
                         408)
     except (OSError, ValueError) as exc:
         raise RestError('The request body could not be read (%s).' % exc)
-
-
-class ChunkReader:
-    """A read()-able file over an iterator of byte strings (a streamed body or file)."""
-
-    def __init__(self, chunks):
-        self._chunks = iter(chunks)
-        self._buf = b''
-
-    def read(self, size=-1):
-        while size < 0 or len(self._buf) < size:
-            piece = next(self._chunks, None)
-            if piece is None:
-                break
-            self._buf += piece
-        if size < 0:
-            data, self._buf = self._buf, b''
-        else:
-            data, self._buf = self._buf[:size], self._buf[size:]
-        return data
-
-    def close(self):
-        close = getattr(self._chunks, 'close', None)
-        if close is not None:
-            close()
 
 
 class Request:

@@ -4,7 +4,7 @@ import urllib.parse
 import zipfile
 
 from ..errors import RestError
-from ..rest.request import Raw
+from ..streams import Raw
 
 RANGE_RE = re.compile(r'^bytes=(\d*)-(\d*)$')
 # a zip stream goes out in writes of about this size (file blocks are 1 MiB): large

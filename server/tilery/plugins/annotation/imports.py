@@ -18,7 +18,7 @@ from bson import ObjectId
 
 from ...errors import RestError, ValidationError
 from ...jobs.context import JobError, JobInterrupted
-from ...rest.request import ChunkReader
+from ...rest import ChunkReader
 from .formats import importer, mask
 
 log = logging.getLogger(__name__)

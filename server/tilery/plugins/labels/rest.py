@@ -1,8 +1,7 @@
 """REST routes of the labels plugin: masks per user and item, classes, superpixels."""
 from ...models import Folder, Item
 from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
-from ...services.downloads import content_disposition, file_download, zip_stream
-from .. import READ, WRITE
+from .. import READ, WRITE, content_disposition, file_download, zip_stream
 
 ITEM = ModelParam('itemId', model=Item, level=READ, dest='item')
 

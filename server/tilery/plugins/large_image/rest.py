@@ -10,11 +10,9 @@ import os
 import re
 
 from ...errors import RestError
-from ...models.base import WRITE
-from ...models.item import Item
-from ...rest import PUBLIC, USER, ModelParam, Param, Raw, Resource, route
-from ...rest.routing import DATA_SCOPES
-from ...services.downloads import content_disposition
+from ...models import Item
+from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Param, Raw, Resource, route
+from .. import WRITE, content_disposition
 from . import dzi
 from .params import (MIME_TYPES, DziParams, Encoding, HistogramParams, PixelParams,
                      RegionParams, ThumbnailParams, TileFramesParams, canonical_style,

@@ -2,8 +2,7 @@
 from ...errors import RestError
 from ...models import Folder, Item
 from ...rest import DATA_SCOPES, PUBLIC, USER, ModelParam, Raw, Resource, route
-from ...services.downloads import content_disposition
-from .. import READ, WRITE
+from .. import READ, WRITE, content_disposition
 
 
 class TaggingResource(Resource):

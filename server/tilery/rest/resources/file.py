@@ -93,9 +93,7 @@ class FileResource(Resource):
         if name is not None:
             self.files.rename(file, name)
         if mime_type is not None:
-            file['mimeType'] = mime_type
-            self.files.collection.update_one({'_id': file['_id']},
-                                             {'$set': {'mimeType': mime_type}})
+            self.files.set_mime_type(file, mime_type)
         return self.files.filter(file, req.user)
 
     @route('DELETE', ':id', access=USER, params=[_file(WRITE)], summary='Delete a file.')
@@ -146,14 +144,7 @@ class FileResource(Resource):
     @route('PUT', ':id/move', access=USER, summary='Move a file to another item.', params=[
         _file(WRITE), ModelParam('itemId', model=Item, level=WRITE, dest='item')])
     def move(self, req, file, item):
-        items = self.app.models.item
-        if file['itemId'] != item['_id']:
-            items.adjust_size(file['itemId'], -file['size'])
-            file['itemId'] = item['_id']
-            self.files.collection.update_one({'_id': file['_id']},
-                                             {'$set': {'itemId': item['_id']}})
-            items.adjust_size(item['_id'], file['size'])
-        return self.files.filter(file, req.user)
+        return self.files.filter(self.files.move(file, item), req.user)
 
     @route('POST', ':id/copy', access=USER, summary='Copy a file into an item.', params=[
         _file(READ), ModelParam('itemId', model=Item, level=WRITE, dest='item')])
