@@ -24,7 +24,7 @@ import time
 
 import requests
 
-from benchlib import Server, log, login, percentile, rss_mb, synthetic
+from benchlib import Server, log, login, percentile, pyramid_tiff, rss_mb
 
 DURATION = float(sys.argv[1] if len(sys.argv) > 1 else os.environ.get('DURATION', '30'))
 THREADS = int(os.environ.get('THREADS', '16'))
@@ -35,20 +35,6 @@ OPERATIONS = ('listing', 'item', 'tile', 'annotation_region', 'upload')
 WEIGHTS = (2, 2, 10, 2, 1)
 
 
-def tiled_tiff():
-    """A synthetic pyramidal JPEG TIFF, read directly by a tile source (no conversion)."""
-    path = os.path.join(TMP, 'soak_tiled_%d.tiff' % SIZE)
-    if not os.path.exists(path):
-        os.makedirs(TMP, exist_ok=True)
-        log('generating', path)
-        synthetic(SIZE).tiffsave(path + '.tmp', tile=True, pyramid=True, compression='jpeg',
-                                 tile_width=256, tile_height=256, bigtiff=True)
-        os.rename(path + '.tmp', path)
-    return path
-
-
-
-
 def prepare(gc):
     """The data the load reads: an image, an annotation on it, a folder of 500 items."""
     me = gc.get('user/me')
@@ -57,7 +43,7 @@ def prepare(gc):
     listed = gc.createFolder(root['_id'], 'listed')
     uploads = gc.createFolder(root['_id'], 'uploads')
     items = [gc.createItem(listed['_id'], 'item %04d' % i)['_id'] for i in range(500)]
-    image = gc.uploadFileToFolder(root['_id'], tiled_tiff())
+    image = gc.uploadFileToFolder(root['_id'], pyramid_tiff(TMP, SIZE, 'soak_tiled', bigtiff=True))
     item_id = image['itemId']
     meta = gc.get('item/%s/tiles' % item_id)
     rng = random.Random(3)

@@ -17,7 +17,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import threading
 import time
 

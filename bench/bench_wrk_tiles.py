@@ -17,7 +17,7 @@ import time
 
 import girder_client
 
-from benchlib import log, synthetic, wrk_tiles
+from benchlib import pyramid_tiff, wrk_tiles
 
 URLS = os.environ.get('BASE_URLS', 'http://127.0.0.1:8080/api/v1').split()
 USER = os.environ.get('BENCH_USER', 'admin')
@@ -26,17 +26,6 @@ TMP = os.environ.get('BENCH_TMP', '/tmp/tilery-bench')
 SIZE = int(os.environ.get('SIZE_PX', '8192'))
 WRK_SECONDS = int(os.environ.get('WRK_SECONDS', '8'))
 ROUNDS = int(os.environ.get('ROUNDS', '2'))
-
-
-def pyramid():
-    path = os.path.join(TMP, 'bench_pyramid_%d.tiff' % SIZE)
-    if not os.path.exists(path):
-        os.makedirs(TMP, exist_ok=True)
-        log('generating', path)
-        synthetic(SIZE).tiffsave(path + '.tmp.tiff', tile=True, pyramid=True,
-                                 compression='jpeg', Q=90, tile_width=256, tile_height=256)
-        os.rename(path + '.tmp.tiff', path)
-    return path
 
 
 def prepare(url, path):
@@ -70,7 +59,7 @@ def in_process(path, across, down, level, n=2000):
 
 
 def main():
-    path = pyramid()
+    path = pyramid_tiff(TMP, SIZE, 'bench_pyramid', Q=90)
     targets = [(url,) + prepare(url, path) for url in URLS]
     level = int(targets[0][3].rsplit('/', 1)[1])
     try:

@@ -43,6 +43,18 @@ def synthetic(size):
     return r.bandjoin([g, b]).cast('uchar')
 
 
+def pyramid_tiff(tmp, size, name, **options):
+    """A synthetic pyramidal JPEG TIFF of ``size``² under ``tmp`` (made once, then
+    reused), read directly by a tile source; ``options`` go to libvips' tiffsave."""
+    path = os.path.join(tmp, '%s_%d.tiff' % (name, size))
+    if not os.path.exists(path):
+        os.makedirs(tmp, exist_ok=True)
+        log('generating', path)
+        synthetic(size).tiffsave(path + '.tmp', tile=True, pyramid=True, compression='jpeg',
+                                 tile_width=256, tile_height=256, **options)
+        os.rename(path + '.tmp', path)
+    return path
+
 def wrk_tiles(base, token, tile_path, across, down, seconds, tmp, connections=8):
     """`wrk` on random tiles ``tile_path/x/y`` (x < across, y < down) at server ``base``."""
     script = os.path.join(tmp, 'wrk_tiles.lua')

@@ -12,6 +12,7 @@ sweep began (an ingest that registers later writes only those).
 """
 import contextlib
 import datetime
+import itertools
 import logging
 import os
 import socket
@@ -31,7 +32,11 @@ DEFAULT_MIN_AGE = 0  # seconds; in-flight markers, not age, protect running inge
 CLOCK_MARGIN = 5  # seconds: chunk ids come from each server's clock; allow some skew
 HEARTBEAT_SECONDS = 10  # how often a process refreshes the markers of its ingests
 STALE_SECONDS = 60  # a marker of another host not refreshed this long is a dead ingest
-SETTLE_DELAYS = (3, 5, 10, 20)  # seconds between the sweeps after the first at start
+SETTLE_DELAYS = (3, 5, 5, 5, 10, 10, 20, 30)  # seconds between the sweeps after the first
+# a killed process's chunk inserts already sent can land later still (a loaded database
+# applies a backlog of large writes), and a process on another host may die any time:
+# after the settle sweeps, one sweep every PERIODIC_SECONDS for the server's life
+PERIODIC_SECONDS = 300
 BATCH = 1000
 
 
@@ -183,8 +188,8 @@ def _lone_parts(model, cutoff):
 
 
 class Sweeper:
-    """Runs ``remove_orphans`` in a background thread at server start, then a few more
-    times in the next half minute (see SETTLE_DELAYS)."""
+    """Runs ``remove_orphans`` in a background thread at server start, a few more times
+    in the next minute and a half (SETTLE_DELAYS), then every PERIODIC_SECONDS."""
 
     def __init__(self, model, in_flight, min_age=DEFAULT_MIN_AGE, log=None):
         self.model, self.in_flight, self.min_age, self.log = model, in_flight, min_age, log
@@ -204,23 +209,25 @@ class Sweeper:
         since_start = time.time() - self.in_flight.owner['procStart']
         if self._stop.wait(max(0.0, CLOCK_MARGIN - since_start)):
             return
-        try:
-            total = {'chunks': 0, 'parts': 0}
-            # writes a killed process had sent may still land after its death (a busy
-            # database can take seconds to apply them): look again a few times
-            for delay in (0,) + SETTLE_DELAYS:
-                if self._stop.wait(delay):
-                    break
+        total = {'chunks': 0, 'parts': 0}
+        # writes a killed process had sent may still land after its death (a busy
+        # database can take seconds to apply them): look again a few times, then now
+        # and then for the server's life; a failed sweep (database restarting) is retried
+        for delay in itertools.chain((0,) + SETTLE_DELAYS, itertools.repeat(PERIODIC_SECONDS)):
+            if self._stop.wait(delay):
+                break
+            try:
                 found = remove_orphans(self.model, self.in_flight, self.min_age, self._stop)
-                total = {k: total[k] + found[k] for k in total}
-                self.result = total
-                self._swept.set()
-                if self.log and (found['chunks'] or found['parts']):
-                    self.log.info('Removed %d orphaned annotation chunks and %d parts',
-                                  found['chunks'], found['parts'])
-        except Exception:
-            if self.log and not self._stop.is_set():
-                self.log.exception('Removing orphaned annotation chunks failed')
+            except Exception:
+                if self.log and not self._stop.is_set():
+                    self.log.exception('Removing orphaned annotation chunks failed')
+                continue
+            total = {k: total[k] + found[k] for k in total}
+            self.result = total
+            self._swept.set()
+            if self.log and (found['chunks'] or found['parts']):
+                self.log.info('Removed %d orphaned annotation chunks and %d parts',
+                              found['chunks'], found['parts'])
 
     def wait(self, timeout=None):
         """Wait for the first sweep; the counts so far (None if it failed or is running)."""
