@@ -8,9 +8,12 @@ thread, which hands it to its subscribers: the per-process caches forget what ch
 Why the database and not a broker: every process already talks to it, so the feed
 needs no other server and works the same embedded or in a cluster; events stay
 readable for ``feed_window`` seconds, which is what a reconnecting stream replays.
-Why polling and not change streams: the embedded database offers change streams only
-as a replica set, and the read is one indexed range query (``seq`` above the last one
-seen), so ten polls a second cost little and give the same code path everywhere.
+Events are read by polling, one indexed range query (``seq`` above the last one seen),
+so ten polls a second cost little and there is one delivery path everywhere. Where the
+database offers change streams (a replica set: real MongoDB, or ``tilery db``), a
+second thread watches the collection's inserts and wakes the poller at once, which
+takes the delay from about ``poll_interval`` down to the database's own; a standalone
+server (the embedded default) refuses the watch and the feed keeps polling.
 
 Sequence numbers are handed out before the insert, so a poll may see number n + 1
 stored before n (two processes writing at once). The feed then waits for n up to
@@ -49,6 +52,8 @@ class Feed:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
+        self._waker = None
+        self.watching = False  # a change stream wakes the poller
         self._next = None  # every event numbered below has been handled
         self._seen = set()  # numbers at or above _next already handed out
         self._gap_since = None  # when _next was first found missing
@@ -99,12 +104,37 @@ class Feed:
         self._next = self.model.last_seq() + 1
         self._thread = threading.Thread(target=self._loop, name='tilery-feed', daemon=True)
         self._thread.start()
+        self._waker = threading.Thread(target=self._watch, name='tilery-feed-watch',
+                                       daemon=True)
+        self._waker.start()
 
     def stop(self, timeout=5.0):
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in (self._thread, self._waker):
+            if thread is not None:
+                thread.join(timeout)
+
+    def _watch(self):
+        """Wake the poller on every insert, for as long as the database offers a change
+        stream; a database that has none ends this thread and polling goes on."""
+        while not self._stop.is_set():
+            try:
+                with self.model.collection.watch([{'$match': {'operationType': 'insert'}}],
+                                                 max_await_time_ms=500) as stream:
+                    self.watching = True
+                    while not self._stop.is_set():
+                        if stream.try_next() is not None:
+                            self._wake.set()
+            except pymongo.errors.OperationFailure:
+                log.info('The database offers no change streams: the feed polls every '
+                         '%s s', self.poll_interval)
+                return
+            except pymongo.errors.PyMongoError:
+                pass  # unreachable for a while: the poller says so; watch again
+            finally:
+                self.watching = False
+            self._stop.wait(1.0)
 
     def _loop(self):
         failing = False
