@@ -301,6 +301,34 @@ def restore_command(args):
     return 1 if summary['missing'] else 0
 
 
+def db_command(args):
+    """``tilery db``: the embedded database on its own, as a one-node replica set, for web
+    processes and workers on this or other machines to share (``--mongo-uri``)."""
+    import socket
+
+    from .database import EmbeddedDatabase
+    path = os.path.join(os.path.abspath(args.data_dir), 'db')  # where `tilery serve` keeps it
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        embedded = EmbeddedDatabase(path, host=args.host, port=args.port,
+                                    replica_set=True).start()
+    except RuntimeError as exc:
+        raise SystemExit('tilery db: %s' % exc)
+    # a wildcard address is no address to connect to: name this machine instead
+    host = socket.getfqdn() if args.host in ('0.0.0.0', '::') else args.host
+    print('SecantusDB (pid %d) serves %s; give web processes and workers --mongo-uri '
+          '%s' % (embedded.process.pid, path, embedded.uri_for(host)), flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        print('Stopping the database...', flush=True)
+        embedded.stop()
+    return 0
+
+
 def list_settings(args):
     """Print every setting with its default and meaning: the server's, then the job
     runner's and each installed plugin's (their ``[plugins.<name>]`` sections)."""
@@ -348,6 +376,11 @@ def main(argv=None):
     p.add_argument('--data-dir', required=True, help='the new data directory')
     p.add_argument('--mongo-uri', help='restore the database into this (empty) MongoDB '
                    'database instead of an embedded one')
+    p = sub.add_parser('db', help='run the embedded database on its own (a one-node replica '
+                       'set) for several server and worker processes')
+    p.add_argument('--data-dir', required=True, help='where its data lives (in DATA_DIR/db)')
+    p.add_argument('--port', type=int, required=True, help='port to listen on')
+    p.add_argument('--host', default='127.0.0.1', help='address to listen on (127.0.0.1)')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')
@@ -360,6 +393,8 @@ def main(argv=None):
         return backup_command(args)
     if args.command == 'restore':
         return restore_command(args)
+    if args.command == 'db':
+        return db_command(args)
     return 1
 
 
