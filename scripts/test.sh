@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+# the cluster tests start nginx and redis-server (scripts/cluster.sh)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
