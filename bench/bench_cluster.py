@@ -17,7 +17,9 @@ Run: .venv/bin/python bench/bench_cluster.py
 import json
 import os
 import re
+import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +28,7 @@ import time
 import requests
 
 from bench_wrk_tiles import in_process, prepare
-from benchlib import log, login, percentile, pyramid_tiff, wrk_tiles
+from benchlib import log, login, percentile, pyramid_tiff, rss_mb, wrk_tiles
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLUSTER_SH = os.path.join(ROOT, 'scripts', 'cluster.sh')
@@ -34,6 +36,8 @@ TMP = os.environ.get('BENCH_TMP', '/tmp/tilery-bench')
 SIZE = int(os.environ.get('SIZE_PX', '8192'))
 WRK_SECONDS = int(os.environ.get('WRK_SECONDS', '8'))
 ROUNDS = int(os.environ.get('ROUNDS', '20'))
+ANN_N = int(os.environ.get('ANN_N', '1000000'))
+PARTS = os.environ.get('PARTS', 'tiles latency annotations').split()
 POLL_TIMEOUT = 30.0  # a revocation not seen by then counts as this long
 
 
@@ -66,10 +70,17 @@ def upstreams(path, env, names):
     time.sleep(2)  # the old workers finish, the new ones take over
 
 
-def tile_rates(path, env, nginx_url):
-    login(nginx_url + '/api/v1')
+def tile_image(env):
+    """girder-client signed in through nginx, the pyramid uploaded: (gc, tile path, ...)."""
+    url = 'http://127.0.0.1:%s/api/v1' % env['NGINX_PORT']
+    login(url)
     image = pyramid_tiff(TMP, SIZE, 'bench_pyramid', Q=90)
-    gc, _, tile_path, across, down = prepare(nginx_url + '/api/v1', image)
+    gc, _, tile_path, across, down = prepare(url, image)
+    return gc, tile_path, image, across, down
+
+
+def tile_rates(path, env, nginx_url):
+    gc, tile_path, image, across, down = tile_image(env)
     floor = in_process(image, across, down, int(tile_path.rsplit('/', 1)[1]))
     print(json.dumps({'bench': 'in_process_getTile', 'tiles_per_s': floor}), flush=True)
     for names in (('web1', 'web2'), ('web1',)):
@@ -80,7 +91,67 @@ def tile_rates(path, env, nginx_url):
                       if result['tiles_per_s'] else None)
         print(json.dumps(result, sort_keys=True), flush=True)
     upstreams(path, env, ('web1', 'web2'))
+    cache_memory(path, env)
     return gc, tile_path
+
+
+def cache_memory(path, env):
+    """memcached's bytes and items, and each web process's RSS (MB)."""
+    with socket.create_connection(('127.0.0.1', int(env['MEMCACHED_PORT'])), 5) as sock:
+        sock.sendall(b'stats\r\n')
+        answer = b''
+        while not answer.endswith(b'END\r\n'):
+            answer += sock.recv(65536)
+    stats = dict(line.split()[1:3] for line in answer.decode().splitlines()
+                 if line.startswith('STAT '))
+    rss = {}
+    for name in ('web1', 'web2'):
+        with open(os.path.join(path, 'pids', name + '.pid')) as fh:
+            rss[name] = rss_mb(int(fh.read().split()[0]))
+    items = int(stats['curr_items'])
+    print(json.dumps({'bench': 'cache_memory', 'memcached_bytes': int(stats['bytes']),
+                      'memcached_items': items, 'bytes_per_item':
+                      int(stats['bytes']) // items if items else None, 'web_rss_mb': rss}),
+          flush=True)
+
+
+def disk_bytes(root):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(root)
+               for f in files)
+
+
+def annotation_size(path, env, gc, item_id):
+    """Bytes the database grows by per element, for ANN_N rectangles in one annotation."""
+    import pymongo
+    client = pymongo.MongoClient(env['MONGO_URI'])
+    db = client.get_default_database()
+    storage = os.path.join(path, 'db', 'db', 'db')
+    before = db.command('dbStats'), disk_bytes(storage)
+    rng = random.Random(3)
+    elements = [{'type': 'rectangle', 'center': [rng.uniform(0, 16000), rng.uniform(0, 16000),
+                                                 0], 'width': rng.uniform(5, 40),
+                 'height': rng.uniform(5, 40), 'rotation': 0, 'lineColor': '#00ff00'}
+                for _ in range(ANN_N)]
+    body = json.dumps({'name': 'size', 'elements': elements}).encode()
+    del elements
+    t0 = time.perf_counter()
+    requests.post('http://127.0.0.1:%s/api/v1/annotation' % env['NGINX_PORT'],
+                  params={'itemId': item_id}, data=body, timeout=1800, headers={
+                      'Girder-Token': gc.token, 'Content-Type': 'application/json'},
+                  ).raise_for_status()
+    seconds = time.perf_counter() - t0
+    time.sleep(2)
+    after = db.command('dbStats'), disk_bytes(storage)
+    client.close()
+    grew = {key: after[0].get(key, 0) - before[0].get(key, 0)
+            for key in ('dataSize', 'storageSize', 'indexSize')}
+    print(json.dumps({
+        'bench': 'database_per_annotation_element', 'elements': ANN_N,
+        'json_body_mb': round(len(body) / 2 ** 20, 1), 'post_s': round(seconds, 1),
+        'db_stats_growth_mb': {k: round(v / 2 ** 20, 1) for k, v in grew.items()},
+        'disk_growth_mb': round((after[1] - before[1]) / 2 ** 20, 1),
+        'disk_mb_per_million': round((after[1] - before[1]) / 2 ** 20 * 1e6 / ANN_N, 1)}),
+        flush=True)
 
 
 def status_of(url, token):
@@ -138,8 +209,12 @@ def main():
         log(cluster_sh('up', path).strip().splitlines()[-1])
     try:
         env = read_env(path)
-        gc, tile_path = tile_rates(path, env, 'http://127.0.0.1:%s' % env['NGINX_PORT'])
-        invalidation_latency(env, gc, tile_path)
+        gc, tile_path = tile_rates(path, env, 'http://127.0.0.1:%s' % env['NGINX_PORT']) \
+            if 'tiles' in PARTS else tile_image(env)[:2]
+        if 'latency' in PARTS:
+            invalidation_latency(env, gc, tile_path)
+        if 'annotations' in PARTS:
+            annotation_size(path, env, gc, tile_path.split('/item/')[1].split('/')[0])
     finally:
         if own:
             cluster_sh('down', path)
