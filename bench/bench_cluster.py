@@ -6,18 +6,24 @@ the same run measures:
   - large_image's own getTile on the JPEG pyramid in this process (one thread, ICC off:
     the floor, as in bench_wrk_tiles.py);
   - `wrk` (8 connections, WRK_SECONDS) on random max-level tiles through nginx with both
-    web processes in its upstream, then with only the first (nginx reloaded with one);
+    web processes in its upstream, then with only the first (nginx reloaded with one),
+    then straight at the first web process (what the nginx hop costs);
+  - cache memory after those runs: memcached's bytes and items (the shared tile cache)
+    and each web process's RSS;
   - event-to-invalidation latency across processes, ROUNDS times: a folder is shared
     with a user whose tile requests both processes have answered, the share is revoked
-    through web1, and web2 is polled until it refuses; p50 and p95 of that time.
+    through web1, and web2 is polled until it refuses; p50 and p95 of that time;
+  - the database's growth per annotation element: ANN_N rectangles POSTed through nginx
+    as one annotation, dbStats and the database directory on disk before and after.
 Env: CLUSTER_DIR, BENCH_TMP (/tmp/tilery-bench), SIZE_PX (8192), WRK_SECONDS (8),
-ROUNDS (20). Prints one JSON line per figure.
+ROUNDS (20), ANN_N (1000000), PARTS ("tiles latency annotations"). Prints one JSON line
+per figure.
 Run: .venv/bin/python bench/bench_cluster.py
 """
 import json
 import os
-import re
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -90,6 +96,12 @@ def tile_rates(path, env, nginx_url):
                       vs_in_process=round(result['tiles_per_s'] / floor, 3)
                       if result['tiles_per_s'] else None)
         print(json.dumps(result, sort_keys=True), flush=True)
+    # the same load straight at one web process: what nginx's hop costs
+    result = wrk_tiles('http://127.0.0.1:%s' % env['WEB1_PORT'], gc.token, tile_path, across,
+                       down, WRK_SECONDS, TMP)
+    result.update(bench='wrk_tiles_direct_to_one_web_process', vs_in_process=round(
+        result['tiles_per_s'] / floor, 3) if result['tiles_per_s'] else None)
+    print(json.dumps(result, sort_keys=True), flush=True)
     upstreams(path, env, ('web1', 'web2'))
     cache_memory(path, env)
     return gc, tile_path
