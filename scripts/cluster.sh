@@ -25,7 +25,12 @@ while [ $# -gt 0 ]; do
     *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-mkdir -p "$DIR"
+[ "$COMMAND" = up ] && mkdir -p "$DIR"
+if [ ! -d "$DIR" ]; then
+  echo "cluster.sh: no cluster in $DIR" >&2
+  [ "$COMMAND" = down ] && exit 0  # nothing started there, nothing to stop
+  exit 1
+fi
 DIR=$(cd "$DIR" && pwd)
 PIDS=$DIR/pids
 LOGS=$DIR/logs
