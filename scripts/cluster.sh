@@ -25,6 +25,10 @@ while [ $# -gt 0 ]; do
     *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+case "$COMMAND" in
+  up|down|status) ;;
+  *) echo "usage: cluster.sh up|down|status [--dir DIR]" >&2; exit 2 ;;
+esac
 [ "$COMMAND" = up ] && mkdir -p "$DIR"
 if [ ! -d "$DIR" ]; then
   echo "cluster.sh: no cluster in $DIR" >&2
@@ -281,5 +285,4 @@ case "$COMMAND" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: cluster.sh up|down|status [--dir DIR]" >&2; exit 2 ;;
 esac
