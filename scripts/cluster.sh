@@ -201,6 +201,10 @@ write_settings() {  # the settings every web process and worker reads
       echo
       echo '[plugins.jobs]'
       echo "broker_url = \"$BROKER_URL\""
+      # a worker killed mid-job is taken for dead after stale_seconds and its job runs
+      # again on another: 10 s here instead of a minute (a heartbeat write every 2 s)
+      echo 'heartbeat_seconds = 2.0'
+      echo 'stale_seconds = 10.0'
     fi
   } >"$DIR/tilery.toml"
 }
@@ -270,8 +274,8 @@ EOF
     echo "Starting two job workers ..."
     launch worker1 run_worker
     launch worker2 run_worker
-    wait_until worker1 300 logged worker1 'ready'
-    wait_until worker2 300 logged worker2 'ready'
+    wait_until worker1 300 logged worker1 'worker ready'
+    wait_until worker2 300 logged worker2 'worker ready'
   else
     echo "This Tilery has no \`tilery worker\`: each web process runs its own jobs."
   fi
