@@ -17,6 +17,7 @@ import girder_client
 import psutil
 import pymongo
 import pytest
+import pyvips
 import requests
 
 from test_large_image_samples import picture, pyramid
@@ -226,7 +227,7 @@ def test_upload_of_a_tree_through_nginx_spreads_chunks_over_both_web_processes(
 def test_a_strip_tiff_converts_on_a_worker_not_a_web_process(cluster, admin_gc, folder,
                                                              tmp_path):
     need_workers(cluster)
-    job = convert(admin_gc, folder, tmp_path, 'strip.tiff', 2000)
+    job = convert(admin_gc, folder, tmp_path, 'strip.tiff', 4200, 800)
     job = wait_job(admin_gc, job['_id'], 120)
     assert job['status'] == JOB_SUCCESS, job
     worker_pid = job['worker']['pid']
@@ -240,11 +241,11 @@ def need_workers(cluster):
         pytest.skip('this Tilery has no `tilery worker` command yet (branch celery)')
 
 
-def convert(gc, folder, tmp_path, name, size):
-    """Upload a strip TIFF of ``size``² (converted by a job); its job, as admins see it."""
+def convert(gc, folder, tmp_path, name, width, height):
+    """Upload a strip TIFF (wider than 4096 px: converted by a job); its job, as admins
+    see it."""
     path = tmp_path / name
-    import pyvips
-    array = picture(size, size, seed=size)
+    array = picture(width, height, seed=height)
     pyvips.Image.new_from_array(array, interpretation='srgb').tiffsave(
         str(path), tile=False, compression='deflate')
     item = gc.createItem(folder['_id'], name)
@@ -278,7 +279,7 @@ def in_group(pid, group):
 def test_kill_9_of_the_worker_running_a_conversion_the_other_worker_finishes_it(
         cluster, admin_gc, folder, tmp_path):
     need_workers(cluster)
-    job = convert(admin_gc, folder, tmp_path, 'long_strip.tiff', 7000)
+    job = convert(admin_gc, folder, tmp_path, 'long_strip.tiff', 7000, 7000)
     job = wait_job(admin_gc, job['_id'], 60,
                    until=lambda job: job['status'] == 2 and (job.get('worker') or {}).get('pid'))
     pid = job['worker']['pid']
