@@ -196,6 +196,22 @@ def wait_large_image(gc, item_id, timeout=120):
     raise AssertionError('item %s did not become a large image' % item_id)
 
 
+def test_status_lists_every_process_and_up_again_is_refused(cluster):
+    status = cluster.run('status')
+    rows = dict(re.findall(r'^(\w+)\s+(\d+)\s+alive$', status.stdout, re.M))
+    expected = {'db', 'secantus', 'redis', 'memcached', 'web1', 'web2', 'nginx'}
+    if cluster.has_workers:
+        expected |= {'worker1', 'worker2'}
+    assert set(rows) == expected, status.stdout
+    assert {name: int(pid) for name, pid in rows.items()} == {
+        name: cluster.pid(name) for name in expected}
+    before = {p.pid for p in cluster.processes()}
+    again = cluster.run('up')
+    assert again.returncode == 1 and 'already runs' in again.stderr
+    assert {p.pid for p in cluster.processes()} == before
+    assert cluster.run('status').stdout == status.stdout
+
+
 def test_upload_of_a_tree_through_nginx_spreads_chunks_over_both_web_processes(
         cluster, admin_gc, folder, tmp_path):
     tree = tmp_path / 'tree'
