@@ -114,15 +114,7 @@ install_missing() {  # nginx, redis-server and memcached from Debian, where miss
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v memcached >/dev/null 2>&1 || missing+=(memcached)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing ${missing[*]} with apt-get ..."
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-  else
-    echo "Please install: ${missing[*]}" >&2
-    exit 1
-  fi
+  bash "$ROOT/scripts/apt_install.sh" ${missing[@]+"${missing[@]}"}
 }
 
 launch() {  # launch NAME FUNCTION ARGS...: in a process group of its own, output to its log
