@@ -313,8 +313,12 @@ def test_a_revoked_share_is_refused_by_either_web_process_within_a_second(
     user = requests.post(cluster.api() + '/user', params={
         'login': 'viewer', 'email': 'viewer@example.com', 'firstName': 'Vi',
         'lastName': 'Ewer', 'password': 'password1'}).json()
-    token = requests.get(cluster.api() + '/user/authentication',
-                         auth=('viewer', 'password1')).json()['authToken']['token']
+    # nginx adds its hop to X-Forwarded-For and the web processes trust it: the audit log
+    # has the client's address, not nginx's
+    token = requests.get(cluster.api() + '/user/authentication', auth=('viewer', 'password1'),
+                         headers={'X-Forwarded-For': '203.0.113.7'}).json()['authToken']['token']
+    sign_in = admin_gc.get('system/audit', parameters={'type': 'login', 'userId': user['_id']})
+    assert sign_in[0]['details']['address'] == '203.0.113.7'  # the newest first
     shared = admin_gc.createFolder(folder['_id'], 'shared')
     item = admin_gc.createItem(shared['_id'], 'slide.tiff')
     admin_gc.uploadFileToItem(item['_id'], slide['path'])
@@ -367,6 +371,8 @@ def test_kill_9_of_a_web_process_downloads_and_tiles_keep_working_through_nginx(
         assert download.status_code == 200 and download.content == slide['bytes']
         tile = session.get(api + '/item/%s/tiles/zxy/1/1/0' % slide['item']['_id'])
         assert tile.status_code == 200 and tile.headers['Content-Type'] == 'image/jpeg'
+        # nginx passes Tilery's caching headers through (tile_cache_control's default)
+        assert tile.headers['Cache-Control'] == 'private, max-age=600'
     status = cluster.run('status').stdout
     assert re.search(r'^web2\s+\d+\s+dead$', status, re.M), status
     assert re.search(r'^web1\s+\d+\s+alive$', status, re.M), status
