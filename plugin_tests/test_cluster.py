@@ -45,9 +45,15 @@ def test_tilery_db_serves_change_streams_and_stops_on_sigterm(tmp_path):
             change = None
             while change is None and time.monotonic() < deadline:
                 change = stream.try_next()
-        client.close()
         assert change is not None and change['operationType'] == 'insert'
         assert change['fullDocument']['n'] == 1
+        # a second one on the same data refuses, and leaves the first alone
+        second = subprocess.run([sys.executable, '-m', 'tilery.cli', 'db', '--data-dir',
+                                 str(tmp_path), '--port', str(free_port())],
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and 'already runs' in second.stderr, second.stderr
+        assert _running(child) and client.tilery.changes.count_documents({}) == 1
+        client.close()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         assert not _running(child)

@@ -306,8 +306,13 @@ def db_command(args):
     processes and workers on this or other machines to share (``--mongo-uri``)."""
     import socket
 
-    from .database import EmbeddedDatabase
+    from .database import EmbeddedDatabase, supervised_database
     path = os.path.join(os.path.abspath(args.data_dir), 'db')  # where `tilery serve` keeps it
+    running = supervised_database(path)
+    if running is not None:  # starting would stop it under its supervisor's feet
+        raise SystemExit('tilery db: a database already runs on %s (pid %d, port %d, started '
+                         'by pid %d); stop that one first.' % (
+                             path, running['pid'], running['port'], running['parent']))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     signal.signal(signal.SIGINT, lambda signum, frame: stop.set())

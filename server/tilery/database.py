@@ -144,6 +144,16 @@ def running_database(path):
     return info
 
 
+def supervised_database(path):
+    """The pid file's contents when a SecantusDB runs on ``path``'s storage and the
+    process that started it (and restarts it) still runs: not an orphan to stop."""
+    info = running_database(path)
+    if info is None or not isinstance(info.get('parent'), int) or info['parent'] == os.getpid():
+        return None
+    parent = _cmdline(info['parent'])
+    return info if parent and not _is_zombie(info['parent']) else None
+
+
 class EmbeddedDatabase:
     """A SecantusDB child process holding its data under ``path``, supervised: it dies
     with its parent, an orphan of an earlier run is stopped first, and a child that
