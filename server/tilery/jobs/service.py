@@ -377,9 +377,12 @@ class JobService:
 
     def _take_over(self, job):
         job_id, runner = job['_id'], job.get('runner')
-        match = {'runner': runner, 'heartbeat': job.get('heartbeat')}
+        # the task id too: runners that all see a job the broker did not take send it once
+        match = {'runner': runner, 'heartbeat': job.get('heartbeat'),
+                 'celeryTaskId': job.get('celeryTaskId')}
         where = 'the server running it (%s, pid %s) stopped' % (
-            runner.get('host'), runner.get('pid')) if runner else 'a server shut down'
+            runner.get('host'), runner.get('pid')) if runner else (
+            'the broker did not take it' if self.broker is not None else 'a server shut down')
         # only a job that was running counts a restart: it may be what brought its server down
         crashed = runner is not None and job['status'] == JobStatus.RUNNING
         restarts = job.get('restarts', 0) + (1 if crashed else 0)
