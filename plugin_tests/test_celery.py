@@ -312,6 +312,25 @@ def test_a_job_the_broker_did_not_take_is_sent_when_it_answers(web, workers):
         unreachable.stop()
 
 
+def test_a_run_whose_job_was_taken_over_leaves_the_job_to_its_new_runner(web):
+    # in-process runner: the same rule holds for workers (their heartbeat may stall)
+    service = JobService(web.app.models.job, JobSettings(heartbeat_seconds=3600))
+    started, release = threading.Event(), threading.Event()
+    service.register('slow', lambda ctx: (started.set(), release.wait(WAIT)))
+    job = service.create('slow', 'slow')
+    try:
+        assert started.wait(WAIT)
+        other = {'id': 'taken-over', 'host': socket.gethostname(), 'pid': os.getpid()}
+        service.model.collection.update_one({'_id': job['_id']}, {'$set': {'runner': other}})
+        release.set()
+        after = service.wait(job['_id'], WAIT)
+        assert after['status'] == JobStatus.RUNNING and after['runner'] == other
+    finally:
+        release.set()
+        service.stop()
+        service.model.delete(job['_id'])
+
+
 def test_sigterm_hands_the_running_job_to_another_worker(web, workers, images):
     item = upload(web, web.user, images['small3'])
     job, pid, conversion = freeze_running_conversion(

@@ -309,11 +309,14 @@ class JobService:
         finally:
             try:
                 ctx.flush()
+                # only while the job is still ours: a runner that took it over (this
+                # process's heartbeat stalled past stale_seconds) runs it now
+                mine = {'runner.id': self.runner['id']}
                 if status == JobStatus.QUEUED and self.broker is not None:
-                    self._send(job, [JobStatus.RUNNING], set_fields=fields)
+                    self._send(job, [JobStatus.RUNNING], match=mine, set_fields=fields)
                 else:
                     self.model.transition(job_id, status, expect=[JobStatus.RUNNING],
-                                          set_fields=fields)
+                                          match=mine, set_fields=fields)
             finally:
                 with self._lock:
                     self._active.pop(job_id, None)
