@@ -10,6 +10,7 @@ from . import database, plugins
 from .auth import Auth
 from .errors import ValidationError
 from .events import Events
+from .feed import Feed, Invalidation
 from .jobs.rest import attach as attach_jobs
 from .metrics import Metrics, MetricsApp
 from .models import CORE_MODELS, ModelRegistry
@@ -40,6 +41,8 @@ class App:
         self.dispatcher = Dispatcher(self, self.router)
         self.plugins = {}
         self.access_flags = dict(plugins.ACCESS_FLAGS)
+        self.feed = None
+        self.invalidation = None
         self.auth = None
         self.audit = None
         self.logins = None
@@ -51,6 +54,7 @@ class App:
         import datetime
         from .models.base import now
         self.uploads.cleanup_stale(now() - datetime.timedelta(days=self.settings.upload_stale_days))
+        self.feed.start()
         self.jobs.start()
         for plugin in self.plugins.values():
             plugin.start(self)
@@ -62,6 +66,7 @@ class App:
             except Exception:
                 log.exception('Plugin %s failed to stop', plugin.name)
         self.jobs.stop()
+        self.feed.stop()
 
 
 def create_app(settings, mongo_client=None, db=None):
@@ -77,6 +82,9 @@ def create_app(settings, mongo_client=None, db=None):
         app.models.add(cls(app))
     for model in app.models:
         model.ensure_indexes()
+    app.feed = Feed(app.models.notification, settings.feed_poll_interval,
+                    settings.feed_window)
+    app.invalidation = Invalidation(app.feed)
     app.auth = Auth(app, metrics.cache('auth'))
     app.audit = AuditLog(app)
     app.logins = LoginService(app)
