@@ -206,6 +206,25 @@ def freeze_running_conversion(web, item, worker_pids):
     return job, pid, child
 
 
+def frozen_on_either_worker(web, workers, image):
+    """A conversion frozen mid-way on one of the two workers: (job, its worker, the
+    other worker, the conversion process)."""
+    item = upload(web, web.user, image)
+    job, pid, conversion = freeze_running_conversion(
+        web, item, [workers.both.pid, workers.small.pid])
+    running, other = (workers.both, workers.small) if pid == workers.both.pid else (
+        workers.small, workers.both)
+    return job, running, other, conversion
+
+
+def gone(process):
+    """True once a psutil process has ended (a zombie has)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def test_a_conversion_runs_on_a_worker_and_only_admins_see_where(web, workers, images):
     item = upload(web, web.user, images['small'])
     job = finished(web, item['largeImage']['jobId'])
@@ -257,8 +276,7 @@ def test_a_small_job_finishes_while_large_ones_hold_the_large_queue_and_cancel_r
     r = web.request('job/%s/cancel' % running['_id'], method='PUT', user=web.user)
     assert r.status == 200
     assert finished(web, running['_id'])['status'] == JobStatus.CANCELED
-    wait_for(lambda: not conversion.is_running() or conversion.status() == 'zombie',
-             what='the canceled conversion process to end')
+    wait_for(lambda: gone(conversion), what='the canceled conversion process to end')
     # the freed worker takes the revoked message off the queue and does not run it
     queue = redis.Redis.from_url(broker_url)
     wait_for(lambda: queue.llen('large') == 0, what='the revoked message to be taken')
@@ -332,18 +350,15 @@ def test_a_run_whose_job_was_taken_over_leaves_the_job_to_its_new_runner(web):
 
 
 def test_sigterm_hands_the_running_job_to_another_worker(web, workers, images):
-    item = upload(web, web.user, images['small3'])
-    job, pid, conversion = freeze_running_conversion(
-        web, item, [workers.both.pid, workers.small.pid])
-    stopped = workers.both if pid == workers.both.pid else workers.small
+    job, stopped, other, conversion = frozen_on_either_worker(web, workers, images['small3'])
     started = time.monotonic()
     stopped.send_signal(signal.SIGTERM)
     assert stopped.wait(20) == 0 and time.monotonic() - started < 15
     done = finished(web, job['_id'])
     assert done['status'] == JobStatus.SUCCESS, done['log']
-    assert done['worker']['pid'] not in (pid, os.getpid()) and done['restarts'] == 0
+    assert done['worker']['pid'] == other.pid and done['restarts'] == 0
     assert any('Interrupted by a worker shutdown' in line for line in done['log'])
-    assert not psutil.pid_exists(conversion.pid) or conversion.status() == 'zombie'
+    assert gone(conversion)
     replacement, = workers.start('default,large')
     if stopped is workers.both:
         workers.both = replacement
@@ -352,26 +367,22 @@ def test_sigterm_hands_the_running_job_to_another_worker(web, workers, images):
 
 
 def test_kill_9_of_the_worker_running_a_conversion(web, workers, images):
-    item = upload(web, web.user, images['small'])
-    job, pid, conversion = freeze_running_conversion(
-        web, item, [workers.both.pid, workers.small.pid])
-    victim = workers.both if pid == workers.both.pid else workers.small
+    job, victim, other, conversion = frozen_on_either_worker(web, workers, images['small'])
+    item_id = web.app.jobs.model.load(job['_id'])['kwargs']['itemId']
     killed = time.monotonic()
     victim.send_signal(signal.SIGKILL)  # not reaped yet: a zombie is a dead worker too
     # the frozen conversion process died with its worker (it would go on writing)
-    wait_for(lambda: not psutil.pid_exists(conversion.pid) or conversion.status() == 'zombie',
-             10, 'the conversion process to die with its worker')
+    wait_for(lambda: gone(conversion), 10, 'the conversion process to die with its worker')
     done = finished(web, job['_id'])
     elapsed = time.monotonic() - killed
     assert done['status'] == JobStatus.SUCCESS, done['log']
-    other = workers.small if victim is workers.both else workers.both
     assert done['worker']['pid'] == other.pid and done['restarts'] == 1
     assert any('Re-queued: the server running it' in line for line in done['log'])
     # taken over at the next heartbeat (its pid is gone from this host), not after
     # stale_seconds
     assert elapsed < JOB_SETTINGS['stale_seconds'], elapsed
     victim.wait()
-    meta = web.request('item/%s/tiles' % item['_id'], user=web.user)
+    meta = web.request('item/%s/tiles' % item_id, user=web.user)
     assert meta.status == 200 and meta.json['sizeX'] == 4200
 
 
