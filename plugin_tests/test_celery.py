@@ -386,7 +386,7 @@ def test_kill_9_of_the_worker_running_a_conversion(web, workers, images):
     assert meta.status == 200 and meta.json['sizeX'] == 4200
 
 
-def test_a_worker_with_a_bad_broker_url_fails_with_a_clear_message(db_uri):
+def test_a_worker_with_a_bad_broker_url_fails_with_a_clear_message(db_uri, tmp_path):
     port = free_port()
     url = 'redis://:secret@127.0.0.1:%d/0' % port
     command = [sys.executable, '-m', 'tilery.cli', 'worker', '--mongo-uri', db_uri[1]]
@@ -404,3 +404,15 @@ def test_a_worker_with_a_bad_broker_url_fails_with_a_clear_message(db_uri):
     proc = subprocess.run(command + ['--broker-url', url, '--queues', 'huge'],
                           capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode == 1 and '--queues takes default and large' in proc.stderr
+    # the broker from the settings file when no flag gives it; none at all is said too
+    config = tmp_path / 'worker.toml'
+    config.write_text('[plugins.jobs]\nbroker_url = "redis://127.0.0.1:%d/1"\n' % port)
+    proc = subprocess.run(command + ['--config', str(config)], capture_output=True,
+                          text=True, timeout=WAIT)
+    assert proc.returncode == 1 and 'cannot reach the broker at redis://127.0.0.1:%d/1' % (
+        port) in proc.stderr, proc.stderr
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=WAIT,
+                          env={k: v for k, v in os.environ.items()
+                               if k != 'TILERY_JOBS_BROKER_URL'})
+    assert proc.returncode == 1 and 'tilery worker: a worker needs the broker: give ' \
+        '--broker-url' in proc.stderr, proc.stderr
