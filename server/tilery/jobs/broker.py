@@ -61,6 +61,9 @@ class CeleryBroker:
             broker_connection_timeout=CONNECT_TIMEOUT,
             broker_transport_options={'socket_connect_timeout': CONNECT_TIMEOUT},
             broker_connection_retry_on_startup=False,  # `tilery worker` checks it first
+            # once started, a worker outlives a broker outage of any length (Celery
+            # would give up after 100 tries, about an hour); its running jobs go on
+            broker_connection_max_retries=None,
             worker_hijack_root_logger=False, worker_redirect_stdouts=False)
 
     @property
