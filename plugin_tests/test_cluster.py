@@ -308,7 +308,28 @@ def test_kill_9_of_the_worker_running_a_conversion_the_other_worker_finishes_it(
     running_on = next(name for name in ('worker1', 'worker2')
                       if in_group(pid, cluster.pid(name)))
     other = 'worker2' if running_on == 'worker1' else 'worker1'
-    os.killpg(cluster.pid(running_on), signal.SIGKILL)  # the worker and its pool, at once
+    # hold the conversion where it is (SIGSTOP), so the kill lands mid-conversion however
+    # fast the machine is
+    deadline = time.monotonic() + 30
+    while True:
+        held = [child for child in psutil.Process(pid).children(recursive=True)
+                if 'convert_worker' in ' '.join(child.cmdline())]
+        if held:
+            break
+        assert time.monotonic() < deadline, 'no conversion process under worker %d' % pid
+        time.sleep(0.05)
+    try:
+        for child in held:
+            child.send_signal(signal.SIGSTOP)
+        assert admin_gc.get('job/%s' % job['_id'])['status'] == 2
+        os.killpg(cluster.pid(running_on), signal.SIGKILL)  # the worker and its pool at once
+        # the conversion (a process of its own) dies with its worker: no orphan holds on
+        gone, alive = psutil.wait_procs(held, timeout=10)
+        assert not alive, alive
+    finally:
+        for child in held:
+            if _running(child):
+                child.kill()
     job = wait_job(admin_gc, job['_id'], 150)
     assert job['status'] == JOB_SUCCESS, job
     assert in_group(job['worker']['pid'], cluster.pid(other)), (job['worker'], other)
