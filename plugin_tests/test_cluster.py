@@ -420,3 +420,20 @@ def test_down_stops_every_process_it_started_and_only_those(cluster):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_up_after_down_serves_the_same_data(cluster):
+    """The directory keeps the data: a new `up` serves what the last one stored (its
+    readiness is read from the new logs, not from the last run's)."""
+    up = cluster.run('up', timeout=600)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        again = Cluster(cluster.path)
+        signed_in = requests.get(again.api() + '/user/authentication',
+                                 auth=('admin', 'password1'))
+        assert signed_in.status_code == 200 and signed_in.json()['user']['admin']
+        assert again.run('status').stdout.count(' alive') == len(again.names())
+    finally:
+        started = Cluster(cluster.path).processes()
+        assert cluster.run('down').returncode == 0
+        assert not [p for p in started if _running(p)]

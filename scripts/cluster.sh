@@ -120,6 +120,8 @@ install_missing() {  # nginx, redis-server and memcached from Debian, where miss
 launch() {  # launch NAME FUNCTION ARGS...: in a process group of its own, output to its log
   local name=$1 pid
   shift
+  # the last run's log stays beside it; readiness is read from this run's alone
+  [ -f "$LOGS/$name.log" ] && mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"
   # job control: the background job leads a new process group, whose id is its pid
   set -m
   "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
@@ -245,12 +247,14 @@ EOF
   render_nginx
   export PY DIR DB_PORT REDIS_PORT MEMCACHED_PORT MONGO_URI BROKER_URL
 
+  # any step that fails from here on stops what was started
+  trap 'echo "cluster.sh: up failed; stopping what it started" >&2; down' ERR
   echo "Starting the database (tilery db) on port $DB_PORT ..."
   launch db run_db
   wait_until db 300 logged db 'mongodb://'
   # its SecantusDB child, recorded too: it lives in a session of its own
   local child
-  child=$(grep -o '"pid": [0-9]*' "$DIR/db/db/secantus.pid" | grep -o '[0-9]*$')
+  child=$(grep -o 'SecantusDB (pid [0-9]*' "$LOGS/db.log" | grep -o '[0-9]*$')
   echo "$child $(start_time "$child")" >"$PIDS/secantus.pid"
   echo "Starting redis-server on $REDIS_PORT and memcached on $MEMCACHED_PORT ..."
   launch redis run_redis
@@ -274,6 +278,7 @@ EOF
   echo "Starting nginx on $NGINX_PORT ..."
   launch nginx run_nginx
   wait_until nginx 30 answers "http://127.0.0.1:$NGINX_PORT/api/v1/system/health/ready"
+  trap - ERR
   echo "Tilery cluster at http://127.0.0.1:$NGINX_PORT/"
 }
 
