@@ -51,7 +51,7 @@ class JobResource(Resource):
         return self._page(req, user_id or req.user['_id'], statuses, types, limit, offset,
                           sort, sortdir)
 
-    @route('GET', 'all', summary='List every job (administrators).',
+    @route('GET', 'all', response='Job[]', summary='List every job (administrators).',
            params=_filters() + _paging())
     def find_all(self, req, statuses, types, limit, offset, sort, sortdir):
         return self._page(req, None, statuses, types, limit, offset, sort, sortdir)
@@ -61,13 +61,13 @@ class JobResource(Resource):
     def get(self, req, id):
         return self.jobs.model.filter(self.jobs.model.require(id, req.user))
 
-    @route('PUT', ':id/cancel', access=USER, summary='Cancel a job (its worker is stopped).',
+    @route('PUT', ':id/cancel', response='Job', access=USER, summary='Cancel a job (its worker is stopped).',
            params=[Param('id', type='objectid')])
     def cancel(self, req, id):
         self.jobs.model.require(id, req.user, manage=True)
         return self.jobs.model.filter(self.jobs.cancel(id))
 
-    @route('DELETE', ':id', access=USER, summary='Delete a job (canceling it if active).',
+    @route('DELETE', ':id', response='Message', access=USER, summary='Delete a job (canceling it if active).',
            params=[Param('id', type='objectid')])
     def delete(self, req, id):
         self.jobs.model.require(id, req.user, manage=True)

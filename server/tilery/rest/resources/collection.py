@@ -45,7 +45,7 @@ class CollectionResource(Resource):
         doc = self.collections.create(name, req.user, description, public, metadata)
         return self.collections.filter(doc, req.user)
 
-    @route('GET', 'details', access=PUBLIC, summary='How many collections there are.')
+    @route('GET', 'details', response='Details', access=PUBLIC, summary='How many collections there are.')
     def details_all(self, req):
         return {'nCollections': self.collections.count(
             self.collections.access_query(req.user))}
@@ -54,7 +54,7 @@ class CollectionResource(Resource):
     def get(self, req, collection):
         return self.collections.filter(collection, req.user)
 
-    @route('GET', ':id/details', access=PUBLIC, params=[_coll(READ)],
+    @route('GET', ':id/details', response='Details', access=PUBLIC, params=[_coll(READ)],
            summary='How many folders a collection has.')
     def details(self, req, collection):
         return {'nFolders': self.app.models.folder.count(
@@ -74,18 +74,18 @@ class CollectionResource(Resource):
             self.collections.set_metadata(collection, metadata)
         return self.collections.filter(collection, req.user)
 
-    @route('DELETE', ':id', access=USER, scope='core.data.own', params=[_coll(ADMIN)],
+    @route('DELETE', ':id', response='Message', access=USER, scope='core.data.own', params=[_coll(ADMIN)],
            summary='Delete a collection and everything in it.')
     def delete(self, req, collection):
         self.collections.remove(collection)
         return {'message': 'Deleted collection %s.' % collection['name']}
 
-    @route('GET', ':id/access', access=USER, params=[_coll(ADMIN)],
+    @route('GET', ':id/access', response='AccessList', access=USER, params=[_coll(ADMIN)],
            summary="A collection's access list.")
     def get_access(self, req, collection):
         return access_answer(self.app, collection)
 
-    @route('PUT', ':id/access', access=USER, scope='core.data.own',
+    @route('PUT', ':id/access', response='Collection', access=USER, scope='core.data.own',
            params=[_coll(ADMIN)] + access_params(),
            summary="Set a collection's access list.")
     def put_access(self, req, collection, access, public, public_flags, recurse):
@@ -93,7 +93,7 @@ class CollectionResource(Resource):
                                           actor=req.user)
         return self.collections.filter(doc, req.user)
 
-    @route('PUT', ':id/metadata', access=USER, json_body='object',
+    @route('PUT', ':id/metadata', response='Collection', access=USER, json_body='object',
            params=[_coll(WRITE), Param('allowNull', type='boolean', default=False,
                                        dest='allow_null')],
            summary='Merge keys into the metadata (null removes a key).')
@@ -101,7 +101,7 @@ class CollectionResource(Resource):
         return self.collections.filter(
             self.collections.set_metadata(collection, body, allow_null), req.user)
 
-    @route('DELETE', ':id/metadata', access=USER, summary='Delete metadata keys.', params=[
+    @route('DELETE', ':id/metadata', response='Collection', access=USER, summary='Delete metadata keys.', params=[
         _coll(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                             json_types=(list,))])
     def delete_meta(self, req, collection, fields):
