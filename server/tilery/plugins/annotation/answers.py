@@ -67,5 +67,6 @@ SCHEMAS = {
     'AnnotationsDeleted': {'type': 'object', 'required': ['deleted'],
                            'properties': {'deleted': _INT}},
     # GET /annotation/schema: what POST /annotation accepts
-    'AnnotationJsonSchema': {'type': 'object', 'description': 'A JSON Schema (draft 6).'},
+    'AnnotationJsonSchema': {'type': 'object', 'additionalProperties': True,
+                             'description': 'A JSON Schema (draft 6).'},
 }
