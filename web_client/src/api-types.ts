@@ -2152,7 +2152,7 @@ export interface components {
             labellers: {
                 checkpoint: number;
                 done: number;
-                login: string | null;
+                login: string;
                 userId: string;
             }[];
         };

@@ -17,6 +17,6 @@ SCHEMAS = {
     'LabelProgress': {'type': 'object', 'required': ['items', 'labellers'], 'properties': {
         'items': _INT, 'labellers': {'type': 'array', 'items': {
             'type': 'object', 'required': ['userId', 'login', 'done', 'checkpoint'],
-            'properties': {'userId': _STR, 'login': {**_STR, 'nullable': True},
+            'properties': {'userId': _STR, 'login': _STR,
                            'done': _INT, 'checkpoint': _INT}}}}},
 }
