@@ -79,7 +79,8 @@ class DescribeResource(Resource):
     def __init__(self, app):
         self.app = app
 
-    @route('GET', 'describe', response='OpenAPI', access=PUBLIC, summary='The OpenAPI 3 description of this API.')
+    @route('GET', 'describe', response='OpenAPI',
+           access=PUBLIC, summary='The OpenAPI 3 description of this API.')
     def describe(self, req):
         from .. import __version__
         return openapi(self.app.router, __version__)

@@ -78,7 +78,8 @@ class AnnotationResource(Resource):
         return {k: kwargs[k] for k in QUERY_KEYS if kwargs.get(k) is not None}
 
     # -- listing and creating
-    @route('GET', '', response='Annotation[]', access=PUBLIC, paging='_id', summary='Search annotations.',
+    @route('GET', '', response='Annotation[]',
+           access=PUBLIC, paging='_id', summary='Search annotations.',
            params=[Param('itemId', type='objectid'), Param('userId', type='objectid'),
                    Param('text', 'Case-insensitive substring of name or description.'),
                    Param('name', 'Exact name.')])
@@ -91,7 +92,8 @@ class AnnotationResource(Resource):
         req.set_total_count(total)
         return [self._out(d, req.user) for d in docs]
 
-    @route('POST', '', response='Annotation', access=USER, raw_body=True, summary='Create an annotation (JSON body).',
+    @route('POST', '', response='Annotation',
+           access=USER, raw_body=True, summary='Create an annotation (JSON body).',
            params=[ModelParam('itemId', model=Item, level=READ, dest='item')])
     def create(self, req, item):
         folder = self._require_annotate(item, req.user)
@@ -99,11 +101,13 @@ class AnnotationResource(Resource):
         doc = self.service.create(item, req.user, body, folder)
         return self._out(doc, req.user)
 
-    @route('GET', 'schema', response='AnnotationJsonSchema', access=PUBLIC, summary='The annotation JSON schema (Draft 6).')
+    @route('GET', 'schema', response='AnnotationJsonSchema',
+           access=PUBLIC, summary='The annotation JSON schema (Draft 6).')
     def get_schema(self, req):
         return schema.schema()
 
-    @route('GET', 'counts', response='AnnotationCounts', access=PUBLIC, summary='Annotation counts of items.',
+    @route('GET', 'counts', response='AnnotationCounts',
+           access=PUBLIC, summary='Annotation counts of items.',
            params=[Param('items', 'Comma-separated item ids.', required=True)])
     def counts(self, req, items):
         ids = [i for i in items.split(',') if i]
@@ -158,7 +162,8 @@ class AnnotationResource(Resource):
         self.service.delete(annotation['_id'])
         return {'message': 'Deleted annotation %s.' % annotation['_id']}
 
-    @route('GET', ':id/access', response='AnnotationAccess', access=USER, scope='core.data.own', params=[_ann(ADMIN)],
+    @route('GET', ':id/access', response='AnnotationAccess',
+           access=USER, scope='core.data.own', params=[_ann(ADMIN)],
            summary='The ACL.')
     def get_access(self, req, annotation):
         return {'access': annotation.get('access'), 'public': annotation.get('public', False)}
@@ -182,7 +187,8 @@ class AnnotationResource(Resource):
     def history(self, req, annotation, limit=0, offset=0):
         return self.service.history(annotation['_id'], offset, limit)
 
-    @route('GET', ':id/history/:version', response='AnnotationVersion', access=PUBLIC, cookie=True, params=[
+    @route('GET', ':id/history/:version', response='AnnotationVersion',
+           access=PUBLIC, cookie=True, params=[
         _ann(READ), Param('version', type='integer', location='path')] + QUERY_PARAMS,
         summary='One saved version with its elements.')
     def history_version(self, req, annotation, version, **kwargs):
@@ -203,7 +209,8 @@ class AnnotationResource(Resource):
         return self._out(self.service.set_metadata(annotation['_id'], body, req.user, allowNull),
                          req.user)
 
-    @route('DELETE', ':id/metadata', response='Annotation', access=USER, json_body='list', params=[_ann(WRITE)],
+    @route('DELETE', ':id/metadata', response='Annotation',
+           access=USER, json_body='list', params=[_ann(WRITE)],
            summary='Remove keys from annotation.attributes.')
     def delete_metadata(self, req, annotation, body):
         return self._out(self.service.delete_metadata(annotation['_id'], body, req.user),
@@ -330,7 +337,8 @@ class AnnotationResource(Resource):
     def folder_can_create(self, req, folder):
         return self.app.models.folder.can_annotate(folder, req.user)
 
-    @route('PUT', 'folder/:id/access', response='Updated', access=USER, scope='core.data.own', params=[
+    @route('PUT', 'folder/:id/access', response='Updated',
+           access=USER, scope='core.data.own', params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
         Param('access', type='json', json_types=(dict,), required=True),
         Param('public', type='boolean'), Param('recurse', type='boolean', default=False)],
@@ -362,7 +370,8 @@ class AnnotationAdminResource(Resource):
     def __init__(self, app):
         self.service = app.annotations
 
-    @route('DELETE', 'orphans', response='OrphansRemoved', summary='Remove chunks that no version refers to and no '
+    @route('DELETE', 'orphans', response='OrphansRemoved',
+           summary='Remove chunks that no version refers to and no '
            'live ingest owns (left by ingests that died with their process).')
     def remove_orphans(self, req):
         return self.service.remove_orphans()

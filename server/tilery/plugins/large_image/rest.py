@@ -62,7 +62,8 @@ class TilesResource(Resource):
         return None
 
     # -- making and undoing
-    @route('POST', '', response='Job?', access=USER, summary='Make the item a large image: at once when a '
+    @route('POST', '', response='Job?',
+           access=USER, summary='Make the item a large image: at once when a '
            'tile source reads the file, else by a conversion job (returned).', params=[
                ModelParam('itemId', model=Item, level=WRITE, dest='item'),
                Param('fileId', 'The image file (needed when the item has several).',
@@ -94,7 +95,8 @@ class TilesResource(Resource):
                                   tile_size)
         return self.app.jobs.model.filter(job) if job is not None else None
 
-    @route('DELETE', '', response='TilesDeleted', access=USER, summary='Remove the large image (and a converted file).',
+    @route('DELETE', '', response='TilesDeleted',
+           access=USER, summary='Remove the large image (and a converted file).',
            params=[ModelParam('itemId', model=Item, level=WRITE, dest='item')])
     def delete(self, req, item):
         return {'deleted': self.service.delete(item)}

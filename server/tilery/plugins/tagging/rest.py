@@ -11,12 +11,14 @@ class TaggingResource(Resource):
         self.app = app
         self.service = service
 
-    @route('GET', 'folder/:id/tagset', response='Tagset', access=PUBLIC, summary="A folder's tag set.", params=[
+    @route('GET', 'folder/:id/tagset', response='Tagset',
+           access=PUBLIC, summary="A folder's tag set.", params=[
         ModelParam('id', model=Folder, level=READ, dest='folder')])
     def tagset(self, req, folder):
         return self.service.tagset(folder)
 
-    @route('PUT', 'folder/:id/tagset', response='Tagset', access=USER, json_body='object', summary=(
+    @route('PUT', 'folder/:id/tagset', response='Tagset',
+           access=USER, json_body='object', summary=(
         "Set a folder's tag set: {tags: [{code, alias, key}], multiple}."), params=[
         ModelParam('id', model=Folder, level=WRITE, dest='folder')])
     def set_tagset(self, req, folder, body):

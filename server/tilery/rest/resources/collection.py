@@ -22,7 +22,8 @@ class CollectionResource(Resource):
         self.app = app
         self.collections = app.models.collection
 
-    @route('GET', '', access=PUBLIC, response='Collection[]', paging='name', summary='List or search collections.',
+    @route('GET', '', access=PUBLIC, response='Collection[]',
+           paging='name', summary='List or search collections.',
            params=[Param('text'), Param('name', 'Exact name.')])
     def find(self, req, text, name, paging):
         clauses = [self.collections.access_query(req.user)]
@@ -34,7 +35,8 @@ class CollectionResource(Resource):
         req.set_total_count(total)
         return [self.collections.filter(d, req.user) for d in docs]
 
-    @route('POST', '', access=USER, response='Collection', summary='Create a collection (site admins).', params=[
+    @route('POST', '', access=USER, response='Collection',
+           summary='Create a collection (site admins).', params=[
         Param('name', required=True), Param('description', default=''),
         Param('public', type='boolean', default=False), metadata_param()])
     def create(self, req, name, description, public, metadata):
@@ -45,12 +47,14 @@ class CollectionResource(Resource):
         doc = self.collections.create(name, req.user, description, public, metadata)
         return self.collections.filter(doc, req.user)
 
-    @route('GET', 'details', response='Details', access=PUBLIC, summary='How many collections there are.')
+    @route('GET', 'details', response='Details',
+           access=PUBLIC, summary='How many collections there are.')
     def details_all(self, req):
         return {'nCollections': self.collections.count(
             self.collections.access_query(req.user))}
 
-    @route('GET', ':id', access=PUBLIC, response='Collection', params=[_coll(READ)], summary='Get a collection.')
+    @route('GET', ':id', access=PUBLIC, response='Collection',
+           params=[_coll(READ)], summary='Get a collection.')
     def get(self, req, collection):
         return self.collections.filter(collection, req.user)
 
@@ -60,7 +64,8 @@ class CollectionResource(Resource):
         return {'nFolders': self.app.models.folder.count(
             {'parentId': collection['_id'], 'parentCollection': 'collection'})}
 
-    @route('PUT', ':id', access=USER, response='Collection', summary='Update a collection.', params=[
+    @route('PUT', ':id', access=USER, response='Collection',
+           summary='Update a collection.', params=[
         _coll(WRITE), Param('name'), Param('description'), metadata_param()])
     def update(self, req, collection, name, description, metadata):
         if name is not None:
@@ -74,7 +79,8 @@ class CollectionResource(Resource):
             self.collections.set_metadata(collection, metadata)
         return self.collections.filter(collection, req.user)
 
-    @route('DELETE', ':id', response='Message', access=USER, scope='core.data.own', params=[_coll(ADMIN)],
+    @route('DELETE', ':id', response='Message',
+           access=USER, scope='core.data.own', params=[_coll(ADMIN)],
            summary='Delete a collection and everything in it.')
     def delete(self, req, collection):
         self.collections.remove(collection)
@@ -101,7 +107,8 @@ class CollectionResource(Resource):
         return self.collections.filter(
             self.collections.set_metadata(collection, body, allow_null), req.user)
 
-    @route('DELETE', ':id/metadata', response='Collection', access=USER, summary='Delete metadata keys.', params=[
+    @route('DELETE', ':id/metadata', response='Collection',
+           access=USER, summary='Delete metadata keys.', params=[
         _coll(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                             json_types=(list,))])
     def delete_meta(self, req, collection, fields):

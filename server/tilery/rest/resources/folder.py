@@ -30,7 +30,8 @@ class FolderResource(Resource):
         model.require_access(parent, req.user, level)
         return parent
 
-    @route('GET', '', access=PUBLIC, response='Folder[]', paging='lowerName', summary='List or search folders.',
+    @route('GET', '', access=PUBLIC, response='Folder[]',
+           paging='lowerName', summary='List or search folders.',
            params=[Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
                    Param('parentId', type='objectid', dest='parent_id'),
                    Param('text', 'Case-insensitive name search.'),
@@ -75,7 +76,8 @@ class FolderResource(Resource):
                                   reuse, metadata)
         return self.folders.filter(doc, req.user)
 
-    @route('GET', ':id', access=PUBLIC, response='Folder', params=[_folder(READ)], summary='Get a folder.')
+    @route('GET', ':id', access=PUBLIC, response='Folder',
+           params=[_folder(READ)], summary='Get a folder.')
     def get(self, req, folder):
         return self.folders.filter(folder, req.user)
 
@@ -86,13 +88,15 @@ class FolderResource(Resource):
                 'nFolders': self.folders.count({'parentId': folder['_id'],
                                                 'parentCollection': 'folder'})}
 
-    @route('GET', ':id/rootpath', response='RootPathEntry[]', access=PUBLIC, params=[_folder(READ)],
+    @route('GET', ':id/rootpath', response='RootPathEntry[]',
+           access=PUBLIC, params=[_folder(READ)],
            summary='The folders above this one, from the root.')
     def rootpath(self, req, folder):
         chain = self.folders.ancestors(folder)
         return [{'type': t, 'object': self.app.models[t].filter(d, req.user)} for t, d in chain]
 
-    @route('PUT', ':id', access=USER, response='Folder', summary='Update or move a folder.', params=[
+    @route('PUT', ':id', access=USER, response='Folder',
+           summary='Update or move a folder.', params=[
         _folder(WRITE), Param('name'), Param('description'),
         Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
         Param('parentId', type='objectid', dest='parent_id'), metadata_param()])
@@ -116,7 +120,8 @@ class FolderResource(Resource):
             self.folders.set_metadata(folder, metadata)
         return self.folders.filter(folder, req.user)
 
-    @route('DELETE', ':id', response='Message', access=USER, scope='core.data.own', params=[_folder(ADMIN)],
+    @route('DELETE', ':id', response='Message',
+           access=USER, scope='core.data.own', params=[_folder(ADMIN)],
            summary='Delete a folder and everything in it.')
     def delete(self, req, folder):
         self.folders.remove(folder)
@@ -149,13 +154,15 @@ class FolderResource(Resource):
         return self.folders.filter(self.folders.set_metadata(folder, body, allow_null),
                                    req.user)
 
-    @route('DELETE', ':id/metadata', response='Folder', access=USER, summary='Delete metadata keys.', params=[
+    @route('DELETE', ':id/metadata', response='Folder',
+           access=USER, summary='Delete metadata keys.', params=[
         _folder(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                               json_types=(list,))])
     def delete_meta(self, req, folder, fields):
         return self.folders.filter(self.folders.delete_metadata(folder, fields), req.user)
 
-    @route('POST', ':id/copy', response='Folder', access=USER, summary='Copy a folder with its contents.', params=[
+    @route('POST', ':id/copy', response='Folder',
+           access=USER, summary='Copy a folder with its contents.', params=[
         _folder(READ), Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
         Param('parentId', type='objectid', dest='parent_id'), Param('name'),
         Param('description'), Param('public', type='boolean')])

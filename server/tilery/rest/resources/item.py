@@ -25,7 +25,8 @@ class ItemResource(Resource):
         self.items = app.models.item
         self.files = app.models.file
 
-    @route('GET', '', access=PUBLIC, response='Item[]', paging='lowerName', summary='List or search items.',
+    @route('GET', '', access=PUBLIC, response='Item[]',
+           paging='lowerName', summary='List or search items.',
            params=[ModelParam('folderId', model=Folder, level=READ, required=False,
                               dest='folder'),
                    Param('text', 'Case-insensitive name search.'),
@@ -57,7 +58,8 @@ class ItemResource(Resource):
         doc = self.items.create(name, folder, req.user, description, reuse, metadata)
         return self.items.filter(doc, req.user)
 
-    @route('GET', ':id', access=PUBLIC, response='Item', params=[_item(READ)], summary='Get an item.')
+    @route('GET', ':id', access=PUBLIC, response='Item',
+           params=[_item(READ)], summary='Get an item.')
     def get(self, req, item):
         return self.items.filter(item, req.user)
 
@@ -85,7 +87,8 @@ class ItemResource(Resource):
         self.items.remove(item)
         return {'message': 'Deleted item %s.' % item['name']}
 
-    @route('GET', ':id/files', access=PUBLIC, response='File[]', paging='name', params=[_item(READ)],
+    @route('GET', ':id/files', access=PUBLIC, response='File[]',
+           paging='name', params=[_item(READ)],
            summary="An item's files.")
     def files_of(self, req, item, paging):
         docs, total = self.files.find_page({'itemId': item['_id']}, paging)
@@ -104,13 +107,15 @@ class ItemResource(Resource):
     def put_meta(self, req, item, body, allow_null):
         return self.items.filter(self.items.set_metadata(item, body, allow_null), req.user)
 
-    @route('DELETE', ':id/metadata', response='Item', access=USER, summary='Delete metadata keys.', params=[
+    @route('DELETE', ':id/metadata', response='Item',
+           access=USER, summary='Delete metadata keys.', params=[
         _item(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                             json_types=(list,))])
     def delete_meta(self, req, item, fields):
         return self.items.filter(self.items.delete_metadata(item, fields), req.user)
 
-    @route('POST', ':id/copy', response='Item', access=USER, summary='Copy an item with its files.', params=[
+    @route('POST', ':id/copy', response='Item',
+           access=USER, summary='Copy an item with its files.', params=[
         _item(READ), ModelParam('folderId', model=Folder, level=WRITE, required=False,
                                 dest='folder'),
         Param('name'), Param('description')])
