@@ -368,7 +368,7 @@ function sendChunk(uploadId: string, offset: number, blob: Blob, onProgress: (se
 }
 
 /** The real server behind the resumable upload loop in lib/chunks. */
-export function chunkTransport(signal?: AbortSignal): ChunkTransport {
+export function chunkTransport(signal?: AbortSignal): ChunkTransport<ChunkAnswer> {
   return {
     sendChunk: (uploadId, offset, blob, onProgress) => sendChunk(uploadId, offset, blob, onProgress, signal),
     getOffset: (uploadId) => files.offset(uploadId),

@@ -12,6 +12,8 @@ export type AccessEntry = Schemas['AccessEntry'];
 export type AccessList = Schemas['AccessList'];
 export type Collection = Schemas['Collection'];
 export type Folder = Schemas['Folder'];
+/** One step of GET /folder/:id/rootpath (or /item/:id/rootpath), from the top down. */
+export type RootPathEntry = Schemas['RootPathEntry'];
 /** A folder of GET /resource/shared: who shared it with me, when, through what. */
 export type SharedFolder = Schemas['SharedFolder'];
 export type LargeImageInfo = Schemas['LargeImageInfo'];
