@@ -312,4 +312,8 @@ def test_a_wrong_answer_fails_its_schema(server):
     fails({'users': [{'id': 'x'}], 'groups': []}, 'AccessList', 'level')
     fails({'_id': 'x', 'name': 'n', 'size': 3}, 'Upload|File')
     fails(None, 'User')
+    job = {'_id': 'x', 'status': 2, 'celeryTaskId': None, 'celeryQueue': 'large',
+           'worker': {'host': 'node1', 'pid': 12}}  # as administrators see a Celery job
+    check(job, answer_schema('Job', schemas), schemas)
+    fails(dict(job, worker={'host': 'node1', 'pid': 'twelve'}), 'Job', 'twelve')
     check(None, answer_schema('User?', schemas), schemas)

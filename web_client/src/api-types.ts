@@ -2113,6 +2113,8 @@ export interface components {
         Job: {
             _id: string;
             _modelType?: string;
+            celeryQueue?: string | null;
+            celeryTaskId?: string | null;
             created?: string;
             log?: string[] | string;
             meta?: {
@@ -2127,6 +2129,10 @@ export interface components {
             title?: string;
             type?: string;
             updated?: string;
+            worker?: {
+                host?: string;
+                pid?: number;
+            } | null;
         };
         LabelClass: {
             color: string;

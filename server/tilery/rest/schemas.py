@@ -126,7 +126,10 @@ SCHEMAS = {
     'Job': _doc(('status',), title=_STR, type=_STR, status=_INT,
                 progress={'type': 'object', 'nullable': True, 'properties': {
                     'current': _NUM, 'total': _NULLABLE_NUM, 'message': _STR}},
-                log={'oneOf': [{'type': 'array', 'items': _STR}, _STR]}, meta=_META),
+                log={'oneOf': [{'type': 'array', 'items': _STR}, _STR]}, meta=_META,
+                # administrators only: where the job runs (Celery task and queue, worker)
+                celeryTaskId=_NULLABLE_STR, celeryQueue=_NULLABLE_STR,
+                worker=dict(_obj(host=_STR, pid=_INT), nullable=True)),
     'Version': _obj(('release', 'apiVersion', 'serverVersion'), release=_STR,
                     apiVersion=_STR, serverVersion=_STR, server=_STR, python=_STR),
     'Health': _obj(('status',), status={'type': 'string', 'enum': ['ok']}, database=_STR),
