@@ -12,6 +12,7 @@ from .errors import ValidationError
 from .events import Events
 from .jobs.rest import attach as attach_jobs
 from .metrics import Metrics, MetricsApp
+from .notification import attach as attach_notifications
 from .models import CORE_MODELS, ModelRegistry
 from .rest.describe import DescribeResource
 from .rest.dispatch import Dispatcher
@@ -46,12 +47,14 @@ class App:
         self.uploads = None
         self.tree = None
         self.jobs = None
+        self.notifications = None
 
     def start(self):
         import datetime
         from .models.base import now
         self.uploads.cleanup_stale(now() - datetime.timedelta(days=self.settings.upload_stale_days))
         self.jobs.start()
+        self.notifications.start()
         for plugin in self.plugins.values():
             plugin.start(self)
 
@@ -61,6 +64,7 @@ class App:
                 plugin.stop(self)
             except Exception:
                 log.exception('Plugin %s failed to stop', plugin.name)
+        self.notifications.stop()
         self.jobs.stop()
 
 
@@ -84,6 +88,7 @@ def create_app(settings, mongo_client=None, db=None):
     app.tree = TreeService(app)
     app.listings = ListingCache(settings.listing_cache_rows, metrics.cache('listing'))
     attach_jobs(app)  # app.jobs and the /job routes
+    attach_notifications(app)  # app.notifications and the /notification routes (app.feed)
     from .rest.resources import core_resources
     for resource in core_resources(app):
         app.router.add_resource(resource)

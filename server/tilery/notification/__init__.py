@@ -25,6 +25,17 @@ class Notifications:
         self.presence = PresenceService(model, app.feed)
         self.delivery.ticks.append(self.presence.tick)
         self._unsubscribe = None
+        app.events.subscribe('model.file.finalized', self._uploaded)
+
+    def _uploaded(self, info):
+        """``upload_done`` to the uploader (the new item's ``item.create`` is the item
+        model's, for the folder's watchers)."""
+        upload, file, item = info.get('upload'), info.get('file'), info.get('item')
+        if not upload or not file or not item or upload.get('userId') is None:
+            return
+        self.app.feed.publish('upload_done', {
+            'fileId': file['_id'], 'itemId': item['_id'], 'folderId': item.get('folderId'),
+            'name': file.get('name'), 'size': file.get('size')}, user_id=upload['userId'])
 
     def start(self):
         self.hub.start()
