@@ -10,6 +10,7 @@ from . import database, plugins
 from .auth import Auth
 from .errors import ValidationError
 from .events import Events
+from .feed import Feed, Invalidation
 from .jobs.rest import attach as attach_jobs
 from .metrics import Metrics, MetricsApp
 from .notification import attach as attach_notifications
@@ -41,6 +42,8 @@ class App:
         self.dispatcher = Dispatcher(self, self.router)
         self.plugins = {}
         self.access_flags = dict(plugins.ACCESS_FLAGS)
+        self.feed = None
+        self.invalidation = None
         self.auth = None
         self.audit = None
         self.logins = None
@@ -53,6 +56,7 @@ class App:
         import datetime
         from .models.base import now
         self.uploads.cleanup_stale(now() - datetime.timedelta(days=self.settings.upload_stale_days))
+        self.feed.start()
         self.jobs.start()
         self.notifications.start()
         for plugin in self.plugins.values():
@@ -66,6 +70,7 @@ class App:
                 log.exception('Plugin %s failed to stop', plugin.name)
         self.notifications.stop()
         self.jobs.stop()
+        self.feed.stop()
 
 
 def create_app(settings, mongo_client=None, db=None):
@@ -81,6 +86,9 @@ def create_app(settings, mongo_client=None, db=None):
         app.models.add(cls(app))
     for model in app.models:
         model.ensure_indexes()
+    app.feed = Feed(app.models.notification, settings.feed_poll_interval,
+                    settings.feed_window)
+    app.invalidation = Invalidation(app.feed)
     app.auth = Auth(app, metrics.cache('auth'))
     app.audit = AuditLog(app)
     app.logins = LoginService(app)
