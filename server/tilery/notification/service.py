@@ -48,22 +48,22 @@ def parse_watches(text):
 
 
 def replay_start(last_event_id=None, since=None):
-    """The ObjectId after which missed events are replayed (None: no replay).
+    """The feed's ``replay`` arguments for what a stream missed (None: no replay).
 
     ``Last-Event-ID`` (sent by EventSource on reconnect) wins over ``since``.
     """
     if last_event_id:
         try:
-            return ObjectId(last_event_id.strip())
+            return {'after_id': ObjectId(last_event_id.strip())}
         except (InvalidId, TypeError):
             raise RestError('Last-Event-ID must be an event id.')
     if since is None:
         return None
     try:
         when = datetime.datetime.fromtimestamp(float(since), datetime.timezone.utc)
-        return ObjectId.from_datetime(when)
     except (ValueError, OverflowError, OSError):
         raise RestError('since must be a time in seconds since 1970.')
+    return {'since': when.replace(tzinfo=None)}
 
 
 class Subscription:
@@ -74,7 +74,7 @@ class Subscription:
         self.watches = {kind: set() for kind in WATCH_KINDS}
         for kind, oid in watches:
             self.watches[kind].add(str(oid))
-        self.after = after
+        self.after = after  # the feed's replay arguments (after_id or since), or None
         self._replayed = set()  # ids sent by the replay, not to be sent again live
 
     def replayed(self, event_id):
@@ -142,6 +142,7 @@ class Delivery:
         self.app = app
         self.cache = cache or AccessCache()
         self.ticks = []  # callables the hub runs about twice a second (presence lapses)
+        self._failing = set()
 
     def subscribe(self, user, watches, after):
         """A Subscription; each watched resource must be readable by ``user`` (403)."""
@@ -211,7 +212,8 @@ class Delivery:
         if sub.after is None:
             return []
         found = []
-        for event in self.app.feed.replay(sub.after, limit=REPLAY_LIMIT):
+        # None: the Last-Event-ID is older than the feed's window; nothing to replay
+        for event in self.app.feed.replay(limit=REPLAY_LIMIT, **sub.after) or ():
             if self.accepts(sub, event):
                 sub.replayed(event['_id'])
                 found.append(event)
@@ -226,12 +228,16 @@ class Delivery:
         return b'id: %s\ndata: %s\n\n' % (str(event['_id']).encode(), body)
 
     def tick(self):
-        """Periodic work run by the hub thread (presence lapses)."""
+        """Periodic work run by the hub thread (presence lapses); a failure is logged
+        once until the work succeeds again (a database restart must not flood the log)."""
         for work in self.ticks:
             try:
                 work()
+                self._failing.discard(work)
             except Exception:
-                log.exception('Notification periodic work %r failed', work)
+                if work not in self._failing:
+                    self._failing.add(work)
+                    log.exception('Notification periodic work %r failed', work)
 
 
 def _json_default(value):

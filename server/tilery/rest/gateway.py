@@ -36,6 +36,10 @@ SEND_BLOCK = 256 << 10  # file bytes sent at a time: fits the CPU caches
 # streaming headers held hundreds of MiB of a worker's memory. Generous for long query
 # strings (Girder clients put JSON lists of ids there); beyond it cheroot answers 414/413.
 MAX_HEADER_BYTES = 1 << 20
+# connections the kernel holds for accept(): cheroot's default of 5 made a burst of
+# clients (500 viewers' notification streams reconnecting after a restart) wait out
+# 1 s SYN retransmits
+LISTEN_BACKLOG = 256
 
 
 class FileWrapper:
@@ -369,6 +373,7 @@ def make_server(bind_addr, wsgi_app, head_timeout=10.0, **kwargs):
     server = cheroot.wsgi.Server(bind_addr, wsgi_app, **kwargs)
     server.head_watch = HeadWatch(head_timeout) if head_timeout else None
     server.max_request_header_size = MAX_HEADER_BYTES
+    server.request_queue_size = LISTEN_BACKLOG
     server.gateway = Gateway
     server.ConnectionClass = Connection
     return server
