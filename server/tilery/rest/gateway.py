@@ -306,15 +306,7 @@ class Gateway(cheroot.wsgi.Gateway_10):
             if fast and hasattr(inner, 'take_socket'):
                 self._hand_off(inner)
                 return
-            if fast and isinstance(inner, FileWrapper) and \
-                    self.remaining_bytes_out is not None and \
-                    hasattr(inner.filelike, 'readinto'):
-                count = self.remaining_bytes_out
-                if inner.length is not None:
-                    count = min(count, inner.length)
-                sent = self._send_file(inner.filelike, count)
-                if hasattr(response, 'add_sent'):
-                    response.add_sent(sent)
+            if fast and self._sent_as_file(response, inner):
                 return
             if fast and isinstance(response, list) and len(response) == 1:
                 writer.hold()  # the headers wait for the one body block
@@ -328,6 +320,20 @@ class Gateway(cheroot.wsgi.Gateway_10):
             writer.flush()
             if hasattr(response, 'close'):
                 response.close()
+
+    def _sent_as_file(self, response, inner):
+        """Send a FileWrapper answer from its file through one buffer; False if it is not
+        one that can go that way."""
+        if not isinstance(inner, FileWrapper) or self.remaining_bytes_out is None or \
+                not hasattr(inner.filelike, 'readinto'):
+            return False
+        count = self.remaining_bytes_out
+        if inner.length is not None:
+            count = min(count, inner.length)
+        sent = self._send_file(inner.filelike, count)
+        if hasattr(response, 'add_sent'):
+            response.add_sent(sent)
+        return True
 
     def _hand_off(self, answer):
         """Send the headers, then give the socket to ``answer`` for good.
