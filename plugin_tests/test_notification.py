@@ -269,7 +269,10 @@ def test_own_notifications_keepalive_and_timeout(server, bound, user, other):
     started = time.monotonic()
     assert mine.next(3.0) is None  # no other event; the stream ends at its timeout
     assert time.monotonic() - started < 2.5 and mine.keepalives >= 2 and mine.ended
-    assert proxied.next(1.0) is None
+    assert proxied.next(2.0) is None  # the HTTP/1.0 one ends with its socket
+    deadline = time.monotonic() + 2
+    while hub.count and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert hub.count == 0
 
 
@@ -346,3 +349,24 @@ def test_500_open_streams_hold_no_thread_each(mongo_client, db, tmp_path, admin,
         for sock in socks:
             sock.close()
         bound.stop()
+
+
+def test_signing_out_ends_the_stream(server, bound, user):
+    token = server.app.models.token.create(user)['_id']
+    stream = Sse(bound.api_url, token)
+    kept = Sse(bound.api_url, server.token_for(user))
+    time.sleep(0.2)
+    r = server.request('user/authentication', 'DELETE', token=token)
+    assert r.status == 200, r.body
+    started = time.monotonic()
+    assert stream.next(4.0) is None and stream.ended  # ended, not timed out
+    assert time.monotonic() - started < 3.0
+    server.app.feed.publish('job_status', {'n': 1}, user_id=user['_id'])
+    assert kept.next(1.0)['data'] == {'n': 1}  # the user's other sessions go on
+    kept.close()
+
+
+def test_an_app_not_serving_streams_answers_503(server, user):
+    # in-process, the app was never started: no hub thread would ever write the stream
+    r = server.request('notification/stream', user=user)
+    assert r.status == 503 and r.headers['Retry-After'] == '5'

@@ -17,7 +17,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from ..errors import RestError
-from ..models.base import READ
+from ..models.base import READ, now
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,9 @@ def replay_start(last_event_id=None, since=None):
 class Subscription:
     """What one stream receives: its user's events, and events matching its watches."""
 
-    def __init__(self, user_id, watches=(), after=None):
+    def __init__(self, user_id, watches=(), after=None, token=None):
         self.user_id = user_id
+        self.token = token  # the token that opened the stream: it ends when that goes
         self.watches = {kind: set() for kind in WATCH_KINDS}
         for kind, oid in watches:
             self.watches[kind].add(str(oid))
@@ -144,13 +145,22 @@ class Delivery:
         self.ticks = []  # callables the hub runs about twice a second (presence lapses)
         self._failing = set()
 
-    def subscribe(self, user, watches, after):
+    def subscribe(self, user, watches, after, token=None):
         """A Subscription; each watched resource must be readable by ``user`` (403)."""
         for kind, oid in watches:
             model = self._model(kind)
             doc = model.load(oid)
             model.require_access(doc, user, READ)
-        return Subscription(user['_id'], watches, after)
+        return Subscription(user['_id'], watches, after, token)
+
+    def revoked(self, subscriptions):
+        """The subscriptions whose token was deleted (a sign-out) or expired: one query."""
+        tokens = {s.token for s in subscriptions if s.token is not None}
+        if not tokens:
+            return []
+        live = {t['_id'] for t in self.app.models.token.find(
+            {'_id': {'$in': list(tokens)}, 'expires': {'$gt': now()}}, fields={'_id': 1})}
+        return [s for s in subscriptions if s.token is not None and s.token not in live]
 
     def _model(self, kind):
         try:
