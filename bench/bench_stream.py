@@ -9,7 +9,10 @@ spread over them) watch one slide's item; the bench admin PATCHes an annotation 
 - memory: the server's RSS before and after opening MEMORY_STREAMS (default 500)
   streams, per stream;
 - throughput: PATCHes sent by 4 threads while SUBSCRIBERS streams listen: events the
-  server published a second, and frames (event x stream) it wrote a second.
+  server published a second, and frames (event x stream) it wrote a second;
+- publish overhead (in-process, embedded database): PATCHes of one element alternately
+  with and without their announcement, through the background publisher and through
+  the feed directly (why the hot paths use the publisher: notification/publisher.py).
 
 Environment: BASE_URL, SERVER_PID, SUBSCRIBERS, MEMORY_STREAMS, PATCHES, VIEWERS.
 Prints one JSON line per part; progress goes to stderr.
@@ -152,6 +155,7 @@ def latency(url, gc, viewers, item, annotation, subscribers):
 def memory(url, server, viewers, item):
     pid = server.pid
     before = rss_mb(pid) if pid else None
+    threads_before = len(os.listdir('/proc/%d/task' % pid)) if pid else None
     streams = Streams(url, viewers, 'item:%s' % item['_id']).open(MEMORY_STREAMS)
     time.sleep(3)
     after = rss_mb(pid) if pid else None
@@ -160,7 +164,8 @@ def memory(url, server, viewers, item):
     per = (after - before) * 1024 / MEMORY_STREAMS if before and after else None
     return {'bench': 'stream_memory', 'streams': MEMORY_STREAMS, 'rss_before_mb':
             before and round(before, 1), 'rss_after_mb': after and round(after, 1),
-            'kib_per_stream': per and round(per, 1), 'server_threads': threads}
+            'kib_per_stream': per and round(per, 1), 'server_threads_before': threads_before,
+            'server_threads': threads}
 
 
 def throughput(url, gc, viewers, item, annotation):
@@ -194,6 +199,40 @@ def throughput(url, gc, viewers, item, annotation):
             'events_per_s': round(total / seconds, 1), 'frames_per_s': round(frames / seconds)}
 
 
+def publish_overhead(rounds=400):
+    """Median PATCH time with and without announcing it, interleaved (same load)."""
+    import statistics
+    import tempfile
+    from tilery import database
+    from tilery.testing import TestServer, make_app
+    out = {'bench': 'stream_publish_overhead', 'patches_each': rounds // 2}
+    with database.EmbeddedDatabase(tempfile.mkdtemp(prefix='tilery-bench-db-')) as db_server:
+        client = database.connect(db_server.uri)
+        app = make_app(client, client['bench'], tempfile.mkdtemp(prefix='tilery-bench-'))
+        server = TestServer(app)
+        user = app.models.user.create('alice', 'a@example.com', 'A', 'B', 'password1')
+        folder = app.models.folder.find_one({'name': 'Public'})
+        item = app.models.item.create('slide', folder, user)
+        aid = server.request('annotation', 'POST', user, {'itemId': item['_id']}, {
+            'name': 'a', 'elements': [{'id': '%024x' % (i + 1), 'type': 'point',
+                                       'center': [i, i, 0]} for i in range(1000)]}).json['_id']
+        for name, feed in (('publisher', app.notifications.publisher), ('feed', app.feed)):
+            times = {True: [], False: []}
+            for n in range(rounds):
+                app.annotations.feed = feed if n % 2 else None
+                started = time.perf_counter()
+                server.request('annotation/' + aid, 'PATCH', user, body=[{
+                    'op': 'replace', 'path': 'elements/id:%024x/center' % (n % 1000 + 1),
+                    'value': [n, n + 1, 0]}])
+                times[bool(n % 2)].append((time.perf_counter() - started) * 1000)
+            app.notifications.publisher.flush()
+            out['%s_ms' % name] = round(statistics.median(times[True]), 1)
+            out['%s_unannounced_ms' % name] = round(statistics.median(times[False]), 1)
+        app.stop()
+        client.close()
+    return out
+
+
 def main():
     os.environ.setdefault('TILERY_STREAM_MAX_PER_USER', str(MEMORY_STREAMS + SUBSCRIBERS))
     with Server(1) as server:
@@ -206,6 +245,8 @@ def main():
         print(json.dumps(memory(url, server, viewers, item)), flush=True)
         log('throughput with %d subscribers' % SUBSCRIBERS)
         print(json.dumps(throughput(url, gc, viewers, item, annotation)), flush=True)
+    log('publish overhead on PATCH')
+    print(json.dumps(publish_overhead()), flush=True)
 
 
 if __name__ == '__main__':

@@ -8,7 +8,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from ..errors import AccessError, RestError
-from ..models.base import Model
+from ..models.base import Model, publisher
 
 
 class JobStatus(enum.IntEnum):
@@ -128,7 +128,7 @@ class JobModel(Model):
     def announce(self, job):
         """``job_status`` to the owner's notification streams: the job as GET /job/:id
         shows it, without its log. A feed that fails is logged; the job goes on."""
-        feed = getattr(self.app, 'feed', None)
+        feed = publisher(self.app)
         if feed is None or job.get('userId') is None:
             return
         data = self.filter(job)

@@ -126,11 +126,20 @@ def bump(models, parent_type, parent_ids):
             {'_id': {'$in': ids}}, {'$inc': {'listVersion': 1}})
 
 
+def publisher(app):
+    """Where a change is published: the notifications' background publisher (a hot
+    path does not wait for the feed's writes), or the feed itself; None without one."""
+    notifications = getattr(app, 'notifications', None)
+    if notifications is not None:
+        return notifications.publisher
+    return getattr(app, 'feed', None)
+
+
 def announce(app, kind, doc, scope_type, scope_id, fields=('folderId',)):
     """Publish ``kind`` (item.create, folder.delete...) about ``doc`` to the watchers of
     its parent on the app's change feed (notification streams): one insert. A feed that
     fails is logged; the change it reports stands."""
-    feed = getattr(app, 'feed', None)
+    feed = publisher(app)
     if feed is None or scope_id is None:
         return
     data = {'_id': doc['_id'], 'name': doc.get('name')}

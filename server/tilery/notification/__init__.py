@@ -7,6 +7,7 @@ the one thread that writes every open stream of the process, ``PresenceService``
 """
 from .hub import StreamHub
 from .presence import Presence, PresenceService
+from .publisher import Publisher
 from .rest import NotificationResource
 from .service import Delivery
 
@@ -17,6 +18,8 @@ class Notifications:
     def __init__(self, app):
         settings = app.settings
         self.app = app
+        # what the hot paths publish through (annotation edits, items, uploads, jobs)
+        self.publisher = Publisher(app.feed)
         self.delivery = Delivery(app)
         self.hub = StreamHub(self.delivery, max_streams=settings.stream_max,
                              max_per_user=settings.stream_max_per_user)
@@ -33,7 +36,7 @@ class Notifications:
         upload, file, item = info.get('upload'), info.get('file'), info.get('item')
         if not upload or not file or not item or upload.get('userId') is None:
             return
-        self.app.feed.publish('upload_done', {
+        self.publisher.publish('upload_done', {
             'fileId': file['_id'], 'itemId': item['_id'], 'folderId': item.get('folderId'),
             'name': file.get('name'), 'size': file.get('size')}, user_id=upload['userId'])
 
@@ -46,6 +49,7 @@ class Notifications:
             self._unsubscribe()
             self._unsubscribe = None
         self.hub.stop()
+        self.publisher.stop()
 
 
 def attach(app):
