@@ -114,7 +114,7 @@ def rects(n, start=1):
 
 @pytest.fixture
 def shared(server, user, other):
-    """A folder of ``user`` that ``other`` may read, with an item and an annotation."""
+    """A folder of ``user`` that ``other`` may write, with an item and an annotation."""
     app = server.app
     folder = app.models.folder.create('slides', user, 'user', user, public=False)
     app.models.folder.set_access(folder, {'users': [
@@ -123,7 +123,12 @@ def shared(server, user, other):
     r = server.request('annotation', 'POST', user, {'itemId': item['_id']},
                        {'name': 'a', 'elements': rects(6)})
     assert r.status == 200, r.body
-    return folder, item, r.json['_id']
+    aid = r.json['_id']
+    # other writes it too (the annotation keeps the ACL it was made with)
+    r = server.request('annotation/%s/access' % aid, 'PUT', user, params={'access': {
+        'users': [{'id': str(user['_id']), 'level': 2}, {'id': str(other['_id']), 'level': 1}]}})
+    assert r.status == 200, r.body
+    return folder, item, aid
 
 
 @pytest.fixture

@@ -6,37 +6,11 @@ import threading
 import time
 
 import girder_client
-import pytest
 
-from tilery.testing import BoundServer
+import test_notification as live
 
-from test_notification import Sse, rects
-
-
-@pytest.fixture
-def shared(server, user, other):
-    """A folder of ``user`` that ``other`` may write, with an item and an annotation."""
-    app = server.app
-    folder = app.models.folder.create('slides', user, 'user', user, public=False)
-    app.models.folder.set_access(folder, {'users': [
-        {'id': user['_id'], 'level': 2}, {'id': other['_id'], 'level': 1}]})
-    item = app.models.item.create('slide.svs', folder, user)
-    r = server.request('annotation', 'POST', user, {'itemId': item['_id']},
-                       {'name': 'a', 'elements': rects(6)})
-    assert r.status == 200, r.body
-    aid = r.json['_id']
-    # other writes it too (the annotation keeps the ACL it was made with)
-    r = server.request('annotation/%s/access' % aid, 'PUT', user, params={'access': {
-        'users': [{'id': str(user['_id']), 'level': 2}, {'id': str(other['_id']), 'level': 1}]}})
-    assert r.status == 200, r.body
-    return folder, item, aid
-
-
-@pytest.fixture
-def bound(server):
-    bound = BoundServer(server.app).start()
-    yield bound
-    bound.stop()
+Sse = live.Sse
+shared, bound = live.shared, live.bound  # the fixtures: a shared slide, a bound server
 
 
 def eid(n):
@@ -124,6 +98,14 @@ def test_presence_appears_moves_and_lapses(server, bound, shared, user, other, m
     event = watcher.next(1.5, 'presence')
     assert event['data']['itemId'] == str(item['_id'])
     assert [u['login'] for u in event['data']['users']] == ['user1']
+    # a heartbeat that changes nothing sends nothing; a moved viewport does
+    time.sleep(0.3)
+    server.request('notification/presence', 'PUT', user,
+                   {'itemId': item['_id'], 'viewport': [0, 0, 100, 50]})
+    assert watcher.next(0.8, 'presence') is None
+    server.request('notification/presence', 'PUT', user,
+                   {'itemId': item['_id'], 'viewport': [10, 0, 110, 50]})
+    assert watcher.next(1.0, 'presence')['data']['users'][0]['viewport'] == [10, 0, 110, 50]
     r = server.request('notification/presence', 'PUT', other, {'itemId': item['_id']})
     assert [u['login'] for u in r.json['users']] == ['other1', 'user1']
     assert r.json['users'][0]['viewport'] is None

@@ -31,14 +31,16 @@ class Presence(Model):
     indexes = (([('itemId', 1), ('userId', 1)], {'unique': True}), [('expires', 1)])
 
     def beat(self, item_id, user, viewport, lapse=LAPSE_SECONDS):
-        """Record that ``user`` has the item open; True when they just arrived."""
-        result = self.collection.update_one(
+        """Record that ``user`` has the item open; True when others should hear of it
+        (they just arrived, came back after a lapse, or moved their shared viewport)."""
+        when = now()
+        before = self.collection.find_one_and_update(
             {'itemId': item_id, 'userId': user['_id']},
             {'$set': {'viewport': viewport, 'login': user.get('login'),
                       'name': _full_name(user),
-                      'expires': now() + datetime.timedelta(seconds=lapse)}},
-            upsert=True)
-        return result.upserted_id is not None
+                      'expires': when + datetime.timedelta(seconds=lapse)}},
+            upsert=True, projection={'viewport': 1, 'expires': 1})
+        return before is None or before['expires'] <= when or before.get('viewport') != viewport
 
     def leave(self, item_id, user_id):
         """Forget the user on the item; True when they were there."""
@@ -98,8 +100,8 @@ class PresenceService:
                 for d in self.model.present(item_id)]
 
     def beat(self, item, user, viewport):
-        self.model.beat(item['_id'], user, check_viewport(viewport))
-        self._changed(item['_id'])
+        if self.model.beat(item['_id'], user, check_viewport(viewport)):
+            self._changed(item['_id'])  # a heartbeat that changes nothing is not an event
         return self.users(item['_id'])
 
     def leave(self, item, user):
