@@ -375,3 +375,31 @@ def test_an_app_not_serving_streams_answers_503(server, user):
     # in-process, the app was never started: no hub thread would ever write the stream
     r = server.request('notification/stream', user=user)
     assert r.status == 503 and r.headers['Retry-After'] == '5'
+
+
+def test_a_reader_that_falls_behind_is_dropped(server, bound, user):
+    """A client that stops reading cannot make the server hold its events for ever."""
+    hub = server.app.notifications.hub
+    hub.max_buffer = 64 << 10
+    token = server.token_for(user)
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.connect(('127.0.0.1', bound.port))
+    stalled.sendall(('GET /api/v1/notification/stream HTTP/1.1\r\nHost: x\r\n'
+                     'Girder-Token: %s\r\n\r\n' % token).encode())
+    reader = Sse(bound.api_url, token)
+    deadline = time.monotonic() + 5
+    while hub.count < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    big = 'x' * (256 << 10)
+    for n in range(80):  # 20 MiB: more than the socket buffers and max_buffer hold
+        server.app.feed.publish('job_status', {'n': n, 'pad': big}, user_id=user['_id'])
+        reader.next(2.0)
+    deadline = time.monotonic() + 5
+    while hub.count > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hub.count == 1  # the stalled one is gone, the reading one stays
+    server.app.feed.publish('job_status', {'n': 'last'}, user_id=user['_id'])
+    assert reader.next(2.0)['data'] == {'n': 'last'}
+    stalled.close()
+    reader.close()
