@@ -143,7 +143,9 @@ class AnnotationResource(Resource):
         return self._out(doc, req.user)
 
     @route('PATCH', ':id', access=USER, json_body='list', params=[
-        _ann(WRITE), Param('version', 'Refuse (409) unless at this version.', type='integer')],
+        _ann(WRITE), Param('version', 'The version the operations were made against: when '
+                           'older, they are merged into the current one unless what they '
+                           'touch changed since (409 naming each conflict).', type='integer')],
         summary='Patch header fields and elements by id (204; the new version in a header).',
         responses={204: 'Patched; the new version in Tilery-Annotation-Version'})
     def patch(self, req, annotation, body, version=None):
