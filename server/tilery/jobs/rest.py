@@ -42,7 +42,8 @@ class JobResource(Resource):
         req.set_total_count(total)
         return [self.jobs.model.filter(d, req.user) for d in docs]
 
-    @route('GET', '', access=USER, response='Job[]', summary="List a user's jobs (yours by default), newest "
+    @route('GET', '', access=USER, response='Job[]',
+           summary="List a user's jobs (yours by default), newest "
            'first.', params=[Param('userId', "Whose jobs (admins only for others').",
                                    'objectid', dest='user_id')] + _filters() + _paging())
     def find(self, req, user_id, statuses, types, limit, offset, sort, sortdir):
@@ -51,7 +52,7 @@ class JobResource(Resource):
         return self._page(req, user_id or req.user['_id'], statuses, types, limit, offset,
                           sort, sortdir)
 
-    @route('GET', 'all', summary='List every job (administrators).',
+    @route('GET', 'all', response='Job[]', summary='List every job (administrators).',
            params=_filters() + _paging())
     def find_all(self, req, statuses, types, limit, offset, sort, sortdir):
         return self._page(req, None, statuses, types, limit, offset, sort, sortdir)
@@ -61,13 +62,15 @@ class JobResource(Resource):
     def get(self, req, id):
         return self.jobs.model.filter(self.jobs.model.require(id, req.user), req.user)
 
-    @route('PUT', ':id/cancel', access=USER, summary='Cancel a job (its worker is stopped).',
+    @route('PUT', ':id/cancel', response='Job',
+           access=USER, summary='Cancel a job (its worker is stopped).',
            params=[Param('id', type='objectid')])
     def cancel(self, req, id):
         self.jobs.model.require(id, req.user, manage=True)
         return self.jobs.model.filter(self.jobs.cancel(id), req.user)
 
-    @route('DELETE', ':id', access=USER, summary='Delete a job (canceling it if active).',
+    @route('DELETE', ':id', response='Message',
+           access=USER, summary='Delete a job (canceling it if active).',
            params=[Param('id', type='objectid')])
     def delete(self, req, id):
         self.jobs.model.require(id, req.user, manage=True)

@@ -6,8 +6,8 @@ annotation features are plugins of this kind. At start-up ``create_app`` calls, 
 order of the plugins' ``dependencies``:
 
 - ``load(app)``: register models (``app.models.add``), services (set attributes on
-  ``app``), routes (``app.router.add_resource``) and event handlers
-  (``app.events.subscribe``).
+  ``app``), the schemas of its JSON answers (``app.router.add_schemas``), routes
+  (``app.router.add_resource``) and event handlers (``app.events.subscribe``).
 - ``start(app)``: after every plugin is loaded, before requests are served (start
   background workers here, never at import time).
 - ``stop(app)``: on shutdown.

@@ -12,7 +12,7 @@ import Polygon from 'ol/geom/Polygon';
 import type Geometry from 'ol/geom/Geometry';
 import { Circle as CircleStyle, Fill, Stroke, Style } from 'ol/style';
 import MultiPoint from 'ol/geom/MultiPoint';
-import { ellipsePoints, newElementId, translateElement } from '../lib/geometry';
+import { ellipsePoints, isShape, newElementId, translateElement } from '../lib/geometry';
 import { UndoStack, group, type Command } from '../lib/undo';
 import type { AnnotationElement } from '../types';
 import type { AnnotationLayer } from './annotation-layer';
@@ -346,9 +346,11 @@ export class Editor {
     if (!els.length || !this.enabled) return;
     const cmds = els.map((el) => {
       const next: AnnotationElement = { ...el };
-      if (fields.lineColor !== undefined) next.lineColor = fields.lineColor;
-      if (fields.lineWidth !== undefined) next.lineWidth = fields.lineWidth;
-      if (fields.fillColor !== undefined && el.type !== 'arrow' && !(el.type === 'polyline' && !el.closed)) next.fillColor = fields.fillColor;
+      if (isShape(next)) {
+        if (fields.lineColor !== undefined) next.lineColor = fields.lineColor;
+        if (fields.lineWidth !== undefined) next.lineWidth = fields.lineWidth;
+        if (fields.fillColor !== undefined && next.type !== 'arrow' && !(next.type === 'polyline' && !next.closed)) next.fillColor = fields.fillColor;
+      }
       if (fields.group !== undefined) {
         if (fields.group) next.group = fields.group;
         else delete next.group;

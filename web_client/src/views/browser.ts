@@ -5,7 +5,7 @@ import { folderPermissions, type Permissions } from '../lib/access';
 import { accessText, afterDelete, containerActions, type ContainerKind } from '../lib/browser-logic';
 import { parseListQuery } from '../lib/url-state';
 import type { View } from '../router';
-import type { Collection, Folder, User } from '../types';
+import type { Collection, Folder, RootPathEntry, User } from '../types';
 import { debounce, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError } from '../ui/notify';
@@ -32,9 +32,9 @@ export function breadcrumbs(crumbs: Crumb[]): HTMLElement {
 }
 
 /** Breadcrumbs from a folder/item rootpath answer. */
-export function crumbsFromRootpath(path: Array<{ type: string; object: { _id: string; name?: string; login?: string } }>): Crumb[] {
+export function crumbsFromRootpath(path: RootPathEntry[]): Crumb[] {
   return path.map((p) => ({
-    name: p.type === 'user' ? p.object.login ?? 'user' : p.object.name ?? '',
+    name: p.type === 'user' ? p.object.login : p.object.name,
     href: `/${p.type}/${p.object._id}`,
   }));
 }

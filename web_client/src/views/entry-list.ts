@@ -7,7 +7,6 @@ import {
   type ContainerKind, type Entry,
 } from '../lib/browser-logic';
 import type { ListState } from '../lib/url-state';
-import type { Item } from '../types';
 import { formatDate, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
@@ -49,7 +48,7 @@ async function loadEntries(parentType: ParentType, parentId: string, state: List
   let itemTotal = 0;
   if (parentType === 'folder') {
     const req = pageRequests(parentType, state, fpage.items.length, folderTotal);
-    const ipage = await getPage<Item>('item', { folderId: parentId, ...req.items });
+    const ipage = await getPage('/item', {}, { folderId: parentId, ...req.items });
     itemTotal = ipage.total ?? ipage.items.length;
     if (req.room > 0) entries = entries.concat(ipage.items.map((i) => ({ ...i, _modelType: 'item' as const })));
   }

@@ -3,7 +3,7 @@
 import { ApiError, chunkTransport, files as filesApi, folders, type ParentType } from '../api';
 import { sendChunks } from '../lib/chunks';
 import { entriesFromDrop, entriesFromInput, type UploadEntry } from '../lib/drop';
-import type { GirderFile, Upload } from '../types';
+import type { GirderFile } from '../types';
 import { formatSize, h, icon, replace } from '../ui/dom';
 import { errorText } from '../ui/notify';
 import { followConversion, type ConversionState } from './conversion';
@@ -275,10 +275,10 @@ class UploadPanel {
       } else {
         const parentId = await this.folderFor(t.dest, t.entry.dirs);
         const init = await filesApi.initUpload('folder', parentId, file.name, file.size, file.type);
-        if ((init as GirderFile).itemId && file.size === 0) fileDoc = init as GirderFile;
+        if ('itemId' in init) fileDoc = init; // an empty file is complete at once
         else {
           t.uploadId = init._id;
-          start = (init as Upload).received ?? 0;
+          start = init.received;
         }
       }
       if (!fileDoc) {
@@ -295,7 +295,8 @@ class UploadPanel {
             t.status.textContent = `Connection lost — retrying${delay >= 1000 ? ` in ${Math.round(delay / 1000)} s` : ''} (attempt ${attempt})`;
           },
         });
-        fileDoc = result as GirderFile;
+        if (!result || !('itemId' in result)) throw new Error('The server did not answer the last chunk with the file.');
+        fileDoc = result;
       }
       t.sent = file.size;
       t.uploadId = undefined;

@@ -18,6 +18,7 @@ class AnnotationPlugin(Plugin):
     settings = AnnotationSettings
 
     def load(self, app):
+        from .answers import SCHEMAS
         from .rest import AnnotationAdminResource, AnnotationResource
         options = dataclasses.asdict(AnnotationSettings.read(app.settings))
         options['max_json_depth'] = app.settings.max_json_depth
@@ -29,6 +30,7 @@ class AnnotationPlugin(Plugin):
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         masks = imports.MaskImportJob(app)
         app.jobs.register(imports.MASK_JOB_TYPE, masks, cleanup=masks.cleanup)
+        app.router.add_schemas(SCHEMAS)
         app.router.add_resource(AnnotationResource(app))
         app.router.add_resource(AnnotationAdminResource(app))
         app.events.subscribe('model.item.removed',
