@@ -8,7 +8,7 @@ the one thread that writes every open stream of the process, ``PresenceService``
 from .hub import StreamHub
 from .presence import Presence, PresenceService
 from .publisher import Publisher
-from .rest import NotificationResource
+from .rest import SCHEMAS, NotificationResource
 from .service import Delivery
 
 
@@ -56,5 +56,6 @@ def attach(app):
     """``app.notifications`` and the /notification routes."""
     app.notifications = Notifications(app)
     n = app.notifications
+    app.router.add_schemas(SCHEMAS)
     app.router.add_resource(NotificationResource(app, n.hub, n.delivery, n.presence))
     return n

@@ -6,6 +6,14 @@ from ..rest import USER, ModelParam, Param, Raw, Resource, route
 from .service import parse_watches, replay_start
 
 MAX_TIMEOUT = 3600
+_STR = {'type': 'string'}
+#: the presence answer (and the ``data`` of a presence event)
+SCHEMAS = {'Presence': {'type': 'object', 'required': ['users'], 'properties': {
+    'users': {'type': 'array', 'items': {
+        'type': 'object', 'required': ['userId', 'login', 'color'], 'properties': {
+            'userId': _STR, 'login': _STR, 'name': _STR, 'color': _STR,
+            'viewport': {'type': 'array', 'items': {'type': 'number'}, 'minItems': 4,
+                         'maxItems': 4, 'nullable': True}}}}}}}
 STREAM_HEADERS = {
     'Cache-Control': 'no-cache',
     'X-Accel-Buffering': 'no',  # nginx passes each frame on at once instead of buffering
@@ -54,18 +62,19 @@ class NotificationResource(Resource):
         ModelParam('itemId', model=Item, level=READ, dest='item', required=True),
         Param('viewport', 'JSON [x0, y0, x1, y1] in base-image pixels, only when the user '
               'shares it (null: not shared).', type='json', json_types=(list, type(None)))],
+        response='Presence',
         summary='Heartbeat: the caller has the item open (lapses 30 s after the last).')
     def beat(self, req, item, viewport=None):
         return {'users': self.presence.beat(item, req.user, viewport)}
 
     @route('DELETE', 'presence', access=USER, scope='core.data.read', params=[
         ModelParam('itemId', model=Item, level=READ, dest='item', required=True)],
-        summary='The caller closed the item.')
+        response='Presence', summary='The caller closed the item.')
     def leave(self, req, item):
         return {'users': self.presence.leave(item, req.user)}
 
     @route('GET', 'presence', access=USER, scope='core.data.read', params=[
         ModelParam('itemId', model=Item, level=READ, dest='item', required=True)],
-        summary='Who has the item open.')
+        response='Presence', summary='Who has the item open.')
     def present(self, req, item):
         return {'users': self.presence.users(item['_id'])}
