@@ -40,6 +40,7 @@ NOT_JSON = {
     ('GET', 'annotation/:id/iid'): 'an .iid file',
     ('GET', 'annotation/:id/mask'): 'a PNG or TIFF mask',
     ('PATCH', 'annotation/:id'): '204, no body (the version in a header)',
+    ('GET', 'notification/stream'): 'Server-Sent Events (text/event-stream)',
     # label masks and superpixels are PNGs; a project's masks a zip
     ('GET', 'item/:itemId/labels/:userId'): 'a PNG',
     ('GET', 'item/:itemId/superpixels'): 'a PNG (count and scale in headers)',

@@ -1252,6 +1252,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notification/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_notification_presence"];
+        put: operations["put_notification_presence"];
+        post?: never;
+        delete: operations["delete_notification_presence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/resource": {
         parameters: {
             query?: never;
@@ -2264,6 +2280,15 @@ export interface components {
             user?: {
                 [key: string]: unknown;
             };
+        };
+        Presence: {
+            users: {
+                color: string;
+                login: string;
+                name?: string;
+                userId: string;
+                viewport?: number[] | null;
+            }[];
         };
         PublicSettings: {
             "core.brand_name"?: string | null;
@@ -4879,6 +4904,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CacheInfo"];
+                };
+            };
+        };
+    };
+    get_notification_presence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Presence"];
+                };
+            };
+        };
+    };
+    put_notification_presence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Presence"];
+                };
+            };
+        };
+    };
+    delete_notification_presence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Presence"];
                 };
             };
         };

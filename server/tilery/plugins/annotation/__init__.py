@@ -2,7 +2,7 @@
 import dataclasses
 import logging
 
-from .. import Plugin
+from .. import Plugin, publisher
 from . import imports, orphans
 from .formats import importer
 from .model import Annotation
@@ -24,7 +24,8 @@ class AnnotationPlugin(Plugin):
         options['max_json_depth'] = app.settings.max_json_depth
         model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
-            model, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
+            model, options, overlay_size=lambda item_id: self._overlay_size(app, item_id),
+            feed=publisher(app))
         model.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         masks = imports.MaskImportJob(app)

@@ -147,7 +147,9 @@ class AnnotationResource(Resource):
         return self._out(doc, req.user)
 
     @route('PATCH', ':id', access=USER, json_body='list', params=[
-        _ann(WRITE), Param('version', 'Refuse (409) unless at this version.', type='integer')],
+        _ann(WRITE), Param('version', 'The version the operations were made against: when '
+                           'older, they are merged into the current one unless what they '
+                           'touch changed since (409 naming each conflict).', type='integer')],
         summary='Patch header fields and elements by id (204; the new version in a header).',
         responses={204: 'Patched; the new version in Tilery-Annotation-Version'})
     def patch(self, req, annotation, body, version=None):
@@ -159,7 +161,7 @@ class AnnotationResource(Resource):
     @route('DELETE', ':id', response='Message', access=USER, params=[_ann(WRITE)],
            summary='Delete an annotation (it can be undone by a revert).')
     def delete(self, req, annotation):
-        self.service.delete(annotation['_id'])
+        self.service.delete(annotation['_id'], req.user)
         return {'message': 'Deleted annotation %s.' % annotation['_id']}
 
     @route('GET', ':id/access', response='AnnotationAccess',
@@ -304,7 +306,7 @@ class AnnotationResource(Resource):
         docs, _ = self.service.find(item['_id'], access_filter=self.model.access_query(
             req.user, WRITE), limit=0)
         for doc in docs:
-            self.service.delete(doc['_id'])
+            self.service.delete(doc['_id'], req.user)
         return len(docs)
 
     def _folder_ids(self, folder, recurse):
@@ -358,7 +360,7 @@ class AnnotationResource(Resource):
         docs, _ = self.service.in_folders(self._folder_ids(folder, recurse),
                                           self.model.access_query(req.user, ADMIN))
         for doc in docs:
-            self.service.delete(doc['_id'])
+            self.service.delete(doc['_id'], req.user)
         return {'deleted': len(docs)}
 
 
