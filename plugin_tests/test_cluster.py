@@ -386,6 +386,41 @@ def until_status(url, headers, status, timeout):
         time.sleep(0.1)
 
 
+def test_the_notification_stream_through_nginx_gets_a_change_made_on_another_process(
+        cluster, admin_gc, slide):
+    item_id = slide['item']['_id']
+    events = []
+    opened = threading.Event()
+
+    def follow():
+        with requests.get(cluster.api() + '/notification/stream', stream=True, timeout=30,
+                          params={'watch': 'item:%s' % item_id, 'timeout': 20},
+                          headers={'Girder-Token': admin_gc.token}) as stream:
+            assert stream.status_code == 200
+            opened.set()
+            for line in stream.iter_lines():
+                if line.startswith(b'data: '):
+                    event = json.loads(line[6:])
+                    if event['type'] == 'annotation.create':
+                        events.append((time.monotonic(), event))
+                        return
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    assert opened.wait(10)
+    time.sleep(0.5)  # the stream is registered once its headers are out
+    created = requests.post(cluster.api('web2') + '/annotation', params={'itemId': item_id},
+                            json={'name': 'live', 'elements': []},
+                            headers={'Girder-Token': admin_gc.token})
+    sent = time.monotonic()
+    created.raise_for_status()
+    reader.join(15)
+    assert events, 'no annotation.create event through nginx'
+    received, event = events[0]
+    assert event['data']['annotationId'] == created.json()['_id']
+    assert event['data']['itemId'] == item_id
+    assert received - sent < 2.0, received - sent
+
+
 def test_kill_9_of_a_web_process_downloads_and_tiles_keep_working_through_nginx(
         cluster, admin_gc, slide):
     os.killpg(cluster.pid('web2'), signal.SIGKILL)
