@@ -19,6 +19,8 @@ export class ApiError extends Error {
     readonly type?: string,
     readonly field?: string,
     readonly uid?: string,
+    /** The whole JSON answer (a conflict's versions, for example). */
+    readonly body?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -98,15 +100,17 @@ export function apiUrl(path: string, params?: Params): string {
 
 async function errorFrom(resp: Response): Promise<ApiError> {
   let body: { message?: string; type?: string; field?: string; uid?: string } = {};
+  let json: unknown;
   const text = await resp.text().catch(() => '');
   try {
     body = JSON.parse(text);
+    json = body;
   } catch {
     body = { message: text.slice(0, 300) || resp.statusText };
   }
   let message = body.message || `${resp.status} ${resp.statusText}`;
   if (resp.status === 500 && body.uid) message += ` (error id ${body.uid})`;
-  return new ApiError(message, resp.status, body.type, body.field, body.uid);
+  return new ApiError(message, resp.status, body.type, body.field, body.uid, json);
 }
 
 /** Send one request; throws ApiError with the server's message on failure. */
@@ -412,7 +416,16 @@ export const annotations = {
   create: (itemId: string, body: AnnotationBody) => post<Annotation>('annotation', { itemId }, body),
   /** Replace name, description, display or attributes; elements stay when the body has none. */
   update: (id: string, body: AnnotationBody) => put<Annotation>(`annotation/${id}`, undefined, body),
-  patch: (id: string, ops: PatchOp[]) => request<void>('PATCH', `annotation/${id}`, { json: ops }),
+  /**
+   * Apply operations; with `version`, the server merges them into a newer
+   * version when a colleague touched other elements, else answers 409 with
+   * the conflicting elements. Resolves to the new version.
+   */
+  patch: async (id: string, ops: PatchOp[], version?: number) => {
+    const resp = await request<Response>('PATCH', `annotation/${id}`, { json: ops, params: { version }, as: 'response' });
+    const v = Number(resp.headers.get('Tilery-Annotation-Version'));
+    return Number.isFinite(v) && v > 0 ? v : undefined;
+  },
   remove: (id: string) => del(`annotation/${id}`),
   history: (id: string) => get<Annotation[]>(`annotation/${id}/history`),
   historyVersion: (id: string, version: number) => get<Annotation>(`annotation/${id}/history/${version}`),
@@ -421,6 +434,19 @@ export const annotations = {
   /** Give every annotation in a folder (that the caller administers) this ACL. */
   setFolderAccess: (folderId: string, access: AccessList, isPublic: boolean, recurse: boolean) =>
     put<{ updated: number }>(`annotation/folder/${folderId}/access`, { access, public: isPublic, recurse }),
+};
+
+// --- Live collaboration -------------------------------------------------
+
+export interface PresenceAnswer {
+  users: Array<{ userId: string; login: string; name: string; viewport: number[] | null; color: string }>;
+}
+
+export const presence = {
+  /** Say this user has the slide open (every 10 s), with the viewport only when shared. */
+  heartbeat: (itemId: string, viewport: number[] | null) => put<PresenceAnswer>('notification/presence', { itemId, viewport: viewport ?? undefined }),
+  leave: (itemId: string) => del<PresenceAnswer>('notification/presence', { itemId }),
+  list: (itemId: string) => get<PresenceAnswer>('notification/presence', { itemId }),
 };
 
 // --- Labelling and tagging (Tilery's labels and tagging plugins) -------------

@@ -2,7 +2,7 @@
 // tiles can be served; errors from the job log are shown as they are.
 import { ApiError, items, jobs, tiles } from '../api';
 import { jobErrorText } from '../lib/jobs';
-import { JobStatus, type Item } from '../types';
+import { JobStatus, type Item, type Job } from '../types';
 
 const IMAGE_EXT = /\.(tiff?|svs|ndpi|scn|mrxs|vms|vmu|bif|czi|qptiff|png|jpe?g|bmp|webp|jp2|dcm|isyntax|vsi|zarr|ome\.tiff?)$/i;
 
@@ -19,11 +19,32 @@ export type ConversionState =
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Job updates pushed by the server (the notification stream), when it has them. */
+export interface JobFeed {
+  /** True while the stream delivers: no need to poll. */
+  readonly live: boolean;
+  /** The job's next update, or null after `ms`. */
+  nextJob(jobId: string, ms: number, signal?: AbortSignal): Promise<Job | null>;
+}
+
+/** While the stream is live a job is still asked for this rarely, in case an event was lost. */
+export const LIVE_RECHECK_MS = 15000;
+
+/**
+ * Wait before looking at the job again: for its next event on a live stream
+ * (answering it, so no request is needed), else for `delay` as before.
+ */
+async function nextLook(jobId: string | undefined, delay: number, feed?: JobFeed, signal?: AbortSignal): Promise<Job | null> {
+  if (jobId && feed?.live) return feed.nextJob(jobId, LIVE_RECHECK_MS, signal);
+  await wait(delay);
+  return null;
+}
+
 /**
  * Make sure an item becomes a large image: start a conversion when needed
  * (`start`), then poll its job, reporting progress through `report`.
  */
-export async function followConversion(itemId: string, opts: { fileId?: string; name?: string; start?: boolean; signal?: AbortSignal; report: (s: ConversionState) => void }): Promise<ConversionState> {
+export async function followConversion(itemId: string, opts: { fileId?: string; name?: string; start?: boolean; signal?: AbortSignal; feed?: JobFeed; report: (s: ConversionState) => void }): Promise<ConversionState> {
   const done = (s: ConversionState) => {
     opts.report(s);
     return s;
@@ -48,13 +69,15 @@ export async function followConversion(itemId: string, opts: { fileId?: string; 
   if (!item.largeImage && !jobId) return done({ phase: 'not-image' });
   // Small images convert in well under a second: look often at first, then less.
   let delay = 250;
+  let pushed: Job | null = null;
   while (!item.largeImage || item.largeImage.expected) {
     if (opts.signal?.aborted) throw new DOMException('Stopped', 'AbortError');
     jobId = item.largeImage?.jobId ?? jobId;
     if (!jobId) {
       opts.report({ phase: 'converting', fraction: null, message: 'Converting' });
     } else {
-      const job = await jobs.get(jobId);
+      // The stream's job document leaves out the log, which an error's reason needs.
+      const job = pushed && pushed.status !== JobStatus.ERROR ? pushed : await jobs.get(jobId);
       if (job.status === JobStatus.ERROR || job.status === JobStatus.CANCELED) {
         return done({ phase: 'error', message: jobErrorText(job) });
       }
@@ -64,8 +87,10 @@ export async function followConversion(itemId: string, opts: { fileId?: string; 
       const message = job.status === JobStatus.SUCCESS ? 'Finishing' : p?.message || (job.status <= JobStatus.QUEUED ? 'Queued' : 'Converting');
       opts.report({ phase: 'converting', fraction, message });
     }
-    await wait(delay);
+    pushed = await nextLook(jobId, delay, opts.feed, opts.signal);
     delay = Math.min(2000, delay * 1.5);
+    // Progress from the stream needs no request; a status change may end the loop.
+    if (pushed && pushed.status <= JobStatus.RUNNING) continue;
     item = await items.get(itemId);
   }
   if (!item.largeImage) return done({ phase: 'error', message: 'The conversion ended without producing a large image.' });

@@ -1,0 +1,160 @@
+// The page's notification stream over EventSource (which sends the HttpOnly
+// sign-in cookie, not the Girder-Token header). One per page, made in main.ts
+// and handed to the views; re-opened when what they watch changes.
+import { API_ROOT } from './api';
+import {
+  ResumeState, WatchSet, reopenDelay, statusAfterFailure, streamUrl, typeMatches,
+  type StreamEvent, type StreamStatus, type WatchKey,
+} from './lib/stream';
+import type { Job } from './types';
+
+type Listener = (ev: StreamEvent) => void;
+
+export class NotificationStream {
+  status: StreamStatus = 'off';
+  private source: EventSource | null = null;
+  private readonly watches = new WatchSet();
+  private readonly resume = new ResumeState();
+  private listeners: Array<{ pattern: string; fn: Listener }> = [];
+  private statusListeners = new Set<(s: StreamStatus) => void>();
+  private failures = 0;
+  private everLive = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private reopenQueued = false;
+  private running = false;
+
+  /** True while events arrive: callers may stop polling. */
+  get live(): boolean {
+    return this.status === 'live';
+  }
+
+  /** Open the stream (after sign-in). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.open();
+  }
+
+  /** Close it (sign-out); listeners and watches stay for the next start. */
+  stop(): void {
+    this.running = false;
+    this.close();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.setStatus('off');
+  }
+
+  /** Watch an item, folder or annotation until the returned function is called. */
+  watch(key: WatchKey): () => void {
+    if (this.watches.add(key)) this.queueReopen();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (this.watches.remove(key)) this.queueReopen();
+    };
+  }
+
+  /** Call `fn` for each event whose type is `pattern` (or starts with it, when it ends in "."). */
+  on(pattern: string, fn: Listener): () => void {
+    const entry = { pattern, fn };
+    this.listeners.push(entry);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== entry);
+    };
+  }
+
+  onStatus(fn: (s: StreamStatus) => void): () => void {
+    this.statusListeners.add(fn);
+    return () => this.statusListeners.delete(fn);
+  }
+
+  /**
+   * The job's next status or progress from the stream, or null after `ms`
+   * (the caller then asks the server itself, as it did before the stream).
+   */
+  nextJob(jobId: string, ms: number, signal?: AbortSignal): Promise<Job | null> {
+    return new Promise((resolve) => {
+      const finish = (job: Job | null) => {
+        clearTimeout(timer);
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(job);
+      };
+      const onAbort = () => finish(null);
+      const timer = setTimeout(() => finish(null), ms);
+      const off = this.on('job_status', (ev) => {
+        if ((ev.data as { _id?: string })._id === jobId) finish(ev.data as unknown as Job);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Watch changes come in bursts (a view opening): re-open once for all of them. */
+  private queueReopen(): void {
+    if (this.reopenQueued || !this.running) return;
+    this.reopenQueued = true;
+    queueMicrotask(() => {
+      this.reopenQueued = false;
+      if (this.running) this.open();
+    });
+  }
+
+  private open(): void {
+    this.close();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.status !== 'polling') this.setStatus('connecting');
+    const source = new EventSource(streamUrl(API_ROOT, this.watches.keys(), this.resume.since()), { withCredentials: true });
+    this.source = source;
+    source.onopen = () => {
+      this.failures = 0;
+      this.everLive = true;
+      this.setStatus('live');
+    };
+    source.onmessage = (msg) => this.deliver(msg.data);
+    source.onerror = () => {
+      if (source !== this.source) return;
+      // CONNECTING: the browser reconnects by itself, with Last-Event-ID.
+      if (source.readyState === EventSource.CONNECTING) {
+        if (this.status === 'live') this.setStatus('connecting');
+        return;
+      }
+      // CLOSED: refused (401, 403, no such route) or not a stream: retry later.
+      this.close();
+      this.failures += 1;
+      this.setStatus(statusAfterFailure(this.failures, this.everLive));
+      this.retryTimer = setTimeout(() => this.open(), reopenDelay(this.failures));
+    };
+  }
+
+  private deliver(text: string): void {
+    let ev: StreamEvent;
+    try {
+      ev = JSON.parse(text) as StreamEvent;
+    } catch {
+      return;
+    }
+    if (!ev || typeof ev._id !== 'string' || !this.resume.accept(ev)) return;
+    for (const l of [...this.listeners]) {
+      if (!typeMatches(l.pattern, ev.type)) continue;
+      try {
+        l.fn(ev);
+      } catch (err) {
+        // One view's bug must not stop the others hearing the event.
+        console.error(err);
+      }
+    }
+  }
+
+  private close(): void {
+    this.source?.close();
+    this.source = null;
+  }
+
+  private setStatus(s: StreamStatus): void {
+    if (s === this.status) return;
+    this.status = s;
+    this.statusListeners.forEach((fn) => fn(s));
+  }
+}
