@@ -10,8 +10,10 @@ from . import database, plugins
 from .auth import Auth
 from .errors import ValidationError
 from .events import Events
+from .feed import Feed, Invalidation
 from .jobs.rest import attach as attach_jobs
 from .metrics import Metrics, MetricsApp
+from .notification import attach as attach_notifications
 from .models import CORE_MODELS, ModelRegistry
 from .rest.describe import DescribeResource
 from .rest.dispatch import Dispatcher
@@ -40,18 +42,23 @@ class App:
         self.dispatcher = Dispatcher(self, self.router)
         self.plugins = {}
         self.access_flags = dict(plugins.ACCESS_FLAGS)
+        self.feed = None
+        self.invalidation = None
         self.auth = None
         self.audit = None
         self.logins = None
         self.uploads = None
         self.tree = None
         self.jobs = None
+        self.notifications = None
 
     def start(self):
         import datetime
         from .models.base import now
         self.uploads.cleanup_stale(now() - datetime.timedelta(days=self.settings.upload_stale_days))
+        self.feed.start()
         self.jobs.start()
+        self.notifications.start()
         for plugin in self.plugins.values():
             plugin.start(self)
 
@@ -61,7 +68,9 @@ class App:
                 plugin.stop(self)
             except Exception:
                 log.exception('Plugin %s failed to stop', plugin.name)
+        self.notifications.stop()
         self.jobs.stop()
+        self.feed.stop()
 
 
 def create_app(settings, mongo_client=None, db=None):
@@ -77,6 +86,9 @@ def create_app(settings, mongo_client=None, db=None):
         app.models.add(cls(app))
     for model in app.models:
         model.ensure_indexes()
+    app.feed = Feed(app.models.notification, settings.feed_poll_interval,
+                    settings.feed_window)
+    app.invalidation = Invalidation(app.feed)
     app.auth = Auth(app, metrics.cache('auth'))
     app.audit = AuditLog(app)
     app.logins = LoginService(app)
@@ -84,6 +96,7 @@ def create_app(settings, mongo_client=None, db=None):
     app.tree = TreeService(app)
     app.listings = ListingCache(settings.listing_cache_rows, metrics.cache('listing'))
     attach_jobs(app)  # app.jobs and the /job routes
+    attach_notifications(app)  # app.notifications and the /notification routes (app.feed)
     from .rest.resources import core_resources
     for resource in core_resources(app):
         app.router.add_resource(resource)

@@ -94,6 +94,11 @@ class Settings:
     # operating: caches, logs, metrics (see README, "Operating Tilery")
     auth_cache_size: int = setting(
         10000, 'Token->user lookups kept (least recently used go first).')
+    feed_poll_interval: float = setting(
+        0.1, 'How often (seconds) a process reads the change feed: other processes see '
+        'access changes, revoked tokens and new annotations within about this long.')
+    feed_window: float = setting(
+        3600.0, 'How long (seconds) change events are kept, for streams that reconnect.')
     listing_cache_rows: int = setting(
         200000, 'Child rows the listing cache holds, all folders in all.')
     upload_hasher_cache_size: int = setting(
@@ -109,6 +114,11 @@ class Settings:
         '', "Bearer token opening /metrics beyond localhost ('': loopback only).")
     malloc_arena_max: int = setting(
         2, "glibc malloc arenas per server process (0: glibc's 8 per core).")
+    # notification streams (issue 13): one thread writes them all (notification/hub.py)
+    stream_max: int = setting(
+        2000, 'Open notification streams one server process holds (more: 503).')
+    stream_max_per_user: int = setting(
+        20, 'Open notification streams of one user in one process (more: 429).')
     extra: dict = dataclasses.field(default_factory=dict)  # '<plugin>.<key>' -> value
 
     def __post_init__(self):

@@ -1,6 +1,7 @@
 """The job collection: documents shaped as girder_jobs' public job documents."""
 import datetime
 import enum
+import logging
 
 import pymongo
 from bson import ObjectId
@@ -96,8 +97,11 @@ class JobModel(Model):
             query['status'] = {'$in': [int(s) for s in expect]}
         update = {'$set': dict(set_fields or {}, status=int(status), updated=now),
                   '$push': {'timestamps': {'status': int(status), 'time': now}}}
-        return self.collection.find_one_and_update(
+        job = self.collection.find_one_and_update(
             query, update, return_document=pymongo.ReturnDocument.AFTER)
+        if job is not None:
+            self.announce(job)
+        return job
 
     def record(self, job_id, lines=(), progress=None, meta=None, max_lines=1000):
         """Append log lines and set progress/meta in one write (the log keeps its tail)."""
@@ -108,7 +112,29 @@ class JobModel(Model):
             update['$set']['meta.%s' % key] = value
         if lines:
             update['$push'] = {'log': {'$each': list(lines), '$slice': -max_lines}}
-        self.collection.update_one({'_id': job_id}, update)
+        if progress is None:
+            self.collection.update_one({'_id': job_id}, update)
+            return
+        # progress goes to the owner's notification stream (a job context records it
+        # at most once a second)
+        job = self.collection.find_one_and_update(
+            {'_id': job_id}, update, projection={'log': 0},
+            return_document=pymongo.ReturnDocument.AFTER)
+        if job is not None:
+            self.announce(job)
+
+    def announce(self, job):
+        """``job_status`` to the owner's notification streams: the job as GET /job/:id
+        shows it, without its log. A feed that fails is logged; the job goes on."""
+        feed = getattr(self.app, 'feed', None)
+        if feed is None or job.get('userId') is None:
+            return
+        data = self.filter(job)
+        data.pop('log', None)
+        try:
+            feed.publish('job_status', data, user_id=job['userId'])
+        except Exception:
+            logging.getLogger(__name__).exception('Job %s: status not announced', job['_id'])
 
     def delete(self, job_id):
         self.collection.delete_one({'_id': job_id})

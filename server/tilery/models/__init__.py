@@ -7,13 +7,14 @@ from .folder import Folder
 from .group import Group
 from .item import Item
 from .login_throttle import LoginThrottle
+from .notification import Notification
 from .setting import Setting
 from .share import Share
 from .token import ApiKey, Token
 from .user import User
 
 CORE_MODELS = (User, Group, Token, ApiKey, Collection, Folder, Item, File, Upload,
-               Assetstore, Setting, AuditEvent, LoginThrottle, Share)
+               Assetstore, Setting, AuditEvent, LoginThrottle, Share, Notification)
 
 
 class ModelRegistry:

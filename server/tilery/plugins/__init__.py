@@ -22,6 +22,13 @@ the server at start with the key's name.
 A plugin talks to another only through the other's documented service on ``app``
 and through events, never through its private state.
 
+Across processes (several web processes, workers on other machines):
+``app.feed.publish(type, data, user_id=None, scope=None)`` stores a change event that
+every process's ``app.feed.subscribe(callback)`` callers receive (see ``tilery.feed``),
+and a per-process cache registered with ``app.invalidation.register(name, forget)``
+forgets a key in every process when ``app.invalidation.invalidate(name, key)`` is
+called in any of them.
+
 What a plugin may import from the core: this module (access levels, the annotate
 flag, the model base classes, the access-list parser, the database's
 case-insensitive match and the core's download answers ``file_download``,

@@ -15,7 +15,12 @@ sockets (TLS sockets keep cheroot's own files):
   ``os.sendfile`` on a blocking one, and 750-850 for 4 MiB blocks, which miss the CPU
   caches: bench/bench_send_paths.py);
 - responses are written with one ``sendall`` per block, and a short answer's headers
-  leave in the same send as its body.
+  leave in the same send as its body;
+- an answer with a ``take_socket(sock, chunked)`` method (a notification stream,
+  notification/hub.py) gets the socket itself once its headers are sent: the socket is
+  detached from cheroot's connection, which then neither closes nor reuses it, and the
+  worker thread goes back to the pool at once instead of being held for the stream's
+  minutes.
 """
 import select
 import socket
@@ -294,6 +299,9 @@ class Gateway(cheroot.wsgi.Gateway_10):
         # the access log wraps streamed answers to count them: look through it
         inner = getattr(response, 'wrapped', response)
         try:
+            if fast and hasattr(inner, 'take_socket'):
+                self._hand_off(inner)
+                return
             if fast and isinstance(inner, FileWrapper) and \
                     self.remaining_bytes_out is not None and \
                     hasattr(inner.filelike, 'readinto'):
@@ -316,6 +324,23 @@ class Gateway(cheroot.wsgi.Gateway_10):
             writer.flush()
             if hasattr(response, 'close'):
                 response.close()
+
+    def _hand_off(self, answer):
+        """Send the headers, then give the socket to ``answer`` for good.
+
+        ``linger`` makes cheroot's ``close`` leave the socket alone, and ``detach`` leaves
+        cheroot's socket object without a descriptor, so neither its close nor its
+        garbage collection can end the connection the answer now owns.
+        """
+        req = self.req
+        req.ensure_headers_sent()
+        req.conn.wfile.flush()
+        req.close_connection = True  # never read another request from this connection
+        conn = req.conn
+        conn.linger = True
+        chunked, req.chunked_write = req.chunked_write, False  # the answer ends its chunks
+        sock = socket.socket(fileno=conn.socket.detach())
+        answer.take_socket(sock, chunked)
 
     def _send_file(self, filelike, count):
         """Send ``count`` bytes of the file from its position, through one small buffer."""

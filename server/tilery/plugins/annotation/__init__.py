@@ -23,7 +23,8 @@ class AnnotationPlugin(Plugin):
         options['max_json_depth'] = app.settings.max_json_depth
         model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
-            model, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
+            model, options, overlay_size=lambda item_id: self._overlay_size(app, item_id),
+            feed=getattr(app, 'feed', None))
         model.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         masks = imports.MaskImportJob(app)

@@ -155,7 +155,7 @@ class AnnotationResource(Resource):
     @route('DELETE', ':id', access=USER, params=[_ann(WRITE)],
            summary='Delete an annotation (it can be undone by a revert).')
     def delete(self, req, annotation):
-        self.service.delete(annotation['_id'])
+        self.service.delete(annotation['_id'], req.user)
         return {'message': 'Deleted annotation %s.' % annotation['_id']}
 
     @route('GET', ':id/access', access=USER, scope='core.data.own', params=[_ann(ADMIN)],
@@ -297,7 +297,7 @@ class AnnotationResource(Resource):
         docs, _ = self.service.find(item['_id'], access_filter=self.model.access_query(
             req.user, WRITE), limit=0)
         for doc in docs:
-            self.service.delete(doc['_id'])
+            self.service.delete(doc['_id'], req.user)
         return len(docs)
 
     def _folder_ids(self, folder, recurse):
@@ -350,7 +350,7 @@ class AnnotationResource(Resource):
         docs, _ = self.service.in_folders(self._folder_ids(folder, recurse),
                                           self.model.access_query(req.user, ADMIN))
         for doc in docs:
-            self.service.delete(doc['_id'])
+            self.service.delete(doc['_id'], req.user)
         return {'deleted': len(docs)}
 
 

@@ -30,7 +30,7 @@ class LargeImagePlugin(Plugin):
             item_cache_seconds=app.settings.auth_cache_seconds)
         configure_large_image(settings)
         app.large_image = LargeImageService(app.models, app.uploads, jobs, settings,
-                                            app.metrics)
+                                            app.metrics, app.invalidation)
         app.router.add_resource(TilesResource(app))
         app.router.add_resource(CacheResource(app))
         app.events.subscribe('model.file.finalized', app.large_image.on_file_finalized)

@@ -32,16 +32,21 @@ IMAGE_EXTENSIONS = {'tif', 'tiff', 'png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp', '
 class LargeImageService:
     """The plugin's work, given the core models, the upload service and the jobs."""
 
-    def __init__(self, models, uploads, jobs, settings, metrics):
+    def __init__(self, models, uploads, jobs, settings, metrics, invalidation):
         self.items, self.files, self.users = models.item, models.file, models.user
         self.uploads = uploads
         self.jobs = jobs
         self.settings = settings
         self.sources = SourceCache(settings.source_cache_size,
                                    metrics.cache('large_image_sources'))
+        # a replaced or removed file's open sources close in every process
+        self._evict_everywhere = invalidation.register(
+            'large_image.sources', lambda file_id: self.sources.evict_file(file_id)
+            if file_id is not None else self.sources.clear())
         self.tiles = TileService(settings.region_max_pixels)
         self.item_cache = ItemCache(models, settings.item_cache_seconds,
-                                    settings.item_cache_size, metrics.cache('large_image_items'))
+                                    settings.item_cache_size, metrics.cache('large_image_items'),
+                                    invalidation)
         self._extensions = IMAGE_EXTENSIONS | set(large_image.listExtensions())
         self._mime_types = set(large_image.listMimeTypes())
         jobs.register(JOB_TYPE, ConversionJob(self), cleanup=self._conversion_ended)
@@ -89,7 +94,7 @@ class LargeImageService:
 
     def clear_caches(self):
         """Empty every cache of open sources, items and tiles (memcached included)."""
-        self.sources.clear()
+        self._evict_everywhere(None)
         self.item_cache.forget()
         large_image.cache_util.cachesClear()
 
@@ -156,7 +161,7 @@ class LargeImageService:
         """Change an item's ``largeImage`` if it matches ``condition``; True if it did."""
         done = self.items.collection.update_one(
             dict(condition, _id=item_id), update).modified_count == 1
-        self.item_cache.forget(item_id)
+        self.item_cache.forget(item_id, everywhere=done)
         return done
 
     def _set(self, item_id, info):
@@ -192,7 +197,7 @@ class LargeImageService:
         if info.get('expected') and info.get('jobId'):
             self.jobs.cancel(info['jobId'])
         if info.get('fileId'):
-            self.sources.evict_file(info['fileId'])
+            self._evict_everywhere(info['fileId'])
             # a converted file goes, unless the original was removed and it is the only copy
             if info.get('jobId') and info.get('originalId') not in (None, info['fileId']):
                 converted = self.files.load(info['fileId'], exc=False)
@@ -211,7 +216,7 @@ class LargeImageService:
         """An upload finished: make the item a large image when the file is an image."""
         file_doc, replaced = event['file'], event.get('replaced')
         if replaced is not None:
-            self.sources.evict_file(file_doc['_id'])
+            self._evict_everywhere(file_doc['_id'])
         if not self.settings.auto_set or not file_doc.get('size') or \
                 not self.looks_like_image(file_doc):
             return  # decided without a database read: most uploads are not images
@@ -250,16 +255,18 @@ class LargeImageService:
         self.item_cache.forget(item['_id'])
 
     def on_item_removing(self, item):
-        self.item_cache.forget(item['_id'])
         info = item.get('largeImage') or {}
+        # only large images are worth a feed event: deleting a big folder stays quick
+        self.item_cache.forget(item['_id'], everywhere=bool(info))
         if info.get('expected') and info.get('jobId'):
             self.jobs.cancel(info['jobId'])
         if info.get('fileId'):
-            self.sources.evict_file(info['fileId'])
+            self._evict_everywhere(info['fileId'])
 
     def on_file_removed(self, file_doc):
         """A large image's file went away: the item no longer is one."""
-        self.sources.evict_file(file_doc['_id'])
+        if self.looks_like_image(file_doc):  # sources are only opened on images
+            self._evict_everywhere(file_doc['_id'])
         if file_doc.get('itemId'):
             self._update(file_doc['itemId'], {'largeImage.fileId': file_doc['_id']},
                          {'$unset': {'largeImage': ''}})
@@ -269,18 +276,20 @@ class ItemCache:
     """item id -> (item, folder) for the tile routes, reused for ``ttl`` seconds.
 
     The hot path: without it every tile costs two database round trips (the item and
-    its folder's ACL). Changes made in this process (access, large image, moves,
-    deletions) are seen at once; as with the token cache (the same
-    ``auth_cache_seconds``), another server process sees them within ``ttl`` seconds.
+    its folder's ACL). Changes (access, large image, moves, deletions) are seen at once
+    in this process and, through ``app.invalidation``, in every other within about
+    ``feed_poll_interval``; ``ttl`` (the token cache's ``auth_cache_seconds``) bounds
+    the rest.
     At most ``large_image.item_cache_size`` items are kept.
     """
 
-    def __init__(self, models, ttl, size, stats):
+    def __init__(self, models, ttl, size, stats, invalidation):
         self.items, self.folders = models.item, models.folder
         self.ttl, self.size = ttl, max(1, size)
         self.stats = stats
         self._entries = cachetools.TTLCache(self.size, max(ttl, 1e-9))
         self._lock = threading.Lock()
+        self._everywhere = invalidation.register('large_image.items', self._forget_here)
 
     def get(self, item_id, user, level=READ):
         """The item, after checking that ``user`` has ``level`` on it."""
@@ -303,7 +312,11 @@ class ItemCache:
         with self._lock:
             return {'maxsize': self.size, 'used': len(self._entries), 'seconds': self.ttl}
 
-    def forget(self, item_id=None):
+    def forget(self, item_id=None, everywhere=True):
+        """Forget ``item_id`` (None: every item) in every server process, or only here."""
+        (self._everywhere if everywhere else self._forget_here)(item_id)
+
+    def _forget_here(self, item_id):
         with self._lock:
             if item_id is None:
                 self._entries.clear()

@@ -1,0 +1,60 @@
+"""Change events shared by every server process: the store behind ``tilery.feed``.
+
+Each event has a ``seq`` from one counter document, so that a process can read what
+is new with an indexed range (``seq`` above what it has seen) instead of rescanning a
+time window; events expire after the feed's window (a TTL index, and reads skip what
+the TTL monitor has not removed yet).
+"""
+import pymongo
+import pymongo.errors
+
+from .base import Model
+
+#: the counter document's id; events have ObjectIds, so it never matches a range on them
+COUNTER_ID = 'seq'
+
+
+class Notification(Model):
+    collection_name = 'notification'
+    model_type = 'notification'
+    indexes = (([('seq', 1)], {}),
+               ([('expires', 1)], {'expireAfterSeconds': 0}),
+               ([('time', 1)], {}))
+
+    def ensure_indexes(self):
+        super().ensure_indexes()
+        try:
+            self.collection.insert_one({'_id': COUNTER_ID, 'value': 0})
+        except pymongo.errors.DuplicateKeyError:
+            pass
+
+    def last_seq(self):
+        """The highest sequence number handed out so far."""
+        doc = self.collection.find_one({'_id': COUNTER_ID})
+        return doc['value'] if doc else 0
+
+    def add(self, event):
+        """Store ``event`` under the next sequence number; the stored event."""
+        counter = self.collection.find_one_and_update(
+            {'_id': COUNTER_ID}, {'$inc': {'value': 1}}, upsert=True,
+            return_document=pymongo.ReturnDocument.AFTER)
+        event['seq'] = counter['value']
+        self.collection.insert_one(event)
+        return event
+
+    def from_seq(self, seq, when, limit):
+        """Unexpired events numbered ``seq`` or more, in order."""
+        return list(self.collection.find(
+            {'seq': {'$gte': seq}, 'expires': {'$gt': when}}).sort('seq', 1).limit(limit))
+
+    def after(self, event_id, when, limit):
+        """Unexpired events stored after the one with ``event_id`` (None if it is gone)."""
+        doc = self.collection.find_one({'_id': event_id}, {'seq': 1})
+        if doc is None:
+            return None
+        return self.from_seq(doc['seq'] + 1, when, limit)
+
+    def since(self, time, when, limit):
+        """Unexpired events stored after ``time``, in order."""
+        return list(self.collection.find(
+            {'time': {'$gt': time}, 'expires': {'$gt': when}}).sort('seq', 1).limit(limit))
