@@ -108,6 +108,7 @@ export class NotificationStream {
     const source = new EventSource(streamUrl(API_ROOT, this.watches.keys(), this.resume.since()), { withCredentials: true });
     this.source = source;
     source.onopen = () => {
+      this.resume.openedAt ??= Math.floor(Date.now() / 1000);
       this.failures = 0;
       this.everLive = true;
       this.setStatus('live');

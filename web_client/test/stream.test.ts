@@ -40,6 +40,9 @@ describe('ResumeState', () => {
   it('resumes a new connection from a second before the last event', () => {
     const r = new ResumeState();
     expect(r.since()).toBeNull();
+    // Nothing arrived yet: a re-open replays from just before the first connection opened.
+    r.openedAt = 1699999990;
+    expect(r.since()).toBe(1699999988);
     r.accept({ _id: id(1700000000, 7) });
     expect(r.since()).toBe(1700000000 - 1);
     expect(objectIdSeconds('nope')).toBeNull();

@@ -61,6 +61,8 @@ export function objectIdSeconds(id: string): number | null {
  */
 export class ResumeState {
   lastId: string | null = null;
+  /** When (client seconds) a connection last opened: with no event yet, a new one replays from there. */
+  openedAt: number | null = null;
   private seen = new Set<string>();
   private order: string[] = [];
 
@@ -76,10 +78,15 @@ export class ResumeState {
     return true;
   }
 
-  /** `since` for a new connection: a second before the last event (ids repeat-safe), or none yet. */
+  /**
+   * `since` for a new connection: a second before the last event (repeats
+   * are dropped by `accept`), else a little before the previous connection
+   * opened (nothing arrived on it, but something may have while re-opening).
+   */
   since(): number | null {
     const s = this.lastId ? objectIdSeconds(this.lastId) : null;
-    return s === null ? null : s - 1;
+    if (s !== null) return s - 1;
+    return this.openedAt === null ? null : this.openedAt - 2;
   }
 }
 
