@@ -10,6 +10,13 @@ import type { Job } from './types';
 
 type Listener = (ev: StreamEvent) => void;
 
+/** One job's updates from the stream (see NotificationStream.followJob). */
+export interface JobFollower {
+  /** The newest update since the last call, else the next within `ms`, else null. */
+  next(ms: number, signal?: AbortSignal): Promise<Job | null>;
+  stop(): void;
+}
+
 export class NotificationStream {
   status: StreamStatus = 'off';
   private source: EventSource | null = null;
@@ -70,24 +77,42 @@ export class NotificationStream {
   }
 
   /**
-   * The job's next status or progress from the stream, or null after `ms`
-   * (the caller then asks the server itself, as it did before the stream).
+   * Follow one job's status and progress from the stream. Updates that come
+   * while the caller is busy are kept (the newest), so none is missed between
+   * two calls of `next`.
    */
-  nextJob(jobId: string, ms: number, signal?: AbortSignal): Promise<Job | null> {
-    return new Promise((resolve) => {
-      const finish = (job: Job | null) => {
-        clearTimeout(timer);
-        off();
-        signal?.removeEventListener('abort', onAbort);
-        resolve(job);
-      };
-      const onAbort = () => finish(null);
-      const timer = setTimeout(() => finish(null), ms);
-      const off = this.on('job_status', (ev) => {
-        if ((ev.data as { _id?: string })._id === jobId) finish(ev.data as unknown as Job);
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
+  followJob(jobId: string): JobFollower {
+    let latest: Job | null = null;
+    let wake: (() => void) | null = null;
+    const off = this.on('job_status', (ev) => {
+      if ((ev.data as { _id?: string })._id !== jobId) return;
+      latest = ev.data as unknown as Job;
+      wake?.();
     });
+    const take = () => {
+      const job = latest;
+      latest = null;
+      return job;
+    };
+    return {
+      next: async (ms, signal) => {
+        if (!latest) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, ms);
+            function done() {
+              clearTimeout(timer);
+              wake = null;
+              signal?.removeEventListener('abort', done);
+              resolve();
+            }
+            wake = done;
+            signal?.addEventListener('abort', done, { once: true });
+          });
+        }
+        return take();
+      },
+      stop: off,
+    };
   }
 
   /** Watch changes come in bursts (a view opening): re-open once for all of them. */

@@ -2,8 +2,10 @@
 // slide. One draws and the other sees it appear and sees who is there; both
 // edit different elements and both land; both edit the same element and the
 // conflict dialog appears; a colleague's upload shows in an open folder list.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makePng, until } from '../lib.mjs';
-import { assert, ctx, newSignedInPage, screenOf, shot, test, waitForTiles, waitSaved } from '../harness.mjs';
+import { assert, ctx, newSignedInPage, screenOf, shot, tempDir, test, waitForTiles, waitSaved } from '../harness.mjs';
 
 const rect = (id, x, y) => ({ id, type: 'rectangle', center: [x, y, 0], width: 200, height: 160, rotation: 0, lineColor: '#00aa00', fillColor: 'rgba(0, 170, 0, 0.25)', lineWidth: 2 });
 const hex = (n) => n.toString(16).padStart(24, '0');
@@ -70,6 +72,12 @@ test('live', 'Alice draws and Bob sees it appear (keeping his selection), and ea
   // Presence: each lists the other, by user id.
   await bob.waitForSelector(`.presence-user[data-user-id="${ctx.alice._id}"]`, { timeout: 15000 });
   await alice.waitForSelector(`.presence-user[data-user-id="${ctx.bob._id}"]`, { timeout: 15000 });
+  // Nobody's view is shared until they choose to; then Bob gets Alice's outline.
+  const aliceSeen = (page) => page.evaluate((id) => window.__tilery.presence.present.find((u) => u.userId === id) ?? null, ctx.alice._id);
+  assert((await aliceSeen(bob)).viewport === null, 'views are not shared by default');
+  await alice.check('.presence-share input');
+  await until(async () => (await aliceSeen(bob))?.viewport?.length === 4, { timeout: 5000, message: 'Bob sees Alice\'s shared view' });
+  await alice.uncheck('.presence-share input');
   // Bob selects "a": the selection must survive Alice's change.
   await bob.keyboard.press('v');
   const [bx, by] = await screenOf(bob, 400, 400);
@@ -117,6 +125,8 @@ test('live', 'Alice and Bob move different elements at once: both are saved, and
   // Each page shows the other's move without a reload.
   await until(async () => Math.abs((await elementOn(alice, ann.id, ann.b))?.center[1] - 700) < 30, { timeout: 5000, message: 'Alice sees Bob\'s move' });
   await until(async () => Math.abs((await elementOn(bob, ann.id, ann.a))?.center[1] - 700) < 30, { timeout: 5000, message: 'Bob sees Alice\'s move' });
+  // Bob's own move is still his to undo.
+  assert(await bob.evaluate(() => window.__tilery.editor.undo.peekUndo()?.startsWith('Move')), 'Bob\'s undo stack kept');
 });
 
 test('live', 'Alice and Bob move the same element: Bob gets the conflict dialog, and "Keep both" keeps both', async () => {
@@ -156,4 +166,30 @@ test('live', 'a colleague\'s upload appears in an open folder list without a rel
   await watching;
   const file = await ctx.api.upload(folder._id, 'new-upload.png', makePng(256, 256, 3), 'image/png');
   await bob.waitForSelector(`tr[data-id="${file.itemId}"]`, { timeout: 5000 });
+});
+
+test('live', 'a conversion\'s progress and end come from the stream, not from polling the job', async () => {
+  const { page } = ctx;
+  const folder = await ctx.api.call('POST', 'folder', { params: { parentType: 'folder', parentId: ctx.aliceFolder._id, name: `Live jobs${ctx.suffix}` } });
+  const watching = page.waitForResponse((r) => r.url().includes('notification/stream') && r.url().includes(`folder%3A${folder._id}`), { timeout: 15000 });
+  await page.goto(`${ctx.url}/folder/${folder._id}`);
+  await page.waitForSelector('table.entries');
+  await watching;
+  const jobReads = [];
+  const onRequest = (r) => {
+    if (/\/api\/v1\/job\/[0-9a-f]{24}$/.test(new URL(r.url()).pathname)) jobReads.push(Date.now());
+  };
+  page.on('request', onRequest);
+  const slide = join(tempDir('tilery-live-'), 'big-slide.png');
+  writeFileSync(slide, makePng(4096, 3072, 5));
+  const chooser = page.waitForEvent('filechooser');
+  await page.click('button:has-text("Upload files")');
+  await (await chooser).setFiles(slide);
+  const row = page.locator('.upload-row', { hasText: 'big-slide.png' });
+  await until(async () => ['done', 'error'].includes(await row.getAttribute('data-state')), { timeout: 120000, message: 'the upload and conversion end' });
+  page.off('request', onRequest);
+  assert(await row.locator('.upload-status').textContent() === 'Ready', 'converted');
+  // Polling asks the job every 250 ms to 2 s (5 reads here without the stream);
+  // with it, each follower (the upload tray, the list's row) reads it once.
+  assert(jobReads.length <= 2, `job read ${jobReads.length} times`);
 });

@@ -23,21 +23,34 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface JobFeed {
   /** True while the stream delivers: no need to poll. */
   readonly live: boolean;
-  /** The job's next update, or null after `ms`. */
-  nextJob(jobId: string, ms: number, signal?: AbortSignal): Promise<Job | null>;
+  /** Follow a job: `next` answers its newest update, or null after a while. */
+  followJob(jobId: string): { next(ms: number, signal?: AbortSignal): Promise<Job | null>; stop(): void };
 }
 
 /** While the stream is live a job is still asked for this rarely, in case an event was lost. */
 export const LIVE_RECHECK_MS = 15000;
 
 /**
- * Wait before looking at the job again: for its next event on a live stream
- * (answering it, so no request is needed), else for `delay` as before.
+ * The running job's updates from the stream while it is live (each answers
+ * without a request), else a wait of `delay` before asking the server, as before.
  */
-async function nextLook(jobId: string | undefined, delay: number, feed?: JobFeed, signal?: AbortSignal): Promise<Job | null> {
-  if (jobId && feed?.live) return feed.nextJob(jobId, LIVE_RECHECK_MS, signal);
-  await wait(delay);
-  return null;
+function jobLooks(feed: JobFeed | undefined, signal?: AbortSignal) {
+  let followed: { id: string; follower: ReturnType<JobFeed['followJob']> } | null = null;
+  const stop = () => followed?.follower.stop();
+  return {
+    /** Start following before the job is first read, so no update is missed. */
+    follow(jobId: string | undefined): void {
+      if (!feed || !jobId || followed?.id === jobId) return;
+      stop();
+      followed = { id: jobId, follower: feed.followJob(jobId) };
+    },
+    async next(running: boolean, delay: number): Promise<Job | null> {
+      if (running && followed && feed?.live) return followed.follower.next(LIVE_RECHECK_MS, signal);
+      await wait(delay);
+      return null;
+    },
+    stop,
+  };
 }
 
 /**
@@ -70,28 +83,36 @@ export async function followConversion(itemId: string, opts: { fileId?: string; 
   // Small images convert in well under a second: look often at first, then less.
   let delay = 250;
   let pushed: Job | null = null;
-  while (!item.largeImage || item.largeImage.expected) {
-    if (opts.signal?.aborted) throw new DOMException('Stopped', 'AbortError');
-    jobId = item.largeImage?.jobId ?? jobId;
-    if (!jobId) {
-      opts.report({ phase: 'converting', fraction: null, message: 'Converting' });
-    } else {
-      // The stream's job document leaves out the log, which an error's reason needs.
-      const job = pushed && pushed.status !== JobStatus.ERROR ? pushed : await jobs.get(jobId);
-      if (job.status === JobStatus.ERROR || job.status === JobStatus.CANCELED) {
-        return done({ phase: 'error', message: jobErrorText(job) });
+  let running = false;
+  const looks = jobLooks(opts.feed, opts.signal);
+  try {
+    while (!item.largeImage || item.largeImage.expected) {
+      if (opts.signal?.aborted) throw new DOMException('Stopped', 'AbortError');
+      jobId = item.largeImage?.jobId ?? jobId;
+      looks.follow(jobId);
+      if (!jobId) {
+        opts.report({ phase: 'converting', fraction: null, message: 'Converting' });
+      } else {
+        // The stream's job document leaves out the log, which an error's reason needs.
+        const job = pushed && pushed.status !== JobStatus.ERROR ? pushed : await jobs.get(jobId);
+        if (job.status === JobStatus.ERROR || job.status === JobStatus.CANCELED) {
+          return done({ phase: 'error', message: jobErrorText(job) });
+        }
+        if (!item.largeImage && job.status === JobStatus.SUCCESS) break;
+        running = job.status <= JobStatus.RUNNING;
+        const p = job.progress;
+        const fraction = p && p.total ? Math.min(1, (p.current ?? 0) / p.total) : null;
+        const message = job.status === JobStatus.SUCCESS ? 'Finishing' : p?.message || (job.status <= JobStatus.QUEUED ? 'Queued' : 'Converting');
+        opts.report({ phase: 'converting', fraction, message });
       }
-      if (!item.largeImage && job.status === JobStatus.SUCCESS) break;
-      const p = job.progress;
-      const fraction = p && p.total ? Math.min(1, (p.current ?? 0) / p.total) : null;
-      const message = job.status === JobStatus.SUCCESS ? 'Finishing' : p?.message || (job.status <= JobStatus.QUEUED ? 'Queued' : 'Converting');
-      opts.report({ phase: 'converting', fraction, message });
+      pushed = await looks.next(running, delay);
+      delay = Math.min(2000, delay * 1.5);
+      // Progress from the stream needs no request; a status change may end the loop.
+      if (pushed && pushed.status <= JobStatus.RUNNING) continue;
+      item = await items.get(itemId);
     }
-    pushed = await nextLook(jobId, delay, opts.feed, opts.signal);
-    delay = Math.min(2000, delay * 1.5);
-    // Progress from the stream needs no request; a status change may end the loop.
-    if (pushed && pushed.status <= JobStatus.RUNNING) continue;
-    item = await items.get(itemId);
+  } finally {
+    looks.stop();
   }
   if (!item.largeImage) return done({ phase: 'error', message: 'The conversion ended without producing a large image.' });
   return done({ phase: 'ready', item });
