@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePng, until } from '../lib.mjs';
-import { assert, ctx, newSignedInPage, screenOf, shot, tempDir, test, waitForTiles, waitSaved } from '../harness.mjs';
+import { assert, ctx, dragOnSlide, newSignedInPage, screenOf, shot, tempDir, test, waitForTiles, waitSaved } from '../harness.mjs';
 
 const rect = (id, x, y) => ({ id, type: 'rectangle', center: [x, y, 0], width: 200, height: 160, rotation: 0, lineColor: '#00aa00', fillColor: 'rgba(0, 170, 0, 0.25)', lineWidth: 2 });
 const hex = (n) => n.toString(16).padStart(24, '0');
@@ -59,12 +59,19 @@ async function dragElement(page, x, y, dx, dy) {
   const [sx, sy] = await screenOf(page, x, y);
   await page.mouse.click(sx, sy);
   await page.waitForFunction(() => window.__tilery.editor.selection.length === 1);
-  const [tx, ty] = await screenOf(page, x + dx, y + dy);
-  await page.mouse.move(sx, sy);
-  await page.mouse.down();
-  await page.mouse.move(tx, ty, { steps: 8 });
-  await page.mouse.up();
+  await dragOnSlide(page, [x, y], [x + dx, y + dy]);
   await page.keyboard.press('Escape');
+}
+
+/** Hold the page's annotation saves (PATCH) until the returned function is called. */
+async function holdSaves(page) {
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route('**/api/v1/annotation/*', async (route) => {
+    if (route.request().method() === 'PATCH') await held;
+    await route.continue();
+  });
+  return release;
 }
 
 test('live', 'Alice draws and Bob sees it appear (keeping his selection), and each sees the other present', async () => {
@@ -85,12 +92,7 @@ test('live', 'Alice draws and Bob sees it appear (keeping his selection), and ea
   await bob.waitForFunction((id) => window.__tilery.editor.selection.some((e) => e.id === id), ann.a);
   // Alice draws a rectangle.
   await alice.keyboard.press('r');
-  const [x1, y1] = await screenOf(alice, 900, 900);
-  const [x2, y2] = await screenOf(alice, 1200, 1150);
-  await alice.mouse.move(x1, y1);
-  await alice.mouse.down();
-  await alice.mouse.move(x2, y2, { steps: 8 });
-  await alice.mouse.up();
+  await dragOnSlide(alice, [900, 900], [1200, 1150]);
   await waitSaved(alice);
   const saved = Date.now();
   await bob.waitForFunction((id) => window.__tilery.layers.find((l) => l.id === id)?.elements.size === 3, ann.id, { timeout: 5000 });
@@ -106,12 +108,7 @@ test('live', 'Alice and Bob move different elements at once: both are saved, and
   const { alice, bob, ann } = await bothOnSlide('Different elements');
   const before = (await ctx.api.call('GET', `annotation/${ann.id}`))._version;
   // Hold Bob's save until Alice's has landed, so his is made against an older version.
-  let release;
-  const held = new Promise((r) => (release = r));
-  await bob.route('**/api/v1/annotation/*', async (route) => {
-    if (route.request().method() === 'PATCH') await held;
-    await route.continue();
-  });
+  const release = await holdSaves(bob);
   await dragElement(bob, 1400, 400, 0, 300);
   await dragElement(alice, 400, 400, 0, 300);
   await waitSaved(alice);
@@ -131,12 +128,7 @@ test('live', 'Alice and Bob move different elements at once: both are saved, and
 
 test('live', 'Alice and Bob move the same element: Bob gets the conflict dialog, and "Keep both" keeps both', async () => {
   const { alice, bob, ann } = await bothOnSlide('Same element');
-  let release;
-  const held = new Promise((r) => (release = r));
-  await bob.route('**/api/v1/annotation/*', async (route) => {
-    if (route.request().method() === 'PATCH') await held;
-    await route.continue();
-  });
+  const release = await holdSaves(bob);
   await dragElement(bob, 400, 400, 0, 300);
   await dragElement(alice, 400, 400, 300, 0);
   await waitSaved(alice);
