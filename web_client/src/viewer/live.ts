@@ -3,7 +3,7 @@
 // annotation is fetched (its loaded region, for a large one), and only the
 // touched elements are redrawn; the selection, undo stack and a shape being
 // drawn are left alone.
-import { annotations as api } from '../api';
+import { annotations as api, getCurrentUser } from '../api';
 import { allTouched, planRemoteChange, touchedOf, type TouchedElements } from '../lib/live-logic';
 import type { StreamEvent } from '../lib/stream';
 import type { NotificationStream } from '../stream';
@@ -105,7 +105,8 @@ export function followAnnotations(stream: NotificationStream, set: AnnotationSet
 export function followColleagues(stream: NotificationStream | null, v: {
   map: OlMap; meta: TileMetadata; itemId: string; anns: AnnotationSet; editor: Editor; changed: () => void;
 }): { el: HTMLElement; presence: Presence | null; stop: () => void } {
-  if (!stream) return { el: h('span'), presence: null, stop: () => undefined };
+  // Anonymous readers of a public slide have no stream and are not listed.
+  if (!stream || !getCurrentUser()) return { el: h('span'), presence: null, stop: () => undefined };
   const presence = new Presence(v.map, v.meta, v.itemId, stream);
   const stopEdits = followAnnotations(stream, v.anns, v.editor, v.itemId, v.changed);
   return {
