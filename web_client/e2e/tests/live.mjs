@@ -185,3 +185,24 @@ test('live', 'a conversion\'s progress and end come from the stream, not from po
   // with it, each follower (the upload tray, the list's row) reads it once.
   assert(jobReads.length <= 2, `job read ${jobReads.length} times`);
 });
+
+test('live', 'without the stream (a server that has none), conversions are polled as before', async () => {
+  const { context, page } = await newSignedInPage('alice', 'alice-password1');
+  await context.route('**/api/v1/notification/stream**', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"message": "No such route.", "type": "rest"}' }));
+  const folder = await ctx.api.call('POST', 'folder', { params: { parentType: 'folder', parentId: ctx.aliceFolder._id, name: `No stream${ctx.suffix}` } });
+  await page.goto(`${ctx.url}/folder/${folder._id}`);
+  await page.waitForSelector('table.entries');
+  let jobReads = 0;
+  page.on('request', (r) => {
+    if (/\/api\/v1\/job\/[0-9a-f]{24}$/.test(new URL(r.url()).pathname)) jobReads += 1;
+  });
+  const slide = join(tempDir('tilery-live-'), 'polled.png');
+  writeFileSync(slide, makePng(4096, 3072, 9));
+  const chooser = page.waitForEvent('filechooser');
+  await page.click('button:has-text("Upload files")');
+  await (await chooser).setFiles(slide);
+  const row = page.locator('.upload-row', { hasText: 'polled.png' });
+  await until(async () => ['done', 'error'].includes(await row.getAttribute('data-state')), { timeout: 120000, message: 'the upload and conversion end' });
+  assert(await row.locator('.upload-status').textContent() === 'Ready', 'converted without the stream');
+  assert(jobReads >= 1, 'the job was polled');
+});

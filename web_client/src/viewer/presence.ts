@@ -29,9 +29,13 @@ function outlineLayer(source: VectorSource): VectorLayer {
   });
 }
 
-function badge(u: PresentUser): HTMLElement {
-  return h('span.presence-user', { title: `${u.name} (${u.login})${u.viewport ? ', sharing their view' : ''}`, dataset: { userId: u.userId }, style: { background: u.color } },
-    initials(u.name));
+/** Names are written out for this many colleagues; beyond, initials only. */
+const NAMED = 3;
+
+function badge(u: PresentUser, named: boolean): HTMLElement {
+  return h('span.presence-entry', { title: `${u.name} (${u.login})${u.viewport ? ', sharing their view' : ''}` },
+    h('span.presence-user', { dataset: { userId: u.userId }, style: { background: u.color } }, initials(u.name)),
+    named ? h('span.presence-name', null, u.name) : null);
 }
 
 export class Presence {
@@ -113,7 +117,7 @@ export class Presence {
     const merged = colleagues(this.state, { users, at: this.seq }, getCurrentUser()?._id ?? null);
     this.state = { users: merged.users, at: merged.at };
     this.others = merged.others;
-    replace(this.people, this.others.map(badge));
+    replace(this.people, this.others.map((u) => badge(u, this.others.length <= NAMED)));
     this.people.hidden = !this.others.length;
     this.source.clear(true);
     this.source.addFeatures(this.others.filter((u) => u.viewport).map((u) => {
