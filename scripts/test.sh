@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then

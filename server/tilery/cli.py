@@ -301,6 +301,20 @@ def restore_command(args):
     return 1 if summary['missing'] else 0
 
 
+def worker_command(args):
+    """``tilery worker``: run the jobs the servers send through the broker."""
+    from .jobs.worker import WorkerError, load_settings, parse_queues, run_worker
+    try:
+        settings, jobs = load_settings(args.config, args.mongo_uri, args.broker_url,
+                                       args.data_dir)
+        concurrency = jobs.pool_size if args.concurrency is None else args.concurrency
+        if concurrency < 1:
+            raise WorkerError('--concurrency must be at least 1.')
+        return run_worker(settings, parse_queues(args.queues), concurrency)
+    except WorkerError as exc:
+        raise SystemExit('tilery worker: %s' % exc)
+
+
 def list_settings(args):
     """Print every setting with its default and meaning: the server's, then the job
     runner's and each installed plugin's (their ``[plugins.<name>]`` sections)."""
@@ -336,6 +350,17 @@ def main(argv=None):
                    help='server processes sharing the port (default 1; one per core serves '
                         'the most tiles)')
     p.add_argument('--reuse-port', action='store_true', help=argparse.SUPPRESS)
+    p = sub.add_parser('worker', help='run jobs (conversions, imports) sent by the servers '
+                       'through a Celery broker')
+    p.add_argument('--mongo-uri', help="the servers' database")
+    p.add_argument('--broker-url', help='redis://host:6379/0 or amqp://... (default: the '
+                   'jobs.broker_url setting)')
+    p.add_argument('--queues', help='queues to take jobs from: default, large or both '
+                   '(default: default,large)')
+    p.add_argument('--concurrency', type=int,
+                   help='jobs run at once (default: the jobs.pool_size setting)')
+    p.add_argument('--data-dir', help='where work files go (its tmp/ folder)')
+    p.add_argument('--config', help='a TOML settings file')
     sub.add_parser('settings', help='list every setting with its default and meaning')
     p = sub.add_parser('backup', help='copy the database and files into a new directory, '
                        'while Tilery runs')
@@ -354,6 +379,8 @@ def main(argv=None):
     logging.getLogger('cherrypy.access').setLevel(logging.WARNING)
     if args.command == 'serve':
         return serve(args)
+    if args.command == 'worker':
+        return worker_command(args)
     if args.command == 'settings':
         return list_settings(args)
     if args.command == 'backup':

@@ -26,6 +26,8 @@ ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 FINISHED = (JobStatus.SUCCESS, JobStatus.ERROR, JobStatus.CANCELED)
 # fields only the runner uses; the API leaves them out
 RUNNER_FIELDS = ('runner', 'heartbeat', 'restarts', 'cancelRequested')
+# where a job runs: for administrators only (host names and pids help an attacker)
+ADMIN_FIELDS = ('celeryTaskId', 'celeryQueue', 'worker')
 
 
 def utcnow():
@@ -149,8 +151,10 @@ class JobModel(Model):
         return user is not None and (user.get('admin') or job.get('userId') == user['_id'])
 
     def filter(self, job, user=None):
-        """The job as the API shows it."""
-        out = {k: v for k, v in job.items() if k not in RUNNER_FIELDS}
+        """The job as the API shows it; administrators also see where it runs."""
+        admin = user is not None and user.get('admin')
+        out = {k: v for k, v in job.items()
+               if k not in RUNNER_FIELDS and (admin or k not in ADMIN_FIELDS)}
         out['_modelType'] = 'job'
         return out
 
