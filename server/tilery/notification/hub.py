@@ -114,6 +114,7 @@ class StreamHub:
         self.max_buffer = max_buffer
         self.max_streams = max_streams
         self.max_per_user = max_per_user
+        self.token_check = 2.0  # seconds between checks that the streams' tokens live
         self._inbox = collections.deque()
         self._streams = set()
         self._per_user = collections.Counter()
@@ -129,7 +130,9 @@ class StreamHub:
         return Stream(self, subscription, seconds)
 
     def room_for(self, user_id):
-        """'' when another stream may open, else why not ('process' or 'user')."""
+        """'' when another stream may open, else why not ('stopped', 'process', 'user')."""
+        if self._thread is None or self._stopping:
+            return 'stopped'  # an app that was not started (or is stopping) serves none
         if len(self._streams) >= self.max_streams:
             return 'process'
         if self._per_user[user_id] >= self.max_per_user:
@@ -185,7 +188,7 @@ class StreamHub:
 
     # -- the hub thread
     def _run(self):
-        last_sweep = time.monotonic()
+        last_sweep = last_check = time.monotonic()
         while not self._stopping:
             for key, mask in self._selector.select(0.5):
                 if key.data is None:
@@ -197,6 +200,9 @@ class StreamHub:
             if now - last_sweep >= 0.5:
                 last_sweep = now
                 self._sweep(now)
+            if now - last_check >= self.token_check:
+                last_check = now
+                self._end_revoked()
         for stream in list(self._streams):
             self._end(stream)
 
@@ -283,6 +289,18 @@ class StreamHub:
                 self._end(stream)
             elif now - stream.last_write >= self.keepalive:
                 self._write(stream, KEEPALIVE)
+
+    def _end_revoked(self):
+        """End the streams whose token is gone (signed out, expired, user deleted)."""
+        streams = list(self._streams)
+        try:
+            revoked = set(map(id, self.delivery.revoked([s.subscription for s in streams])))
+        except Exception:  # the database is away: the next check asks again
+            log.warning('Notification streams: tokens could not be checked', exc_info=True)
+            return
+        for stream in streams:
+            if id(stream.subscription) in revoked:
+                self._end(stream)
 
     def _end(self, stream):
         """The stream's time is up: finish the answer properly, then close."""

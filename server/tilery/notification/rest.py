@@ -39,11 +39,14 @@ class NotificationResource(Resource):
                             'some first.' % self.hub.max_per_user, 429)
         if full:
             error = RestError('This server process has too many open notification streams; '
+                              'try again shortly.' if full == 'process' else
+                              'This server process is not serving notification streams now; '
                               'try again shortly.', 503)
             error.headers = {'Retry-After': '5'}
             raise error
         after = replay_start(req.headers.get('Last-Event-ID'), since)
-        subscription = self.delivery.subscribe(req.user, parse_watches(watch), after)
+        subscription = self.delivery.subscribe(req.user, parse_watches(watch), after,
+                                               (req.token or {}).get('_id'))
         stream = self.hub.stream(subscription, min(timeout, MAX_TIMEOUT))
         return Raw(stream, 'text/event-stream', 200, dict(STREAM_HEADERS))
 

@@ -17,7 +17,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from ..errors import RestError
-from ..models.base import READ
+from ..models.base import READ, now
 
 log = logging.getLogger(__name__)
 
@@ -48,33 +48,34 @@ def parse_watches(text):
 
 
 def replay_start(last_event_id=None, since=None):
-    """The ObjectId after which missed events are replayed (None: no replay).
+    """The feed's ``replay`` arguments for what a stream missed (None: no replay).
 
     ``Last-Event-ID`` (sent by EventSource on reconnect) wins over ``since``.
     """
     if last_event_id:
         try:
-            return ObjectId(last_event_id.strip())
+            return {'after_id': ObjectId(last_event_id.strip())}
         except (InvalidId, TypeError):
             raise RestError('Last-Event-ID must be an event id.')
     if since is None:
         return None
     try:
         when = datetime.datetime.fromtimestamp(float(since), datetime.timezone.utc)
-        return ObjectId.from_datetime(when)
     except (ValueError, OverflowError, OSError):
         raise RestError('since must be a time in seconds since 1970.')
+    return {'since': when.replace(tzinfo=None)}
 
 
 class Subscription:
     """What one stream receives: its user's events, and events matching its watches."""
 
-    def __init__(self, user_id, watches=(), after=None):
+    def __init__(self, user_id, watches=(), after=None, token=None):
         self.user_id = user_id
+        self.token = token  # the token that opened the stream: it ends when that goes
         self.watches = {kind: set() for kind in WATCH_KINDS}
         for kind, oid in watches:
             self.watches[kind].add(str(oid))
-        self.after = after
+        self.after = after  # the feed's replay arguments (after_id or since), or None
         self._replayed = set()  # ids sent by the replay, not to be sent again live
 
     def replayed(self, event_id):
@@ -142,14 +143,24 @@ class Delivery:
         self.app = app
         self.cache = cache or AccessCache()
         self.ticks = []  # callables the hub runs about twice a second (presence lapses)
+        self._failing = set()
 
-    def subscribe(self, user, watches, after):
+    def subscribe(self, user, watches, after, token=None):
         """A Subscription; each watched resource must be readable by ``user`` (403)."""
         for kind, oid in watches:
             model = self._model(kind)
             doc = model.load(oid)
             model.require_access(doc, user, READ)
-        return Subscription(user['_id'], watches, after)
+        return Subscription(user['_id'], watches, after, token)
+
+    def revoked(self, subscriptions):
+        """The subscriptions whose token was deleted (a sign-out) or expired: one query."""
+        tokens = {s.token for s in subscriptions if s.token is not None}
+        if not tokens:
+            return []
+        live = {t['_id'] for t in self.app.models.token.find(
+            {'_id': {'$in': list(tokens)}, 'expires': {'$gt': now()}}, fields={'_id': 1})}
+        return [s for s in subscriptions if s.token is not None and s.token not in live]
 
     def _model(self, kind):
         try:
@@ -211,7 +222,8 @@ class Delivery:
         if sub.after is None:
             return []
         found = []
-        for event in self.app.feed.replay(sub.after, limit=REPLAY_LIMIT):
+        # None: the Last-Event-ID is older than the feed's window; nothing to replay
+        for event in self.app.feed.replay(limit=REPLAY_LIMIT, **sub.after) or ():
             if self.accepts(sub, event):
                 sub.replayed(event['_id'])
                 found.append(event)
@@ -226,12 +238,16 @@ class Delivery:
         return b'id: %s\ndata: %s\n\n' % (str(event['_id']).encode(), body)
 
     def tick(self):
-        """Periodic work run by the hub thread (presence lapses)."""
+        """Periodic work run by the hub thread (presence lapses); a failure is logged
+        once until the work succeeds again (a database restart must not flood the log)."""
         for work in self.ticks:
             try:
                 work()
+                self._failing.discard(work)
             except Exception:
-                log.exception('Notification periodic work %r failed', work)
+                if work not in self._failing:
+                    self._failing.add(work)
+                    log.exception('Notification periodic work %r failed', work)
 
 
 def _json_default(value):
