@@ -8,7 +8,7 @@
 // Promise of the server's Item, so a change in what the server answers shows up here
 // as a type error.
 import { routePath, type Answer, type Entry, type JsonRoute, type ListRoute, type Method, type PathVars } from './lib/routes';
-import type { AccessList, AnnotationBody, LabelClass, User } from './types';
+import type { AccessList, AnnotationBody, LabelClass, Presence, User } from './types';
 import type { ChunkTransport } from './lib/chunks';
 
 export const API_ROOT = '/api/v1';
@@ -21,6 +21,8 @@ export class ApiError extends Error {
     readonly type?: string,
     readonly field?: string,
     readonly uid?: string,
+    /** The whole JSON answer (a conflict's versions, for example). */
+    readonly body?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -100,15 +102,17 @@ export function apiUrl(path: string, params?: Params): string {
 
 async function errorFrom(resp: Response): Promise<ApiError> {
   let body: { message?: string; type?: string; field?: string; uid?: string } = {};
+  let json: unknown;
   const text = await resp.text().catch(() => '');
   try {
     body = JSON.parse(text);
+    json = body;
   } catch {
     body = { message: text.slice(0, 300) || resp.statusText };
   }
   let message = body.message || `${resp.status} ${resp.statusText}`;
   if (resp.status === 500 && body.uid) message += ` (error id ${body.uid})`;
-  return new ApiError(message, resp.status, body.type, body.field, body.uid);
+  return new ApiError(message, resp.status, body.type, body.field, body.uid, json);
 }
 
 /** Send one request; throws ApiError with the server's message on failure. */
@@ -428,8 +432,16 @@ export const annotations = {
   create: (itemId: string, body: AnnotationBody) => post('/annotation', {}, { itemId }, body),
   /** Replace name, description, display or attributes; elements stay when the body has none. */
   update: (id: string, body: AnnotationBody) => put('/annotation/{id}', { id }, undefined, body),
-  /** Answers 204 without a body (not JSON): the new version is in a header. */
-  patch: (id: string, ops: PatchOp[]) => request<void>('PATCH', `annotation/${id}`, { json: ops }),
+  /**
+   * Apply operations; with `version`, the server merges them into a newer
+   * version when a colleague touched other elements, else answers 409 with
+   * the conflicting elements. Resolves to the new version.
+   */
+  patch: async (id: string, ops: PatchOp[], version?: number) => {
+    const resp = await request<Response>('PATCH', `annotation/${id}`, { json: ops, params: { version }, as: 'response' });
+    const v = Number(resp.headers.get('Tilery-Annotation-Version'));
+    return Number.isFinite(v) && v > 0 ? v : undefined;
+  },
   remove: (id: string) => del('/annotation/{id}', { id }),
   history: (id: string) => get('/annotation/{id}/history', { id }),
   historyVersion: (id: string, version: number) => get('/annotation/{id}/history/{version}', { id, version: String(version) }),
@@ -438,6 +450,17 @@ export const annotations = {
   /** Give every annotation in a folder (that the caller administers) this ACL. */
   setFolderAccess: (folderId: string, access: AccessList, isPublic: boolean, recurse: boolean) =>
     put('/annotation/folder/{id}/access', { id: folderId }, { access, public: isPublic, recurse }),
+};
+
+// --- Live collaboration -------------------------------------------------
+
+export type PresenceAnswer = Presence;
+
+export const presence = {
+  /** Say this user has the slide open (every 10 s), with the viewport only when shared. */
+  heartbeat: (itemId: string, viewport: number[] | null) => put('/notification/presence', {}, { itemId, viewport: viewport ?? undefined }),
+  leave: (itemId: string) => del('/notification/presence', {}, { itemId }),
+  list: (itemId: string) => get('/notification/presence', {}, { itemId }),
 };
 
 // --- Labelling and tagging (Tilery's labels and tagging plugins) -------------

@@ -24,6 +24,7 @@ export type Upload = Schemas['Upload'];
 export type Group = Schemas['Group'];
 export type ApiKey = Schemas['ApiKey'];
 export type Job = Schemas['Job'];
+export type Presence = Schemas['Presence'];
 export type FrameInfo = Schemas['FrameInfo'];
 export type TileMetadata = Schemas['TileMetadata'];
 export type ElementLabel = Schemas['ElementLabel'];

@@ -327,6 +327,28 @@ export class Editor {
     this.emit();
   }
 
+  /**
+   * A colleague changed or deleted elements of the edited annotation: selected
+   * ones show their new shape, deleted ones leave the selection. The undo
+   * stack and a shape being drawn stay as they are.
+   */
+  followRemote(layer: AnnotationLayer, reselect: AnnotationElement[], deselect: string[]): void {
+    if (layer !== this.active) return;
+    for (const id of deselect) this.deselect(id);
+    for (const el of reselect) {
+      if (!this.selected.has(el.id!)) continue;
+      this.selected.set(el.id!, el);
+      layer.setHidden(el.id!, true);
+      this.refreshOverlay(el);
+    }
+    this.emit();
+  }
+
+  /** Ids of the selected elements. */
+  selectedIds(): Set<string> {
+    return new Set(this.selected.keys());
+  }
+
   clearSelection(): void {
     for (const id of [...this.selected.keys()]) this.deselect(id);
   }

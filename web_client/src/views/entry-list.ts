@@ -10,7 +10,7 @@ import type { ListState } from '../lib/url-state';
 import { formatDate, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
-import { followConversion } from './conversion';
+import { followConversion, type JobFeed } from './conversion';
 import { pickFolder } from './picker';
 
 type Go = (path: string) => void;
@@ -23,6 +23,8 @@ export interface EntryListOptions {
   /** The container's name now (it may be renamed while the list is shown). */
   name: () => string;
   state: ListState;
+  /** Job updates from the notification stream (else conversions are polled). */
+  feed?: JobFeed;
 }
 
 function sortHeader(label: string, key: string, state: ListState, go: Go, base: string): HTMLElement {
@@ -60,14 +62,14 @@ async function loadEntries(parentType: ParentType, parentId: string, state: List
  * `changed` when one is ready or failed: a row must not say "Converting…" after
  * the job ended, whoever uploaded the file (the tray, girder-client, a colleague).
  */
-export function conversionWatcher(changed: () => void) {
+export function conversionWatcher(changed: () => void, feed?: JobFeed) {
   const controller = new AbortController();
   const watched = new Set<string>();
   return {
     watch(entries: Entry[]) {
       for (const id of convertingItems(entries, watched)) {
         watched.add(id);
-        followConversion(id, { signal: controller.signal, report: () => undefined })
+        followConversion(id, { signal: controller.signal, feed, report: () => undefined })
           .then(() => changed(), () => undefined)
           .finally(() => watched.delete(id));
       }
@@ -155,7 +157,7 @@ export function entryList(opts: EntryListOptions, onConversionDone: () => void) 
   const tbody = h('tbody');
   const footer = h('div.list-footer');
   const bulk = h('div.bulk-bar', { hidden: true });
-  const conversions = conversionWatcher(onConversionDone);
+  const conversions = conversionWatcher(onConversionDone, opts.feed);
   const chosen = () => entries.filter((e) => selected.has(e._id));
 
   const reload = async () => {

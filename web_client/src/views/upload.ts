@@ -6,7 +6,7 @@ import { entriesFromDrop, entriesFromInput, type UploadEntry } from '../lib/drop
 import type { GirderFile } from '../types';
 import { formatSize, h, icon, replace } from '../ui/dom';
 import { errorText } from '../ui/notify';
-import { followConversion, type ConversionState } from './conversion';
+import { followConversion, type ConversionState, type JobFeed } from './conversion';
 
 export interface Destination {
   type: ParentType;
@@ -36,6 +36,8 @@ interface Task {
 const AUTO_COLLAPSE_MS = 4000;
 
 class UploadPanel {
+  /** Job updates from the page's notification stream (set by main.ts), else conversions are polled. */
+  stream: JobFeed | null = null;
   private tasks: Task[] = [];
   private running = false;
   private folderCache = new Map<string, string>();
@@ -319,6 +321,7 @@ class UploadPanel {
         name: t.entry.file.name,
         start: true,
         signal: t.controller.signal,
+        feed: this.stream ?? undefined,
         report: (s: ConversionState) => {
           if (s.phase === 'converting') {
             this.setState(t, 'converting', s.fraction === null ? s.message : `${s.message} ${Math.round(s.fraction * 100)}%`, s.fraction);
