@@ -28,6 +28,7 @@ setup(
         'scikit-image>=0.22',
         'cachetools>=5.3',
         'prometheus_client>=0.20',
+        'celery[redis]>=5.4',  # jobs on `tilery worker` processes (jobs.broker_url)
     ],
     extras_require={
         'test': ['pytest>=8', 'girder-client>=5.0', 'requests', 'iidfile',

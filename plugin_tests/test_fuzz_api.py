@@ -96,6 +96,11 @@ def pin_ids(doc, seeded):
     return doc
 
 
+#: answers that last until their timeout (minutes), which a fuzzer waits out whole;
+#: test_notification.py covers their parameters
+STREAMED = {'/notification/stream'}
+
+
 def test_fuzz_every_operation(bound_server, server, admin, seeded):
     doc = requests.get(bound_server.api_url + '/describe', timeout=30).json()
     schema = schemathesis.openapi.from_dict(pin_ids(doc, seeded))
@@ -108,6 +113,8 @@ def test_fuzz_every_operation(bound_server, server, admin, seeded):
 
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path in STREAMED:
+            continue
         token = server.app.models.token.create(admin)['_id']
 
         @hypothesis.settings(max_examples=EXAMPLES, derandomize=True, deadline=None,

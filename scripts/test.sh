@@ -5,18 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+# the cluster tests start nginx and redis-server (scripts/cluster.sh)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing ${missing[*]} with apt-get ..."
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-  else
-    echo "Please install: ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+bash scripts/apt_install.sh ${missing[@]+"${missing[@]}"}
 bash scripts/setup.sh
 status=0
 .venv/bin/python -m pytest plugin_tests -q -p no:cacheprovider "$@" || status=$?

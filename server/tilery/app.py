@@ -13,6 +13,7 @@ from .events import Events
 from .feed import Feed, Invalidation
 from .jobs.rest import attach as attach_jobs
 from .metrics import Metrics, MetricsApp
+from .notification import attach as attach_notifications
 from .models import CORE_MODELS, ModelRegistry
 from .rest.describe import DescribeResource
 from .rest.dispatch import Dispatcher
@@ -49,6 +50,7 @@ class App:
         self.uploads = None
         self.tree = None
         self.jobs = None
+        self.notifications = None
 
     def start(self):
         import datetime
@@ -56,6 +58,7 @@ class App:
         self.uploads.cleanup_stale(now() - datetime.timedelta(days=self.settings.upload_stale_days))
         self.feed.start()
         self.jobs.start()
+        self.notifications.start()
         for plugin in self.plugins.values():
             plugin.start(self)
 
@@ -65,6 +68,7 @@ class App:
                 plugin.stop(self)
             except Exception:
                 log.exception('Plugin %s failed to stop', plugin.name)
+        self.notifications.stop()
         self.jobs.stop()
         self.feed.stop()
 
@@ -92,6 +96,7 @@ def create_app(settings, mongo_client=None, db=None):
     app.tree = TreeService(app)
     app.listings = ListingCache(settings.listing_cache_rows, metrics.cache('listing'))
     attach_jobs(app)  # app.jobs and the /job routes
+    attach_notifications(app)  # app.notifications and the /notification routes (app.feed)
     from .rest.resources import core_resources
     for resource in core_resources(app):
         app.router.add_resource(resource)

@@ -301,6 +301,53 @@ def restore_command(args):
     return 1 if summary['missing'] else 0
 
 
+def db_command(args):
+    """``tilery db``: the embedded database on its own, as a one-node replica set, for web
+    processes and workers on this or other machines to share (``--mongo-uri``)."""
+    import socket
+
+    from .database import EmbeddedDatabase, supervised_database
+    path = os.path.join(os.path.abspath(args.data_dir), 'db')  # where `tilery serve` keeps it
+    running = supervised_database(path)
+    if running is not None:  # starting would stop it under its supervisor's feet
+        raise SystemExit('tilery db: a database already runs on %s (pid %d, port %d, started '
+                         'by pid %d); stop that one first.' % (
+                             path, running['pid'], running['port'], running['parent']))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        embedded = EmbeddedDatabase(path, host=args.host, port=args.port,
+                                    replica_set=True).start()
+    except RuntimeError as exc:
+        raise SystemExit('tilery db: %s' % exc)
+    # a wildcard address is no address to connect to: name this machine instead
+    host = socket.getfqdn() if args.host in ('0.0.0.0', '::') else args.host
+    print('SecantusDB (pid %d) serves %s; give web processes and workers --mongo-uri '
+          '%s' % (embedded.process.pid, path, embedded.uri_for(host)), flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        print('Stopping the database...', flush=True)
+        embedded.stop()
+    return 0
+
+
+def worker_command(args):
+    """``tilery worker``: run the jobs the servers send through the broker."""
+    from .jobs.worker import WorkerError, load_settings, parse_queues, run_worker
+    try:
+        settings, jobs = load_settings(args.config, args.mongo_uri, args.broker_url,
+                                       args.data_dir)
+        concurrency = jobs.pool_size if args.concurrency is None else args.concurrency
+        if concurrency < 1:
+            raise WorkerError('--concurrency must be at least 1.')
+        return run_worker(settings, parse_queues(args.queues), concurrency)
+    except WorkerError as exc:
+        raise SystemExit('tilery worker: %s' % exc)
+
+
 def list_settings(args):
     """Print every setting with its default and meaning: the server's, then the job
     runner's and each installed plugin's (their ``[plugins.<name>]`` sections)."""
@@ -336,6 +383,17 @@ def main(argv=None):
                    help='server processes sharing the port (default 1; one per core serves '
                         'the most tiles)')
     p.add_argument('--reuse-port', action='store_true', help=argparse.SUPPRESS)
+    p = sub.add_parser('worker', help='run jobs (conversions, imports) sent by the servers '
+                       'through a Celery broker')
+    p.add_argument('--mongo-uri', help="the servers' database")
+    p.add_argument('--broker-url', help='redis://host:6379/0 or amqp://... (default: the '
+                   'jobs.broker_url setting)')
+    p.add_argument('--queues', help='queues to take jobs from: default, large or both '
+                   '(default: default,large)')
+    p.add_argument('--concurrency', type=int,
+                   help='jobs run at once (default: the jobs.pool_size setting)')
+    p.add_argument('--data-dir', help='where work files go (its tmp/ folder)')
+    p.add_argument('--config', help='a TOML settings file')
     sub.add_parser('settings', help='list every setting with its default and meaning')
     p = sub.add_parser('backup', help='copy the database and files into a new directory, '
                        'while Tilery runs')
@@ -348,18 +406,27 @@ def main(argv=None):
     p.add_argument('--data-dir', required=True, help='the new data directory')
     p.add_argument('--mongo-uri', help='restore the database into this (empty) MongoDB '
                    'database instead of an embedded one')
+    p = sub.add_parser('db', help='run the embedded database on its own (a one-node replica '
+                       'set) for several server and worker processes')
+    p.add_argument('--data-dir', required=True, help='where its data lives (in DATA_DIR/db)')
+    p.add_argument('--port', type=int, required=True, help='port to listen on')
+    p.add_argument('--host', default='127.0.0.1', help='address to listen on (127.0.0.1)')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')
     logging.getLogger('cherrypy.access').setLevel(logging.WARNING)
     if args.command == 'serve':
         return serve(args)
+    if args.command == 'worker':
+        return worker_command(args)
     if args.command == 'settings':
         return list_settings(args)
     if args.command == 'backup':
         return backup_command(args)
     if args.command == 'restore':
         return restore_command(args)
+    if args.command == 'db':
+        return db_command(args)
     return 1
 
 

@@ -144,15 +144,30 @@ def running_database(path):
     return info
 
 
+def supervised_database(path):
+    """The pid file's contents when a SecantusDB runs on ``path``'s storage and the
+    process that started it (and restarts it) still runs: not an orphan to stop."""
+    info = running_database(path)
+    if info is None or not isinstance(info.get('parent'), int) or info['parent'] == os.getpid():
+        return None
+    parent = _cmdline(info['parent'])
+    return info if parent and not _is_zombie(info['parent']) else None
+
+
 class EmbeddedDatabase:
     """A SecantusDB child process holding its data under ``path``, supervised: it dies
     with its parent, an orphan of an earlier run is stopped first, and a child that
-    dies is restarted on the same port (with back-off) so clients reconnect."""
+    dies is restarted on the same port (with back-off) so clients reconnect.
 
-    def __init__(self, path, host='127.0.0.1', port=None, log_path=None):
+    ``replica_set``: advertise a one-node replica set (``tilery db``) so that change
+    streams work for every process reaching it; a child of ``tilery serve`` stays a
+    standalone server, as its clients need nothing more."""
+
+    def __init__(self, path, host='127.0.0.1', port=None, log_path=None, replica_set=False):
         self.path = os.path.abspath(path)
         self.host = host
         self.port = port or free_port(host)
+        self.replica_set = replica_set
         self.log_path = log_path or os.path.join(self.path, 'secantus.log')
         self.process = None
         self.restarts = 0
@@ -163,7 +178,15 @@ class EmbeddedDatabase:
 
     @property
     def uri(self):
-        return 'mongodb://%s:%d/?directConnection=true' % (self.host, self.port)
+        return self.uri_for(self.host)
+
+    def uri_for(self, host):
+        """The URI clients use to reach this server by ``host``."""
+        # directConnection: pymongo talks to this one node as given, instead of following
+        # the member list of the replica set it advertises (which names the --host it was
+        # started with); change streams work either way, as it says it is a primary
+        return 'mongodb://%s:%d/?directConnection=true' % (
+            '[%s]' % host if ':' in host else host, self.port)
 
     @property
     def pid_file(self):
@@ -207,8 +230,10 @@ class EmbeddedDatabase:
     def _spawn(self):
         storage = os.path.join(self.path, 'db')
         cmd = [_secantus_command(), '--host', self.host, '--port', str(self.port),
-               '--storage-path', storage, '--sync-on-commit', '--standalone',
-               '--log-level', 'WARNING']
+               '--storage-path', storage, '--sync-on-commit', '--log-level', 'WARNING']
+        # a change stream left quiet keeps a resume token inside the oplog's window only
+        # if the oplog moves: a no-op entry every 10 s, as mongod writes
+        cmd += (['--noop-heartbeat-seconds', '10'] if self.replica_set else ['--standalone'])
         if self._log_file is None:
             self._log_file = open(self.log_path, 'ab')
         # its own process group, so a Ctrl-C in the terminal reaches us first and

@@ -114,6 +114,11 @@ class Settings:
         '', "Bearer token opening /metrics beyond localhost ('': loopback only).")
     malloc_arena_max: int = setting(
         2, "glibc malloc arenas per server process (0: glibc's 8 per core).")
+    # notification streams (issue 13): one thread writes them all (notification/hub.py)
+    stream_max: int = setting(
+        2000, 'Open notification streams one server process holds (more: 503).')
+    stream_max_per_user: int = setting(
+        20, 'Open notification streams of one user in one process (more: 429).')
     extra: dict = dataclasses.field(default_factory=dict)  # '<plugin>.<key>' -> value
 
     def __post_init__(self):

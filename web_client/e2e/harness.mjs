@@ -80,6 +80,16 @@ export async function screenOf(page, x, y) {
   }, [x, y]);
 }
 
+/** Press the mouse at one image pixel of the viewer, drag to another, release. */
+export async function dragOnSlide(page, [fromX, fromY], [toX, toY]) {
+  const [x1, y1] = await screenOf(page, fromX, fromY);
+  const [x2, y2] = await screenOf(page, toX, toY);
+  await page.mouse.move(x1, y1);
+  await page.mouse.down();
+  await page.mouse.move(x2, y2, { steps: 8 });
+  await page.mouse.up();
+}
+
 /** Wait until every visible tile of the viewer is loaded and drawn. */
 export async function waitForTiles(page) {
   await page.waitForFunction(() => window.__tilery?.map && document.querySelector('.viewer-map canvas'));

@@ -14,6 +14,7 @@ import './tests/dialogs.mjs';
 import './tests/tagging.mjs';
 import './tests/labelling.mjs';
 import './tests/openseadragon.mjs';
+import './tests/live.mjs';
 
 /** Log in, creating the account first when it does not exist yet. */
 async function account(url, login, password, first, last) {

@@ -2,12 +2,14 @@
 // Token in the Girder-Token header; <img> tiles and download links rely on the
 // server's HttpOnly girderToken cookie (set at sign-in, never written by script),
 // Girder-Total-Count for paging, and JSON errors {message, type, field}.
-import type {
-  AccessList, Annotation, AnnotationBody, ApiKey, Collection, Folder, GirderFile, Group, Item, Job,
-  SharedFolder, TileMetadata, Upload, User,
-} from './types';
+//
+// The answer type of each call follows from its route and method in the server's
+// OpenAPI description (api-types.ts, generated): `get('/item/{id}', { id })` is a
+// Promise of the server's Item, so a change in what the server answers shows up here
+// as a type error.
+import { routePath, type Answer, type Entry, type JsonRoute, type ListRoute, type Method, type PathVars } from './lib/routes';
+import type { AccessList, AnnotationBody, LabelClass, Presence, User } from './types';
 import type { ChunkTransport } from './lib/chunks';
-import type { LabelClass } from './lib/mask';
 
 export const API_ROOT = '/api/v1';
 const TOKEN_KEY = 'tilery.token';
@@ -19,6 +21,8 @@ export class ApiError extends Error {
     readonly type?: string,
     readonly field?: string,
     readonly uid?: string,
+    /** The whole JSON answer (a conflict's versions, for example). */
+    readonly body?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -98,15 +102,17 @@ export function apiUrl(path: string, params?: Params): string {
 
 async function errorFrom(resp: Response): Promise<ApiError> {
   let body: { message?: string; type?: string; field?: string; uid?: string } = {};
+  let json: unknown;
   const text = await resp.text().catch(() => '');
   try {
     body = JSON.parse(text);
+    json = body;
   } catch {
     body = { message: text.slice(0, 300) || resp.statusText };
   }
   let message = body.message || `${resp.status} ${resp.statusText}`;
   if (resp.status === 500 && body.uid) message += ` (error id ${body.uid})`;
-  return new ApiError(message, resp.status, body.type, body.field, body.uid);
+  return new ApiError(message, resp.status, body.type, body.field, body.uid, json);
 }
 
 /** Send one request; throws ApiError with the server's message on failure. */
@@ -138,23 +144,35 @@ export async function request<T = unknown>(method: string, path: string, opts: R
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-const get = <T>(path: string, params?: Params, signal?: AbortSignal) => request<T>('GET', path, { params, signal });
-const post = <T>(path: string, params?: Params, json?: unknown) => request<T>('POST', path, { params, json });
-const put = <T>(path: string, params?: Params, json?: unknown) => request<T>('PUT', path, { params, json });
-const del = <T>(path: string, params?: Params) => request<T>('DELETE', path, { params });
+// --- Calls typed from the API description ------------------------------------
 
-/** A list endpoint with the total from Girder-Total-Count. */
-export async function getPage<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<Page<T>> {
-  const resp = await request<Response>('GET', path, { params, signal, as: 'response' });
-  const total = resp.headers.get('Girder-Total-Count');
-  return { items: (await resp.json()) as T[], total: total === null ? null : Number(total) };
+/** One call whose answer type comes from its route and method. */
+function call<M extends Method, P extends JsonRoute<M>>(method: M, route: P, vars: PathVars<P>, opts: RequestOptions = {}): Promise<Answer<P, M>> {
+  return request<Answer<P, M>>(method.toUpperCase(), routePath(route, vars), opts);
 }
 
-/** Every entry of a list endpoint, page by page. */
-export async function getAll<T>(path: string, params: Params = {}, pageSize = 500): Promise<T[]> {
-  const out: T[] = [];
+const get = <P extends JsonRoute<'get'>>(route: P, vars: PathVars<P>, params?: Params, signal?: AbortSignal) =>
+  call('get', route, vars, { params, signal });
+const post = <P extends JsonRoute<'post'>>(route: P, vars: PathVars<P>, params?: Params, json?: unknown) =>
+  call('post', route, vars, { params, json });
+const put = <P extends JsonRoute<'put'>>(route: P, vars: PathVars<P>, params?: Params, json?: unknown) =>
+  call('put', route, vars, { params, json });
+const del = <P extends JsonRoute<'delete'>>(route: P, vars: PathVars<P>, params?: Params) =>
+  call('delete', route, vars, { params });
+
+/** A list route with the total from Girder-Total-Count. */
+export async function getPage<P extends ListRoute>(route: P, vars: PathVars<P>, params: Params = {}, signal?: AbortSignal): Promise<Page<Entry<P>>> {
+  const resp = await request<Response>('GET', routePath(route, vars), { params, signal, as: 'response' });
+  const total = resp.headers.get('Girder-Total-Count');
+  const items: Entry<P>[] = await resp.json();
+  return { items, total: total === null ? null : Number(total) };
+}
+
+/** Every entry of a list route, page by page. */
+export async function getAll<P extends ListRoute>(route: P, vars: PathVars<P>, params: Params = {}, pageSize = 500): Promise<Entry<P>[]> {
+  const out: Entry<P>[] = [];
   for (let offset = 0; ; offset += pageSize) {
-    const page = await get<T[]>(path, { ...params, limit: pageSize, offset });
+    const page: Entry<P>[] = await request('GET', routePath(route, vars), { params: { ...params, limit: pageSize, offset } });
     out.push(...page);
     if (page.length < pageSize) return out;
   }
@@ -170,7 +188,7 @@ function base64(text: string): string {
 // --- Authentication and users -------------------------------------------
 
 export async function login(username: string, password: string): Promise<User> {
-  const resp = await request<{ user: User; authToken: { token: string } }>('GET', 'user/authentication', {
+  const resp = await call('get', '/user/authentication', {}, {
     headers: { Authorization: `Basic ${base64(`${username}:${password}`)}` },
   });
   setSession(resp.authToken.token, resp.user);
@@ -179,7 +197,7 @@ export async function login(username: string, password: string): Promise<User> {
 
 export async function logout(): Promise<void> {
   try {
-    if (token) await del('user/authentication');
+    if (token) await del('/user/authentication', {});
   } finally {
     setSession(null, null);
   }
@@ -191,8 +209,8 @@ export async function logout(): Promise<void> {
 export async function restoreSession(): Promise<User | null> {
   if (!token) return null;
   try {
-    const resp = await get<{ user: User | null } | null>('user/authentication');
-    const user = resp?.user ?? null;
+    const resp = await get('/user/authentication', {});
+    const user = resp.user;
     setSession(user ? token : null, user);
     return user;
   } catch (err) {
@@ -202,6 +220,7 @@ export async function restoreSession(): Promise<User | null> {
   }
 }
 
+/** What a visitor types to register (client-only: the body of POST /user). */
 export interface Registration {
   login: string;
   email: string;
@@ -212,7 +231,7 @@ export interface Registration {
 
 /** Create an account, then sign in with it. */
 export async function register(reg: Registration): Promise<User> {
-  const user = await post<User & { authToken?: { token: string } }>('user', { ...reg });
+  const user = await post('/user', {}, { ...reg });
   if (user.authToken?.token) {
     setSession(user.authToken.token, user);
     return user;
@@ -221,30 +240,30 @@ export async function register(reg: Registration): Promise<User> {
 }
 
 export const users = {
-  search: (text: string, limit = 10) => get<User[]>('user', { text, limit }),
-  get: (id: string) => get<User>(`user/${id}`),
+  search: (text: string, limit = 10) => get('/user', {}, { text, limit }),
+  get: (id: string) => get('/user/{id}', { id }),
 };
 
 export const groups = {
-  search: (text: string, limit = 10) => get<Group[]>('group', { text, limit }),
+  search: (text: string, limit = 10) => get('/group', {}, { text, limit }),
 };
 
 export const apiKeys = {
-  list: (userId: string) => get<ApiKey[]>('api_key', { userId, limit: 200 }),
+  list: (userId: string) => get('/api_key', {}, { userId, limit: 200 }),
   create: (name: string, scope: string[] | null, tokenDuration?: number) =>
-    post<ApiKey>('api_key', { name, scope: scope ?? undefined, tokenDuration, active: true }),
+    post('/api_key', {}, { name, scope: scope ?? undefined, tokenDuration, active: true }),
   update: (id: string, fields: { name?: string; active?: boolean; tokenDuration?: number }) =>
-    put<ApiKey>(`api_key/${id}`, fields),
-  remove: (id: string) => del(`api_key/${id}`),
-  scopes: () => get<Record<string, string[]>>('token/scopes'),
+    put('/api_key/{id}', { id }, fields),
+  remove: (id: string) => del('/api_key/{id}', { id }),
+  scopes: () => get('/token/scopes', {}),
 };
 
 export const system = {
-  version: () => get<{ release: string }>('system/version'),
+  version: () => get('/system/version', {}),
   /** Registered access flags ({key: {name, description, admin}}); empty when the server has none. */
-  accessFlags: () => get<Record<string, { name: string; description?: string; admin?: boolean }>>('system/access_flag'),
+  accessFlags: () => get('/system/access_flag', {}),
   /** What the client may know before signing in: registration policy, whether anyone registered. */
-  publicSettings: () => get<{ 'core.registration_policy'?: string; noUsersYet?: boolean }>('system/public_settings'),
+  publicSettings: () => get('/system/public_settings', {}),
 };
 
 // --- Hierarchy -----------------------------------------------------------
@@ -252,83 +271,79 @@ export const system = {
 export type ParentType = 'collection' | 'folder' | 'user';
 
 export const collections = {
-  list: (paging: Paging = {}, text?: string) => getPage<Collection>('collection', { ...paging, text }),
-  get: (id: string) => get<Collection>(`collection/${id}`),
+  list: (paging: Paging = {}, text?: string) => getPage('/collection', {}, { ...paging, text }),
+  get: (id: string) => get('/collection/{id}', { id }),
   create: (name: string, description = '', isPublic = false) =>
-    post<Collection>('collection', { name, description, public: isPublic }),
-  update: (id: string, fields: { name?: string; description?: string }) => put<Collection>(`collection/${id}`, fields),
-  remove: (id: string) => del(`collection/${id}`),
-  access: (id: string) => get<AccessList>(`collection/${id}/access`),
+    post('/collection', {}, { name, description, public: isPublic }),
+  update: (id: string, fields: { name?: string; description?: string }) => put('/collection/{id}', { id }, fields),
+  remove: (id: string) => del('/collection/{id}', { id }),
+  access: (id: string) => get('/collection/{id}/access', { id }),
   setAccess: (id: string, access: AccessList, isPublic: boolean, recurse: boolean) =>
-    put(`collection/${id}/access`, { access, public: isPublic, recurse }),
+    put('/collection/{id}/access', { id }, { access, public: isPublic, recurse }),
 };
 
 export const folders = {
   list: (parentType: ParentType, parentId: string, paging: Paging = {}) =>
-    getPage<Folder>('folder', { parentType, parentId, ...paging }),
-  get: (id: string) => get<Folder>(`folder/${id}`),
+    getPage('/folder', {}, { parentType, parentId, ...paging }),
+  get: (id: string) => get('/folder/{id}', { id }),
   create: (parentType: ParentType, parentId: string, name: string, description = '', reuseExisting = false) =>
-    post<Folder>('folder', { parentType, parentId, name, description, reuseExisting }),
+    post('/folder', {}, { parentType, parentId, name, description, reuseExisting }),
   update: (id: string, fields: { name?: string; description?: string; parentType?: ParentType; parentId?: string }) =>
-    put<Folder>(`folder/${id}`, fields),
-  remove: (id: string) => del(`folder/${id}`),
-  rootpath: (id: string) => get<Array<{ type: string; object: { _id: string; name?: string; login?: string } }>>(`folder/${id}/rootpath`),
-  access: (id: string) => get<AccessList>(`folder/${id}/access`),
+    put('/folder/{id}', { id }, fields),
+  remove: (id: string) => del('/folder/{id}', { id }),
+  rootpath: (id: string) => get('/folder/{id}/rootpath', { id }),
+  access: (id: string) => get('/folder/{id}/access', { id }),
   setAccess: (id: string, access: AccessList, isPublic: boolean, recurse: boolean) =>
-    put<Folder>(`folder/${id}/access`, { access, public: isPublic, recurse }),
-  setMetadata: (id: string, meta: Record<string, unknown>) => put<Folder>(`folder/${id}/metadata`, undefined, meta),
+    put('/folder/{id}/access', { id }, { access, public: isPublic, recurse }),
+  setMetadata: (id: string, meta: Record<string, unknown>) => put('/folder/{id}/metadata', { id }, undefined, meta),
   byName: (parentType: ParentType, parentId: string, name: string) =>
-    get<Folder[]>('folder', { parentType, parentId, name }),
+    get('/folder', {}, { parentType, parentId, name }),
 };
 
 export const items = {
-  list: (folderId: string, paging: Paging = {}) => getPage<Item>('item', { folderId, ...paging }),
-  all: (folderId: string, sort = 'lowerName') => getAll<Item>('item', { folderId, sort }),
-  get: (id: string) => get<Item>(`item/${id}`),
-  update: (id: string, fields: { name?: string; description?: string; folderId?: string }) => put<Item>(`item/${id}`, fields),
-  remove: (id: string) => del(`item/${id}`),
-  files: (id: string) => get<GirderFile[]>(`item/${id}/files`, { limit: 100 }),
-  rootpath: (id: string) => get<Array<{ type: string; object: { _id: string; name?: string; login?: string } }>>(`item/${id}/rootpath`),
-  setMetadata: (id: string, meta: Record<string, unknown>) => put<Item>(`item/${id}/metadata`, undefined, meta),
+  list: (folderId: string, paging: Paging = {}) => getPage('/item', {}, { folderId, ...paging }),
+  all: (folderId: string, sort = 'lowerName') => getAll('/item', {}, { folderId, sort }),
+  get: (id: string) => get('/item/{id}', { id }),
+  update: (id: string, fields: { name?: string; description?: string; folderId?: string }) => put('/item/{id}', { id }, fields),
+  remove: (id: string) => del('/item/{id}', { id }),
+  files: (id: string) => get('/item/{id}/files', { id }, { limit: 100 }),
+  rootpath: (id: string) => get('/item/{id}/rootpath', { id }),
+  setMetadata: (id: string, meta: Record<string, unknown>) => put('/item/{id}/metadata', { id }, undefined, meta),
   downloadUrl: (id: string) => apiUrl(`item/${id}/download`),
 };
 
 export const metadata = {
   /** Merge keys into `meta` of a collection, folder or item; a null value removes the key. */
   set: (type: 'collection' | 'folder' | 'item', id: string, meta: Record<string, unknown>) =>
-    put<Folder | Item | Collection>(`${type}/${id}/metadata`, undefined, meta),
+    put(`/${type}/{id}/metadata` as const, { id }, undefined, meta),
 };
 
-export interface SearchResult {
-  item?: Item[];
-  folder?: Folder[];
-  collection?: Collection[];
-  user?: User[];
-}
-
 export const resources = {
-  search: (q: string, types: string[], limit = 20) => get<SearchResult>('resource/search', { q, types, limit, mode: 'prefix' }),
+  search: (q: string, types: string[], limit = 20) => get('/resource/search', {}, { q, types, limit, mode: 'prefix' }),
   move: (res: { item?: string[]; folder?: string[] }, parentType: ParentType, parentId: string) =>
-    put('resource/move', { resources: res, parentType, parentId }),
-  remove: (res: { item?: string[]; folder?: string[] }) => del('resource', { resources: res }),
+    put('/resource/move', {}, { resources: res, parentType, parentId }),
+  remove: (res: { item?: string[]; folder?: string[] }) => del('/resource', {}, { resources: res }),
   downloadUrl: (res: { item?: string[]; folder?: string[] }) => apiUrl('resource/download', { resources: res }),
   /** Folders others shared with me or my groups, newest share first. */
-  shared: (offset: number, limit: number) => getPage<SharedFolder>('resource/shared', { offset, limit }),
+  shared: (offset: number, limit: number) => getPage('/resource/shared', {}, { offset, limit }),
 };
 
 // --- Files and uploads ---------------------------------------------------
 
 export const files = {
   initUpload: (parentType: 'folder' | 'item', parentId: string, name: string, size: number, mimeType: string) =>
-    post<Upload | GirderFile>('file', { parentType, parentId, name, size, mimeType: mimeType || 'application/octet-stream' }),
-  offset: async (uploadId: string) => (await get<{ offset: number }>('file/offset', { uploadId })).offset,
-  cancel: (uploadId: string) => del(`file/upload/${uploadId}`),
+    post('/file', {}, { parentType, parentId, name, size, mimeType: mimeType || 'application/octet-stream' }),
+  offset: async (uploadId: string) => (await get('/file/offset', {}, { uploadId })).offset,
+  cancel: (uploadId: string) => del('/file/upload/{id}', { id: uploadId }),
   downloadUrl: (fileId: string) => apiUrl(`file/${fileId}/download`),
   download: (fileId: string) => request<ArrayBuffer>('GET', `file/${fileId}/download`, { as: 'arrayBuffer' }),
 };
 
+/** What POST /file/chunk answers: the upload so far, or the file once complete. */
+export type ChunkAnswer = Answer<'/file/chunk', 'post'>;
+
 /** POST one chunk with XMLHttpRequest, which (unlike fetch) reports upload progress. */
-function sendChunk(uploadId: string, offset: number, blob: Blob, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<unknown> {
+function sendChunk(uploadId: string, offset: number, blob: Blob, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<ChunkAnswer> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', apiUrl('file/chunk', { uploadId, offset }));
@@ -336,14 +351,17 @@ function sendChunk(uploadId: string, offset: number, blob: Blob, onProgress: (se
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
     xhr.upload.onprogress = (e) => onProgress(e.loaded);
     xhr.onload = () => {
-      let body: { message?: string; type?: string; field?: string } | null = null;
+      const ok = xhr.status >= 200 && xhr.status < 300;
       try {
-        body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+        if (ok) {
+          resolve(JSON.parse(xhr.responseText));
+          return;
+        }
+        const body: { message?: string; type?: string; field?: string } = JSON.parse(xhr.responseText);
+        reject(new ApiError(body.message || `Upload failed (${xhr.status})`, xhr.status, body.type, body.field));
       } catch {
-        body = { message: xhr.responseText.slice(0, 300) };
+        reject(new ApiError(xhr.responseText.slice(0, 300) || `Upload failed (${xhr.status})`, xhr.status));
       }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
-      else reject(new ApiError(body?.message || `Upload failed (${xhr.status})`, xhr.status, body?.type, body?.field));
     };
     xhr.onerror = () => reject(new ApiError('Connection lost during upload', 0, 'network'));
     xhr.ontimeout = xhr.onerror;
@@ -354,7 +372,7 @@ function sendChunk(uploadId: string, offset: number, blob: Blob, onProgress: (se
 }
 
 /** The real server behind the resumable upload loop in lib/chunks. */
-export function chunkTransport(signal?: AbortSignal): ChunkTransport {
+export function chunkTransport(signal?: AbortSignal): ChunkTransport<ChunkAnswer> {
   return {
     sendChunk: (uploadId, offset, blob, onProgress) => sendChunk(uploadId, offset, blob, onProgress, signal),
     getOffset: (uploadId) => files.offset(uploadId),
@@ -364,11 +382,11 @@ export function chunkTransport(signal?: AbortSignal): ChunkTransport {
 // --- Large images and jobs -----------------------------------------------
 
 export const tiles = {
-  metadata: (itemId: string) => get<TileMetadata>(`item/${itemId}/tiles`),
-  /** Start a conversion; answers with the job (or the item's large image info). */
-  create: (itemId: string, fileId?: string) => post<Job & { _modelType?: string }>(`item/${itemId}/tiles`, { fileId, notify: false }),
-  remove: (itemId: string) => del(`item/${itemId}/tiles`),
-  associatedImages: (itemId: string) => get<string[]>(`item/${itemId}/tiles/images`),
+  metadata: (itemId: string) => get('/item/{itemId}/tiles', { itemId }),
+  /** Start a conversion; answers with the job, or null when the file is readable as it is. */
+  create: (itemId: string, fileId?: string) => post('/item/{itemId}/tiles', { itemId }, { fileId, notify: false }),
+  remove: (itemId: string) => del('/item/{itemId}/tiles', { itemId }),
+  associatedImages: (itemId: string) => get('/item/{itemId}/tiles/images', { itemId }),
   /** URL template pieces for tiles: z = 0 is the coarsest level. */
   tileUrl: (itemId: string, z: number, x: number, y: number, frame?: number) =>
     frame === undefined || frame === null
@@ -380,12 +398,13 @@ export const tiles = {
 };
 
 export const jobs = {
-  get: (id: string) => get<Job>(`job/${id}`),
-  cancel: (id: string) => put<Job>(`job/${id}/cancel`),
+  get: (id: string) => get('/job/{id}', { id }),
+  cancel: (id: string) => put('/job/{id}/cancel', { id }),
 };
 
 // --- Annotations ---------------------------------------------------------
 
+/** The region, paging and simplification of an annotation's elements (query parameters). */
 export interface RegionQuery {
   left?: number;
   top?: number;
@@ -399,73 +418,79 @@ export interface RegionQuery {
   minimumSize?: number;
 }
 
+/** One operation of PATCH /annotation/:id (client-only: the request body). */
 export type PatchOp =
   | { op: 'add' | 'replace'; path: string; value: unknown }
   | { op: 'remove'; path: string };
 
 export const annotations = {
-  list: (itemId: string) => getAll<Annotation>('annotation', { itemId, sort: 'created' }, 200),
-  get: (id: string, query: RegionQuery = {}, signal?: AbortSignal) => get<Annotation>(`annotation/${id}`, { ...query }, signal),
+  list: (itemId: string) => getAll('/annotation', {}, { itemId, sort: 'created' }, 200),
+  get: (id: string, query: RegionQuery = {}, signal?: AbortSignal) => get('/annotation/{id}', { id }, { ...query }, signal),
   /** The packed centroid answer (decode with lib/centroids). */
   centroids: (id: string, signal?: AbortSignal) =>
     request<ArrayBuffer>('GET', `annotation/${id}`, { params: { centroids: true }, as: 'arrayBuffer', signal }),
-  create: (itemId: string, body: AnnotationBody) => post<Annotation>('annotation', { itemId }, body),
+  create: (itemId: string, body: AnnotationBody) => post('/annotation', {}, { itemId }, body),
   /** Replace name, description, display or attributes; elements stay when the body has none. */
-  update: (id: string, body: AnnotationBody) => put<Annotation>(`annotation/${id}`, undefined, body),
-  patch: (id: string, ops: PatchOp[]) => request<void>('PATCH', `annotation/${id}`, { json: ops }),
-  remove: (id: string) => del(`annotation/${id}`),
-  history: (id: string) => get<Annotation[]>(`annotation/${id}/history`),
-  historyVersion: (id: string, version: number) => get<Annotation>(`annotation/${id}/history/${version}`),
-  revert: (id: string, version?: number) => put<Annotation>(`annotation/${id}/history/revert`, { version }),
-  canCreateInFolder: (folderId: string) => get<boolean>(`annotation/folder/${folderId}/create`),
+  update: (id: string, body: AnnotationBody) => put('/annotation/{id}', { id }, undefined, body),
+  /**
+   * Apply operations; with `version`, the server merges them into a newer
+   * version when a colleague touched other elements, else answers 409 with
+   * the conflicting elements. Resolves to the new version.
+   */
+  patch: async (id: string, ops: PatchOp[], version?: number) => {
+    const resp = await request<Response>('PATCH', `annotation/${id}`, { json: ops, params: { version }, as: 'response' });
+    const v = Number(resp.headers.get('Tilery-Annotation-Version'));
+    return Number.isFinite(v) && v > 0 ? v : undefined;
+  },
+  remove: (id: string) => del('/annotation/{id}', { id }),
+  history: (id: string) => get('/annotation/{id}/history', { id }),
+  historyVersion: (id: string, version: number) => get('/annotation/{id}/history/{version}', { id, version: String(version) }),
+  revert: (id: string, version?: number) => put('/annotation/{id}/history/revert', { id }, { version }),
+  canCreateInFolder: (folderId: string) => get('/annotation/folder/{id}/create', { id: folderId }),
   /** Give every annotation in a folder (that the caller administers) this ACL. */
   setFolderAccess: (folderId: string, access: AccessList, isPublic: boolean, recurse: boolean) =>
-    put<{ updated: number }>(`annotation/folder/${folderId}/access`, { access, public: isPublic, recurse }),
+    put('/annotation/folder/{id}/access', { id: folderId }, { access, public: isPublic, recurse }),
+};
+
+// --- Live collaboration -------------------------------------------------
+
+export type PresenceAnswer = Presence;
+
+export const presence = {
+  /** Say this user has the slide open (every 10 s), with the viewport only when shared. */
+  heartbeat: (itemId: string, viewport: number[] | null) => put('/notification/presence', {}, { itemId, viewport: viewport ?? undefined }),
+  leave: (itemId: string) => del('/notification/presence', {}, { itemId }),
+  list: (itemId: string) => get('/notification/presence', {}, { itemId }),
 };
 
 // --- Labelling and tagging (Tilery's labels and tagging plugins) -------------
 
-export interface MaskEntry {
-  userId: string;
-  login: string;
-  status: 'checkpoint' | 'done';
-  width: number;
-  height: number;
-  scale?: number;
-  updated?: string;
-}
-
 export const labels = {
-  classes: (folderId: string) => get<LabelClass[]>(`folder/${folderId}/labels/classes`),
-  setClasses: (folderId: string, classes: LabelClass[]) => put<LabelClass[]>(`folder/${folderId}/labels/classes`, undefined, classes),
-  masks: (itemId: string) => get<MaskEntry[]>(`item/${itemId}/labels`),
+  classes: (folderId: string) => get('/folder/{id}/labels/classes', { id: folderId }),
+  setClasses: (folderId: string, classes: LabelClass[]) => put('/folder/{id}/labels/classes', { id: folderId }, undefined, classes),
+  masks: (itemId: string) => get('/item/{itemId}/labels', { itemId }),
   mask: (itemId: string, userId: string) => request<ArrayBuffer>('GET', `item/${itemId}/labels/${userId}`, { as: 'arrayBuffer' }),
   /** Store your mask (a grayscale PNG of class values) as work in progress or done. */
   save: (itemId: string, png: Blob, status: 'checkpoint' | 'done') =>
-    request<MaskEntry>('PUT', `item/${itemId}/labels`, { params: { status }, body: png, headers: { 'Content-Type': 'image/png' } }),
+    call('put', '/item/{itemId}/labels', { itemId }, { params: { status }, body: png, headers: { 'Content-Type': 'image/png' } }),
   /** Superpixels of an image region: a PNG of ids, their count, and image pixels per PNG pixel. */
   superpixels: async (itemId: string, params: { left: number; top: number; right: number; bottom: number; maxSize: number; algorithm: string; nSegments: number; compactness: number }, signal?: AbortSignal) => {
     const resp = await request<Response>('GET', `item/${itemId}/superpixels`, { params, as: 'response', signal });
     return { png: await resp.blob(), count: Number(resp.headers.get('Superpixel-Count')), scale: Number(resp.headers.get('Superpixel-Scale')) };
   },
-  progress: (folderId: string) => get<{ items: number; labellers: Array<{ login: string; done: number; checkpoint: number }> }>(`folder/${folderId}/labels/progress`),
+  progress: (folderId: string) => get('/folder/{id}/labels/progress', { id: folderId }),
   downloadUrl: (folderId: string) => apiUrl(`folder/${folderId}/labels/download`),
 };
 
-export interface ServerTagset {
-  tags: Array<{ code: string; alias: string; key: string | null }>;
-  multiple: boolean;
-}
-
 export const tagging = {
-  tagset: (folderId: string) => get<ServerTagset>(`folder/${folderId}/tagset`),
+  tagset: (folderId: string) => get('/folder/{id}/tagset', { id: folderId }),
   setTagset: (folderId: string, tagset: { tags: Array<{ code: string; alias?: string; key?: string }>; multiple: boolean }) =>
-    put<ServerTagset>(`folder/${folderId}/tagset`, undefined, tagset),
+    put('/folder/{id}/tagset', { id: folderId }, undefined, tagset),
   /** Set an item's tag codes ([] clears them). */
-  setTags: (itemId: string, codes: string[]) => put<Item>(`item/${itemId}/tags`, undefined, codes),
+  setTags: (itemId: string, codes: string[]) => put('/item/{id}/tags', { id: itemId }, undefined, codes),
   csvUrl: (folderId: string) => apiUrl(`folder/${folderId}/tags/csv`),
   /** How many of the folder's images carry each tag, and how many none. */
-  summary: (folderId: string) => get<{ items: number; untagged: number; counts: Record<string, number> }>(`folder/${folderId}/tags/summary`),
+  summary: (folderId: string) => get('/folder/{id}/tags/summary', { id: folderId }),
 };
 
 /** True when an error means the server has no such route (an older or plain Girder server). */

@@ -1,7 +1,8 @@
 // Entry point: the page frame, the routes and the session.
 import 'ol/ol.css';
 import './styles.css';
-import { ApiError, getCurrentUser, restoreSession } from './api';
+import { ApiError, getCurrentUser, onUserChange, restoreSession } from './api';
+import { NotificationStream } from './stream';
 import { Router } from './router';
 import { h } from './ui/dom';
 import { errorText } from './ui/notify';
@@ -12,6 +13,7 @@ import { collectionsView, containerView } from './views/browser';
 import { itemView } from './views/item';
 import { searchView } from './views/search';
 import { taggerView } from './views/tagger';
+import { uploads } from './views/upload';
 
 const ID = '([0-9a-f]{24})';
 
@@ -33,6 +35,10 @@ async function start(): Promise<void> {
   const shell = createShell(go);
   root.replaceChildren(shell.root);
   router = new Router(shell.outlet, errorPage);
+  // The page's one notification stream, open while someone is signed in.
+  const stream = new NotificationStream();
+  uploads.stream = stream;
+  onUserChange((user) => (user ? stream.start() : stream.stop()));
 
   try {
     await restoreSession();
@@ -55,16 +61,16 @@ async function start(): Promise<void> {
     .add(/^\/register\/?$/, (c) => registerView(c.search, go))
     .add(/^\/keys\/?$/, () => apiKeysView())
     .add(/^\/collections\/?$/, () => collectionsView(go))
-    .add(new RegExp(`^/collection/${ID}/?$`), (c) => containerView('collection', c.params[0], c.search, go))
-    .add(new RegExp(`^/user/${ID}/?$`), (c) => containerView('user', c.params[0], c.search, go))
-    .add(new RegExp(`^/folder/${ID}/?$`), (c) => containerView('folder', c.params[0], c.search, go))
-    .add(new RegExp(`^/item/${ID}/?$`), (c) => itemView(c.params[0], go))
+    .add(new RegExp(`^/collection/${ID}/?$`), (c) => containerView('collection', c.params[0], c.search, go, stream))
+    .add(new RegExp(`^/user/${ID}/?$`), (c) => containerView('user', c.params[0], c.search, go, stream))
+    .add(new RegExp(`^/folder/${ID}/?$`), (c) => containerView('folder', c.params[0], c.search, go, stream))
+    .add(new RegExp(`^/item/${ID}/?$`), (c) => itemView(c.params[0], go, stream))
     .add(new RegExp(`^/tag/${ID}/?$`), (c) => taggerView(c.params[0], c.search, (p) => router.setQuiet(p)))
     .add(/^\/search\/?$/, (c) => searchView(c.search))
     .add(new RegExp(`^/view/${ID}/?$`), async (c) => {
       // The viewer (OpenLayers) loads only when a slide is opened.
       const { viewerView } = await import('./viewer/viewer');
-      return viewerView(c.path, c.search, { navigate: go, setQuietUrl: (p) => router.setQuiet(p), setFullBleed: (on) => shell.setFullBleed(on) });
+      return viewerView(c.path, c.search, { navigate: go, setQuietUrl: (p) => router.setQuiet(p), setFullBleed: (on) => shell.setFullBleed(on), stream });
     });
   await router.render();
 }

@@ -23,8 +23,12 @@ describe('generated API types', () => {
 
   it('carry the documents the client reads', () => {
     const text = readFileSync(join(root, 'src', 'api-types.ts'), 'utf8');
-    for (const name of ['User', 'Collection', 'Folder', 'Item', 'File', 'Group', 'ApiKey', 'Job', 'TileMetadata', 'Annotation']) {
+    for (const name of ['User', 'Collection', 'Folder', 'Item', 'File', 'Group', 'ApiKey', 'Job', 'TileMetadata', 'Annotation',
+      'AccessEntry', 'AccessList', 'Upload', 'ElementLabel', 'PolylineElement', 'LabelMask', 'Tagset']) {
       expect(text).toMatch(new RegExp(`^ {8}${name}: \\{`, 'm'));
     }
+    // the element union, generated from the annotation plugin's own element schemas
+    expect(text).toMatch(/^ {8}AnnotationElement: components\["schemas"\]\["ArrowElement"\] \| /m);
+    expect(text).toMatch(/^ {8}SharedFolder: components\["schemas"\]\["Folder"\] & \{/m);
   });
 });

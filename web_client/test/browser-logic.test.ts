@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { folderPermissions } from '../src/lib/access';
 import {
+  changesListing,
   accessText, afterDelete, containerActions, convertingItems, deleteQuestion, describeSelection, emptyListText, entryDisplay,
   pageRequests, pagerState, sortLink, splitIds, type Entry,
 } from '../src/lib/browser-logic';
@@ -85,5 +86,22 @@ describe('browser rows and actions', () => {
     expect(afterDelete('folder', crumbs)).toBe('/collection/c');
     expect(afterDelete('folder', [{ href: '/folder/f' }])).toBe('/');
     expect(afterDelete('collection', crumbs)).toBe('/collections');
+  });
+});
+
+describe('live listing', () => {
+  const f = 'f'.repeat(24);
+  it('reloads a folder when an item or folder changes directly inside it', () => {
+    expect(changesListing({ type: 'item.create', data: { _id: 'i', folderId: f, name: 'x' } }, 'folder', f)).toBe(true);
+    expect(changesListing({ type: 'upload_done', data: { itemId: 'i', folderId: f } }, 'folder', f)).toBe(true);
+    expect(changesListing({ type: 'folder.delete', data: { _id: 'c', parentId: f } }, 'folder', f)).toBe(true);
+    expect(changesListing({ type: 'folder.create', data: { _id: 'c', parentId: f } }, 'collection', f)).toBe(true);
+  });
+
+  it('ignores other folders, other kinds, and events that are not about listings', () => {
+    expect(changesListing({ type: 'item.create', data: { folderId: 'other' } }, 'folder', f)).toBe(false);
+    expect(changesListing({ type: 'item.create', data: { folderId: f } }, 'collection', f)).toBe(false);
+    expect(changesListing({ type: 'annotation.update', data: { itemId: f } }, 'folder', f)).toBe(false);
+    expect(changesListing({ type: 'job_status', data: {} }, 'folder', f)).toBe(false);
   });
 });

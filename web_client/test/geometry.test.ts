@@ -57,12 +57,14 @@ describe('shapes', () => {
   });
 
   it('translates every coordinate of an element without touching the original', () => {
-    const el = { type: 'polyline', points: [[0, 0, 0], [10, 0, 0], [10, 10, 0]], holes: [[[1, 1, 0], [2, 1, 0], [2, 2, 0]]] };
+    const el = { type: 'polyline' as const, points: [[0, 0, 0], [10, 0, 0], [10, 10, 0]], holes: [[[1, 1, 0], [2, 1, 0], [2, 2, 0]]] };
     const moved = translateElement(el, 5, -2);
     expect(moved.points).toEqual([[5, -2, 0], [15, -2, 0], [15, 8, 0]]);
     expect(moved.holes).toEqual([[[6, -1, 0], [7, -1, 0], [7, 0, 0]]]);
     expect(el.points[0]).toEqual([0, 0, 0]);
     expect(translateElement({ type: 'circle', center: [1, 1, 0], radius: 3 }, 1, 1).center).toEqual([2, 2, 0]);
+    // a heatmap point keeps its value
+    expect(translateElement({ type: 'heatmap', points: [[1, 1, 0, 0.5]] }, 1, 1).points).toEqual([[2, 2, 0, 0.5]]);
   });
 
   it('draws arrow heads behind the tip and measures polygon areas', () => {

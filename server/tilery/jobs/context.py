@@ -100,14 +100,18 @@ class JobContext:
         """Run a worker (see ``tilery.jobs.child``) and return its result.
 
         The worker runs in its own process group, so a cancel kills it and all it
-        started, and its memory goes back to the system when it ends.
+        started, and its memory goes back to the system when it ends. It dies with this
+        process, ``kill -9`` included: the job then runs again elsewhere, and a leftover
+        worker would go on writing the same output file.
         """
+        from ..database import die_with_parent
         with tempfile.TemporaryFile() as stderr:
             with self._lock:
                 self.check_canceled()
                 self._child = subprocess.Popen(
                     argv, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,
-                    env=dict(os.environ, **(env or {})))
+                    env=dict(os.environ, **(env or {})),
+                    preexec_fn=die_with_parent(os.getpid()))
             proc = self._child
             result, error = None, None
             try:

@@ -1,13 +1,14 @@
 """The job collection: documents shaped as girder_jobs' public job documents."""
 import datetime
 import enum
+import logging
 
 import pymongo
 from bson import ObjectId
 from bson.errors import InvalidId
 
 from ..errors import AccessError, RestError
-from ..models.base import Model
+from ..models.base import Model, publisher
 
 
 class JobStatus(enum.IntEnum):
@@ -25,6 +26,8 @@ ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 FINISHED = (JobStatus.SUCCESS, JobStatus.ERROR, JobStatus.CANCELED)
 # fields only the runner uses; the API leaves them out
 RUNNER_FIELDS = ('runner', 'heartbeat', 'restarts', 'cancelRequested')
+# where a job runs: for administrators only (host names and pids help an attacker)
+ADMIN_FIELDS = ('celeryTaskId', 'celeryQueue', 'worker')
 
 
 def utcnow():
@@ -96,8 +99,11 @@ class JobModel(Model):
             query['status'] = {'$in': [int(s) for s in expect]}
         update = {'$set': dict(set_fields or {}, status=int(status), updated=now),
                   '$push': {'timestamps': {'status': int(status), 'time': now}}}
-        return self.collection.find_one_and_update(
+        job = self.collection.find_one_and_update(
             query, update, return_document=pymongo.ReturnDocument.AFTER)
+        if job is not None:
+            self.announce(job)
+        return job
 
     def record(self, job_id, lines=(), progress=None, meta=None, max_lines=1000):
         """Append log lines and set progress/meta in one write (the log keeps its tail)."""
@@ -108,7 +114,29 @@ class JobModel(Model):
             update['$set']['meta.%s' % key] = value
         if lines:
             update['$push'] = {'log': {'$each': list(lines), '$slice': -max_lines}}
-        self.collection.update_one({'_id': job_id}, update)
+        if progress is None:
+            self.collection.update_one({'_id': job_id}, update)
+            return
+        # progress goes to the owner's notification stream (a job context records it
+        # at most once a second)
+        job = self.collection.find_one_and_update(
+            {'_id': job_id}, update, projection={'log': 0},
+            return_document=pymongo.ReturnDocument.AFTER)
+        if job is not None:
+            self.announce(job)
+
+    def announce(self, job):
+        """``job_status`` to the owner's notification streams: the job as GET /job/:id
+        shows it, without its log. A feed that fails is logged; the job goes on."""
+        feed = publisher(self.app)
+        if feed is None or job.get('userId') is None:
+            return
+        data = self.filter(job)
+        data.pop('log', None)
+        try:
+            feed.publish('job_status', data, user_id=job['userId'])
+        except Exception:
+            logging.getLogger(__name__).exception('Job %s: status not announced', job['_id'])
 
     def delete(self, job_id):
         self.collection.delete_one({'_id': job_id})
@@ -123,8 +151,10 @@ class JobModel(Model):
         return user is not None and (user.get('admin') or job.get('userId') == user['_id'])
 
     def filter(self, job, user=None):
-        """The job as the API shows it."""
-        out = {k: v for k, v in job.items() if k not in RUNNER_FIELDS}
+        """The job as the API shows it; administrators also see where it runs."""
+        admin = user is not None and user.get('admin')
+        out = {k: v for k, v in job.items()
+               if k not in RUNNER_FIELDS and (admin or k not in ADMIN_FIELDS)}
         out['_modelType'] = 'job'
         return out
 

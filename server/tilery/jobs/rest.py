@@ -40,9 +40,10 @@ class JobResource(Resource):
             user_id, _statuses(statuses), [str(t) for t in types or ()], limit, offset,
             [(sort, sortdir)])
         req.set_total_count(total)
-        return [self.jobs.model.filter(d) for d in docs]
+        return [self.jobs.model.filter(d, req.user) for d in docs]
 
-    @route('GET', '', access=USER, response='Job[]', summary="List a user's jobs (yours by default), newest "
+    @route('GET', '', access=USER, response='Job[]',
+           summary="List a user's jobs (yours by default), newest "
            'first.', params=[Param('userId', "Whose jobs (admins only for others').",
                                    'objectid', dest='user_id')] + _filters() + _paging())
     def find(self, req, user_id, statuses, types, limit, offset, sort, sortdir):
@@ -51,7 +52,7 @@ class JobResource(Resource):
         return self._page(req, user_id or req.user['_id'], statuses, types, limit, offset,
                           sort, sortdir)
 
-    @route('GET', 'all', summary='List every job (administrators).',
+    @route('GET', 'all', response='Job[]', summary='List every job (administrators).',
            params=_filters() + _paging())
     def find_all(self, req, statuses, types, limit, offset, sort, sortdir):
         return self._page(req, None, statuses, types, limit, offset, sort, sortdir)
@@ -59,15 +60,17 @@ class JobResource(Resource):
     @route('GET', ':id', access=PUBLIC, response='Job', summary='Get a job with its log.',
            params=[Param('id', type='objectid')])
     def get(self, req, id):
-        return self.jobs.model.filter(self.jobs.model.require(id, req.user))
+        return self.jobs.model.filter(self.jobs.model.require(id, req.user), req.user)
 
-    @route('PUT', ':id/cancel', access=USER, summary='Cancel a job (its worker is stopped).',
+    @route('PUT', ':id/cancel', response='Job',
+           access=USER, summary='Cancel a job (its worker is stopped).',
            params=[Param('id', type='objectid')])
     def cancel(self, req, id):
         self.jobs.model.require(id, req.user, manage=True)
-        return self.jobs.model.filter(self.jobs.cancel(id))
+        return self.jobs.model.filter(self.jobs.cancel(id), req.user)
 
-    @route('DELETE', ':id', access=USER, summary='Delete a job (canceling it if active).',
+    @route('DELETE', ':id', response='Message',
+           access=USER, summary='Delete a job (canceling it if active).',
            params=[Param('id', type='objectid')])
     def delete(self, req, id):
         self.jobs.model.require(id, req.user, manage=True)

@@ -5,6 +5,7 @@ Access control has one implementation, here: the levels, access-list parsing and
 contract, ``tilery.plugins``) all use it.
 """
 import datetime
+import logging
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -123,6 +124,31 @@ def bump(models, parent_type, parent_ids):
     if ids:
         models[parent_type].collection.update_many(
             {'_id': {'$in': ids}}, {'$inc': {'listVersion': 1}})
+
+
+def publisher(app):
+    """Where a change is published: the notifications' background publisher (a hot
+    path does not wait for the feed's writes), or the feed itself; None without one."""
+    notifications = getattr(app, 'notifications', None)
+    if notifications is not None:
+        return notifications.publisher
+    return getattr(app, 'feed', None)
+
+
+def announce(app, kind, doc, scope_type, scope_id, fields=('folderId',)):
+    """Publish ``kind`` (item.create, folder.delete...) about ``doc`` to the watchers of
+    its parent on the app's change feed (notification streams): one insert. A feed that
+    fails is logged; the change it reports stands."""
+    feed = publisher(app)
+    if feed is None or scope_id is None:
+        return
+    data = {'_id': doc['_id'], 'name': doc.get('name')}
+    data.update({f: doc.get(f) for f in fields})
+    try:
+        feed.publish(kind, data, scope={'type': scope_type, 'id': scope_id})
+    except Exception:
+        logging.getLogger(__name__).exception('%s of %s could not be announced', kind,
+                                              doc['_id'])
 
 
 class Model:

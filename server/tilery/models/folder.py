@@ -2,7 +2,9 @@
 import copy
 
 from ..errors import RestError, ValidationError
-from .base import ADMIN, AccessControlledModel, bump, check_name, now
+from .base import ADMIN, AccessControlledModel, announce, bump, check_name, now
+
+PARENT_FIELDS = ('parentId', 'parentCollection')  # of folder events (notification streams)
 
 
 class Folder(AccessControlledModel):
@@ -24,8 +26,11 @@ class Folder(AccessControlledModel):
         return doc
 
     def save(self, doc, validate=True):
+        new = '_id' not in doc
         doc = super().save(doc, validate)
         bump(self.app.models, doc['parentCollection'], [doc['parentId']])
+        announce(self.app, 'folder.create' if new else 'folder.update', doc,
+                 doc['parentCollection'], doc['parentId'], PARENT_FIELDS)
         return doc
 
     def create(self, name, parent, parent_type, creator, description='', public=None,
@@ -123,6 +128,8 @@ class Folder(AccessControlledModel):
         else:
             self.app.models[doc['parentCollection']].collection.update_one(
                 {'_id': doc['parentId']}, {'$inc': {'size': -doc.get('size', 0)}})
+        announce(self.app, 'folder.delete', doc, doc['parentCollection'], doc['parentId'],
+                 PARENT_FIELDS)
         self.app.events.emit('model.folder.removed', doc)
 
     def clean(self, doc):

@@ -1,5 +1,5 @@
 """Items: named groups of files inside a folder; access comes from the folder."""
-from .base import READ, Model, bump, check_name, now
+from .base import READ, Model, announce, bump, check_name, now
 
 
 class Item(Model):
@@ -25,9 +25,12 @@ class Item(Model):
         return doc
 
     def save(self, doc, validate=True, bump_folder=True):
+        new = '_id' not in doc
         doc = super().save(doc, validate)
         if bump_folder:
             bump(self.app.models, 'folder', [doc['folderId']])  # a new or renamed child
+        announce(self.app, 'item.create' if new else 'item.update', doc, 'folder',
+                 doc['folderId'])
         return doc
 
     def create(self, name, folder, creator, description='', reuse_existing=False, meta=None,
@@ -91,8 +94,9 @@ class Item(Model):
             files.remove(f, adjust_sizes=False)
         self.collection.delete_one({'_id': doc['_id']})
         bump(self.app.models, 'folder', [doc['folderId']])
-        if adjust_sizes:
+        if adjust_sizes:  # not inside a folder's removal, whose own event says it all
             self.app.models.folder.adjust_size(doc['folderId'], -doc.get('size', 0))
+            announce(self.app, 'item.delete', doc, 'folder', doc['folderId'])
         self.app.events.emit('model.item.removed', doc)
 
     def filter(self, doc, user=None):

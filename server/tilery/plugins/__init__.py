@@ -6,8 +6,8 @@ annotation features are plugins of this kind. At start-up ``create_app`` calls, 
 order of the plugins' ``dependencies``:
 
 - ``load(app)``: register models (``app.models.add``), services (set attributes on
-  ``app``), routes (``app.router.add_resource``) and event handlers
-  (``app.events.subscribe``).
+  ``app``), the schemas of its JSON answers (``app.router.add_schemas``), routes
+  (``app.router.add_resource``) and event handlers (``app.events.subscribe``).
 - ``start(app)``: after every plugin is loaded, before requests are served (start
   background workers here, never at import time).
 - ``stop(app)``: on shutdown.
@@ -31,8 +31,10 @@ called in any of them.
 
 What a plugin may import from the core: this module (access levels, the annotate
 flag, the model base classes, the access-list parser, the database's
-case-insensitive match and the core's download answers ``file_download``,
-``zip_stream`` and ``content_disposition``, re-exported below), ``tilery.rest`` (routes),
+case-insensitive match, the core's download answers ``file_download``,
+``zip_stream`` and ``content_disposition``, and ``publisher(app)``, where changes are
+announced to live viewers with ``publish(type, data, user_id=, scope=)``, as
+``app.feed``'s but without waiting for its writes; re-exported below), ``tilery.rest`` (routes),
 ``tilery.models`` (the core model classes, for ``ModelParam``), ``tilery.errors``,
 ``tilery.settings`` (``SettingsGroup``) and, for job handlers registered with
 ``app.jobs.register``, the jobs service's documented modules ``tilery.jobs.context``,
@@ -49,7 +51,7 @@ from ..services.downloads import (  # noqa: F401 (file and zip answers, as the c
     content_disposition, file_download, zip_stream)
 from ..models.base import (  # noqa: F401 (the contract's access names)
     ADMIN, ANNOTATE_FLAG, NONE, READ, WRITE, AccessControlledModel, Model, now,
-    parse_access_list, to_object_id)
+    parse_access_list, publisher, to_object_id)
 
 log = logging.getLogger(__name__)
 

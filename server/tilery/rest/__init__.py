@@ -56,6 +56,12 @@ the OpenAPI description at ``GET /api/v1/describe``::
   gives a read()-able file over such an iterator (e.g. a stored file's ``open_range``).
 - Raise ``tilery.errors`` exceptions (RestError, NotFound, ValidationError,
   AccessError, Conflict) for Girder-shaped JSON errors.
+- ``response='Item'`` names the schema of the 200 JSON answer (``'Item[]'``, ``'User?'``,
+  ``'Upload|File'``, ``'integer'``, or a dict; see ``tilery.rest.schemas``): every route
+  answering JSON declares one, for the OpenAPI description and the web client's types.
+  A plugin names its documents' schemas with ``app.router.add_schemas({...})`` before
+  adding its routes; ``from_json_schema`` turns a JSON Schema it validates with into
+  one, so both share one definition.
 - Register with ``app.router.add_resource(TilesResource(app))`` in a plugin's
   ``load(app)`` (see ``tilery.plugins``).
 
@@ -67,3 +73,4 @@ from .jsonbounds import BracketScan, DepthGuard  # noqa: F401
 from .params import ModelParam, Param, Paging  # noqa: F401
 from .request import ChunkReader, Raw  # noqa: F401
 from .routing import ADMIN_ONLY, DATA_SCOPES, PUBLIC, USER, Resource, Router, route  # noqa: F401
+from .schemas import from_json_schema  # noqa: F401

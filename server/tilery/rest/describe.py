@@ -4,7 +4,7 @@ import re
 from .dispatch import FORM_METHODS
 from .params import ModelParam
 from .routing import ADMIN_ONLY, PUBLIC, Resource, route
-from .schemas import SCHEMAS, answer_schema
+from .schemas import answer_schema
 
 _ACCESS_TEXT = {PUBLIC: 'Anyone, signed in or not.', 'user': 'Signed-in users.',
                 ADMIN_ONLY: 'Site administrators only.'}
@@ -31,7 +31,7 @@ def openapi(router, version, base_path='/api/v1'):
         }
         if spec.response:
             op['responses']['200']['content'] = {
-                'application/json': {'schema': answer_schema(spec.response)}}
+                'application/json': {'schema': answer_schema(spec.response, router.schemas)}}
         if spec.json_body:
             op['requestBody'] = {'required': True, 'description': spec.body_description,
                                  'content': {'application/json': {'schema': {
@@ -51,7 +51,7 @@ def openapi(router, version, base_path='/api/v1'):
                                 'annotations.'},
         'servers': [{'url': base_path}],
         'paths': dict(sorted(paths.items())),
-        'components': {'schemas': SCHEMAS, 'securitySchemes': {
+        'components': {'schemas': dict(sorted(router.schemas.items())), 'securitySchemes': {
             'girderToken': {'type': 'apiKey', 'in': 'header', 'name': 'Girder-Token'}}},
     }
 
@@ -79,7 +79,8 @@ class DescribeResource(Resource):
     def __init__(self, app):
         self.app = app
 
-    @route('GET', 'describe', access=PUBLIC, summary='The OpenAPI 3 description of this API.')
+    @route('GET', 'describe', response='OpenAPI',
+           access=PUBLIC, summary='The OpenAPI 3 description of this API.')
     def describe(self, req):
         from .. import __version__
         return openapi(self.app.router, __version__)

@@ -15,7 +15,12 @@ sockets (TLS sockets keep cheroot's own files):
   ``os.sendfile`` on a blocking one, and 750-850 for 4 MiB blocks, which miss the CPU
   caches: bench/bench_send_paths.py);
 - responses are written with one ``sendall`` per block, and a short answer's headers
-  leave in the same send as its body.
+  leave in the same send as its body;
+- an answer with a ``take_socket(sock, chunked)`` method (a notification stream,
+  notification/hub.py) gets the socket itself once its headers are sent: the socket is
+  detached from cheroot's connection, which then neither closes nor reuses it, and the
+  worker thread goes back to the pool at once instead of being held for the stream's
+  minutes.
 """
 import select
 import socket
@@ -31,6 +36,10 @@ SEND_BLOCK = 256 << 10  # file bytes sent at a time: fits the CPU caches
 # streaming headers held hundreds of MiB of a worker's memory. Generous for long query
 # strings (Girder clients put JSON lists of ids there); beyond it cheroot answers 414/413.
 MAX_HEADER_BYTES = 1 << 20
+# connections the kernel holds for accept(): cheroot's default of 5 made a burst of
+# clients (500 viewers' notification streams reconnecting after a restart) wait out
+# 1 s SYN retransmits
+LISTEN_BACKLOG = 256
 
 
 class FileWrapper:
@@ -294,15 +303,10 @@ class Gateway(cheroot.wsgi.Gateway_10):
         # the access log wraps streamed answers to count them: look through it
         inner = getattr(response, 'wrapped', response)
         try:
-            if fast and isinstance(inner, FileWrapper) and \
-                    self.remaining_bytes_out is not None and \
-                    hasattr(inner.filelike, 'readinto'):
-                count = self.remaining_bytes_out
-                if inner.length is not None:
-                    count = min(count, inner.length)
-                sent = self._send_file(inner.filelike, count)
-                if hasattr(response, 'add_sent'):
-                    response.add_sent(sent)
+            if fast and hasattr(inner, 'take_socket'):
+                self._hand_off(inner)
+                return
+            if fast and self._sent_as_file(response, inner):
                 return
             if fast and isinstance(response, list) and len(response) == 1:
                 writer.hold()  # the headers wait for the one body block
@@ -316,6 +320,37 @@ class Gateway(cheroot.wsgi.Gateway_10):
             writer.flush()
             if hasattr(response, 'close'):
                 response.close()
+
+    def _sent_as_file(self, response, inner):
+        """Send a FileWrapper answer from its file through one buffer; False if it is not
+        one that can go that way."""
+        if not isinstance(inner, FileWrapper) or self.remaining_bytes_out is None or \
+                not hasattr(inner.filelike, 'readinto'):
+            return False
+        count = self.remaining_bytes_out
+        if inner.length is not None:
+            count = min(count, inner.length)
+        sent = self._send_file(inner.filelike, count)
+        if hasattr(response, 'add_sent'):
+            response.add_sent(sent)
+        return True
+
+    def _hand_off(self, answer):
+        """Send the headers, then give the socket to ``answer`` for good.
+
+        ``linger`` makes cheroot's ``close`` leave the socket alone, and ``detach`` leaves
+        cheroot's socket object without a descriptor, so neither its close nor its
+        garbage collection can end the connection the answer now owns.
+        """
+        req = self.req
+        req.ensure_headers_sent()
+        req.conn.wfile.flush()
+        req.close_connection = True  # never read another request from this connection
+        conn = req.conn
+        conn.linger = True
+        chunked, req.chunked_write = req.chunked_write, False  # the answer ends its chunks
+        sock = socket.socket(fileno=conn.socket.detach())
+        answer.take_socket(sock, chunked)
 
     def _send_file(self, filelike, count):
         """Send ``count`` bytes of the file from its position, through one small buffer."""
@@ -344,6 +379,7 @@ def make_server(bind_addr, wsgi_app, head_timeout=10.0, **kwargs):
     server = cheroot.wsgi.Server(bind_addr, wsgi_app, **kwargs)
     server.head_watch = HeadWatch(head_timeout) if head_timeout else None
     server.max_request_header_size = MAX_HEADER_BYTES
+    server.request_queue_size = LISTEN_BACKLOG
     server.gateway = Gateway
     server.ConnectionClass = Connection
     return server

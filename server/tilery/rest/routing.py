@@ -3,6 +3,7 @@ import dataclasses
 from typing import Callable
 
 from .params import ModelParam, Param, paging_params
+from .schemas import SCHEMAS, answer_schema
 
 PUBLIC, USER, ADMIN_ONLY = 'public', 'user', 'admin'
 #: Token scopes by verb for data resources, as in Girder (routes that delete whole
@@ -32,7 +33,8 @@ class Route:
     hidden: bool = False
     # {status: meaning} this route answers besides those describe.responses finds
     responses: dict = dataclasses.field(default_factory=dict)
-    response: str = None  # schema of the 200 answer (rest/schemas.py): 'Item', or 'Item[]'
+    # schema of the 200 JSON answer (rest/schemas.answer_schema): 'Item', 'Item[]', a dict...
+    response: object = None
 
     @property
     def segments(self):
@@ -90,13 +92,27 @@ class Resource:
 
 
 class Router:
-    """Matches (method, path segments) to routes; literal segments win over ``:name``."""
+    """Matches (method, path segments) to routes; literal segments win over ``:name``.
+
+    It also holds the named answer schemas its routes refer to: the core's, and those
+    plugins add before their routes.
+    """
 
     def __init__(self):
         self._tree = {}
         self.routes = []
+        self.schemas = dict(SCHEMAS)
+
+    def add_schemas(self, schemas):
+        """Name more answer schemas (a plugin's documents); a name is given once."""
+        taken = set(schemas) & set(self.schemas)
+        if taken:
+            raise ValueError('Response schemas named twice: %s' % ', '.join(sorted(taken)))
+        self.schemas.update(schemas)
 
     def add(self, spec):
+        if spec.response is not None:
+            answer_schema(spec.response, self.schemas)  # a misspelt name fails at start
         node = self._tree.setdefault(spec.method, {})
         for seg in spec.segments:
             key = ':' if seg.startswith(':') else seg

@@ -3,7 +3,7 @@ import orjson
 
 from ..database import icase_contains
 from ..errors import RestError, ValidationError
-from ..models.base import READ, bump, now
+from ..models.base import READ, announce, bump, now
 
 RESOURCE_TYPES = ('collection', 'user', 'folder', 'item', 'file')
 
@@ -199,6 +199,8 @@ class TreeService:
                      'baseParentId': folder['baseParentId'], 'updated': now()})
         m.item.save(item)
         bump(m, 'folder', [old_folder])
+        # watchers of the old folder see the item go (the save told the new folder's)
+        announce(self.app, 'item.delete', dict(item, folderId=old_folder), 'folder', old_folder)
         m.folder.adjust_size(folder['_id'], item.get('size', 0))
         self.app.events.emit('model.item.moved', item)
         return item

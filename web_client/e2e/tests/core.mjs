@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePng, manyElements, panFps, until } from '../lib.mjs';
-import { assert, ctx, newSignedInPage, screenOf, shot, signIn, tempDir, test, waitForTiles, waitSaved } from '../harness.mjs';
+import { assert, ctx, dragOnSlide, newSignedInPage, screenOf, shot, signIn, tempDir, test, waitForTiles, waitSaved } from '../harness.mjs';
 
 test('core', 'sign in, upload an image and wait for its conversion', async () => {
   const { page } = ctx;
@@ -79,12 +79,7 @@ test('core', 'open the slide, draw a rectangle and a polygon, edit a vertex, rel
   await page.waitForFunction(() => window.__tilery.editor.enabled);
   // Rectangle: press R and drag.
   await page.keyboard.press('r');
-  let [x1, y1] = await screenOf(page, 300, 300);
-  let [x2, y2] = await screenOf(page, 700, 600);
-  await page.mouse.move(x1, y1);
-  await page.mouse.down();
-  await page.mouse.move(x2, y2, { steps: 8 });
-  await page.mouse.up();
+  await dragOnSlide(page, [300, 300], [700, 600]);
   // Polygon: press P, click the corners, Enter finishes.
   await page.keyboard.press('p');
   const corners = [[1000, 300], [1500, 350], [1450, 800], [1050, 700]];
@@ -101,12 +96,7 @@ test('core', 'open the slide, draw a rectangle and a polygon, edit a vertex, rel
   const [inX, inY] = await screenOf(page, 1250, 520);
   await page.mouse.click(inX, inY);
   await page.waitForFunction(() => window.__tilery.editor.selection.length === 1);
-  [x1, y1] = await screenOf(page, 1000, 300);
-  [x2, y2] = await screenOf(page, 900, 200);
-  await page.mouse.move(x1, y1);
-  await page.mouse.down();
-  await page.mouse.move(x2, y2, { steps: 8 });
-  await page.mouse.up();
+  await dragOnSlide(page, [1000, 300], [900, 200]);
   await waitSaved(page);
   await shot(page, '04-viewer-editing');
   await page.keyboard.press('Escape');

@@ -105,3 +105,15 @@ export function afterDelete(kind: ContainerKind, crumbs: Array<{ href: string }>
   if (kind !== 'folder') return '/collections';
   return crumbs[crumbs.length - 2]?.href ?? '/';
 }
+
+/**
+ * Does a stream event change the listing of this container? Items and
+ * folders created, renamed, moved or deleted directly inside it, and files
+ * uploaded into it (by a colleague, or by girder-client).
+ */
+export function changesListing(ev: { type: string; data: Record<string, unknown> }, kind: ContainerKind, id: string): boolean {
+  const d = ev.data ?? {};
+  if (ev.type.startsWith('item.') || ev.type === 'upload_done') return kind === 'folder' && d.folderId === id;
+  if (ev.type.startsWith('folder.')) return d.parentId === id || (d._id === id && ev.type === 'folder.update');
+  return false;
+}

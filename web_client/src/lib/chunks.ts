@@ -31,9 +31,10 @@ export function planChunks(size: number, start = 0, chunkSize = DEFAULT_CHUNK): 
   return chunks;
 }
 
-/** What the upload loop needs from the server; api.ts provides the real one. */
-export interface ChunkTransport {
-  sendChunk(uploadId: string, offset: number, blob: Blob, onProgress: (sent: number) => void): Promise<unknown>;
+/** What the upload loop needs from the server; api.ts provides the real one (whose
+ * chunks answer `A`: the upload so far, then the file). */
+export interface ChunkTransport<A = unknown> {
+  sendChunk(uploadId: string, offset: number, blob: Blob, onProgress: (sent: number) => void): Promise<A>;
   getOffset(uploadId: string): Promise<number>;
 }
 
@@ -72,22 +73,23 @@ function wait(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Send `blob` from `startOffset` through `transport`, resuming after drops.
- * Resolves with the server's answer to the final chunk (the file document).
+ * Resolves with the server's answer to the final chunk (the file document), or null
+ * when no chunk was left to send.
  */
-export async function sendChunks(
-  transport: ChunkTransport,
+export async function sendChunks<A>(
+  transport: ChunkTransport<A>,
   uploadId: string,
   blob: Blob,
   startOffset: number,
   opts: UploadLoopOptions = {},
-): Promise<unknown> {
+): Promise<A | null> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
   const maxRetries = opts.maxRetries ?? 8;
   const backoff = opts.backoff ?? defaultBackoff;
   const transient = opts.isTransient ?? isTransientError;
   let offset = startOffset;
   let attempt = 0;
-  let result: unknown = null;
+  let result: A | null = null;
   while (offset < blob.size) {
     if (opts.signal?.aborted) throw new DOMException('Upload cancelled', 'AbortError');
     const [chunk] = planChunks(blob.size, offset, chunkSize);

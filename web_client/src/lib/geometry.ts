@@ -1,9 +1,14 @@
 // Coordinate transforms and shape maths between annotation elements (image
 // pixels, y down, origin top-left) and map coordinates (y up: map y = -pixel y).
 // Pure functions, shared by the viewer and the tests.
-import type { AnnotationElement } from '../types';
+import type { AnnotationElement, ShapeElement } from '../types';
 
 export type XY = [number, number];
+
+/** Element types drawn with lines and fills; heatmaps, grids and images have no line style. */
+export function isShape(el: AnnotationElement): el is ShapeElement {
+  return el.type !== 'heatmap' && el.type !== 'griddata' && el.type !== 'image' && el.type !== 'pixelmap';
+}
 
 /** Image pixel to map coordinate. */
 export function pixelToMap(x: number, y: number): XY {
@@ -122,31 +127,32 @@ export function elementBounds(el: AnnotationElement): [number, number, number, n
 
 /** The outline points of an element in pixel coordinates (circles and ellipses sampled). */
 export function elementOutline(el: AnnotationElement): XY[] | null {
-  const c = el.center;
   switch (el.type) {
     case 'point':
-      return c ? [[c[0], c[1]]] : null;
+      return [[el.center[0], el.center[1]]];
     case 'circle':
-      return c ? ellipsePoints(c[0], c[1], (el.radius ?? 0) * 2, (el.radius ?? 0) * 2, 0, 32) : null;
+      return ellipsePoints(el.center[0], el.center[1], el.radius * 2, el.radius * 2, 0, 32);
     case 'rectangle':
     case 'rectanglegrid':
-      return c ? rectangleCorners(c[0], c[1], el.width ?? 0, el.height ?? 0, el.rotation ?? 0) : null;
+      return rectangleCorners(el.center[0], el.center[1], el.width, el.height, el.rotation ?? 0);
     case 'ellipse':
-      return c ? ellipsePoints(c[0], c[1], el.width ?? 0, el.height ?? 0, el.rotation ?? 0) : null;
+      return ellipsePoints(el.center[0], el.center[1], el.width, el.height, el.rotation ?? 0);
     case 'polyline':
     case 'arrow':
-      return el.points ? el.points.map((p) => [p[0], p[1]] as XY) : null;
+      return el.points.map((p) => [p[0], p[1]] as XY);
     default:
       return null;
   }
 }
 
 /** Move an element by (dx, dy) pixels, returning a new element. */
-export function translateElement(el: AnnotationElement, dx: number, dy: number): AnnotationElement {
-  const out: AnnotationElement = { ...el };
-  if (el.center) out.center = [el.center[0] + dx, el.center[1] + dy, el.center[2] ?? 0];
-  if (el.points) out.points = el.points.map((p) => [p[0] + dx, p[1] + dy, p[2] ?? 0]);
-  if (el.holes) out.holes = el.holes.map((h) => h.map((p) => [p[0] + dx, p[1] + dy, p[2] ?? 0]));
+export function translateElement<E extends AnnotationElement>(el: E, dx: number, dy: number): E {
+  // z defaults to 0; a heatmap point keeps its value
+  const move = (p: number[]) => [p[0] + dx, p[1] + dy, p[2] ?? 0, ...p.slice(3)];
+  const out: E = { ...el };
+  if ('center' in out && out.center) out.center = move(out.center);
+  if ('points' in out && out.points) out.points = out.points.map(move);
+  if ('holes' in out && out.holes) out.holes = out.holes.map((h) => h.map(move));
   return out;
 }
 

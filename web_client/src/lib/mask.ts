@@ -1,5 +1,9 @@
 // Label masks for pixel labelling: one byte per mask pixel holding a class
 // value (0 = unlabelled), saved as a grayscale PNG of class indices.
+import type { LabelClass } from '../types';
+
+/** A labelling class as the server stores it on the folder: mask value, name, colour. */
+export type { LabelClass };
 
 export interface Mask {
   width: number;
@@ -14,12 +18,6 @@ export interface Rect {
   y1: number;
 }
 
-/** A labelling class as the server stores it on the folder: mask value, name, colour. */
-export interface LabelClass {
-  value: number;
-  name: string;
-  color: string;
-}
 
 /** Mask pixels per image pixel side: a power of two keeping the mask within maxSide. */
 export function maskScale(sizeX: number, sizeY: number, maxSide = 4096): number {

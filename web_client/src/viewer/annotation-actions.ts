@@ -44,7 +44,7 @@ export function annotationActions(c: AnnotationActionsContext): AnnotationListHo
       ], 'Save', async (v) => {
         // A PATCH of the header leaves the elements alone (a PUT would need them all).
         const name = v.name.trim();
-        await annApi.patch(layer.id, headerPatch(name, v.description, layer.doc.annotation.description !== undefined));
+        layer.noteSaved(await annApi.patch(layer.id, headerPatch(name, v.description, layer.doc.annotation.description !== undefined)));
         layer.doc = { ...layer.doc, annotation: { ...layer.doc.annotation, name, description: v.description, elements: undefined } };
         c.render();
       });

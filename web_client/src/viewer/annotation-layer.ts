@@ -10,6 +10,9 @@ import VectorSource from 'ol/source/Vector';
 import { annotations as api, ApiError, type PatchOp } from '../api';
 import { decodeCentroids, type Centroids } from '../lib/centroids';
 import { canEditAnnotation } from '../lib/access';
+import { batchesByBase, OwnVersions, type BasedOp } from '../lib/live-logic';
+import { conflictAnswer, resolveConflicts, type ConflictAnswer, type Resolution } from '../lib/merge-logic';
+import { newElementId } from '../lib/geometry';
 import { extentToRegion } from '../lib/geometry';
 import type { Annotation, AnnotationElement, TileMetadata } from '../types';
 import { DEFAULT_STYLE, elementFeature } from './features';
@@ -38,7 +41,12 @@ export class AnnotationLayer {
   count = 0;
   private loadedRegion: { left: number; top: number; right: number; bottom: number } | null = null;
   private regionAbort: AbortController | null = null;
-  private pending = new globalThis.Map<string, PatchOp>();
+  /** Unsaved changes by element id, each with the version it was made against. */
+  private pending = new globalThis.Map<string, BasedOp<PatchOp>>();
+  /** The version this client has caught up with (its own saves and colleagues' events). */
+  version: number | undefined;
+  /** Versions this page saved: their events bring nothing new. */
+  readonly ownVersions = new OwnVersions();
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private saving: Promise<void> | null = null;
   private hidden = new Set<string>();
@@ -46,9 +54,12 @@ export class AnnotationLayer {
   saveError = '';
   onSaveState: (s: SaveState) => void = () => undefined;
   onRegionLoaded: () => void = () => undefined;
+  /** Asks the user how to settle a save that conflicts with a colleague's (set by the viewer). */
+  onConflict: (answer: ConflictAnswer) => Promise<Resolution> = async () => 'theirs';
 
   constructor(public doc: Annotation, private readonly map: Map, private readonly meta: TileMetadata) {
     this.layer = elementLayer(this.source, doc._id);
+    this.version = doc._version;
   }
 
   get id(): string {
@@ -78,6 +89,7 @@ export class AnnotationLayer {
       // limit+1 tells a small annotation (loaded whole here) from a large one.
       const probe = await api.get(this.id, { limit: FULL_LOAD_LIMIT + 1 });
       this.doc = { ...this.doc, ...probe, annotation: { ...probe.annotation, elements: undefined } };
+      this.version = Math.max(this.version ?? 0, probe._version ?? 0) || undefined;
       total = probe._elementQuery?.count ?? probe.annotation.elements?.length ?? 0;
       this.count = total;
       if (total <= FULL_LOAD_LIMIT) {
@@ -268,20 +280,29 @@ export class AnnotationLayer {
     const id = el.id!;
     const path = `elements/id:${id}`;
     const prev = this.pending.get(id);
+    // A change stays based on the version of the element's first unsaved change.
+    const base = prev ? prev.base : this.version;
     if (op === 'remove') {
       // Never stored: nothing to remove on the server.
-      if (prev?.op === 'add') this.pending.delete(id);
-      else this.pending.set(id, { op: 'remove', path });
+      if (prev?.op.op === 'add') this.pending.delete(id);
+      else this.pending.set(id, { op: { op: 'remove', path }, base });
     } else {
       let kind: 'add' | 'replace' = op;
-      if (prev?.op === 'add') kind = 'add'; // still not stored
+      if (prev?.op.op === 'add') kind = 'add'; // still not stored
       else if (prev && op === 'add') kind = 'replace'; // the server still has it
-      this.pending.set(id, { op: kind, path, value: el });
+      this.pending.set(id, { op: { op: kind, path, value: el }, base });
     }
     this.setSaveState('pending');
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => void this.flush(), 400);
   }
+
+  /** Ids of elements with changes not yet on the server (sent or not). */
+  unsavedIds(): Set<string> {
+    return new Set([...this.pending.keys(), ...this.inFlight]);
+  }
+
+  private inFlight = new Set<string>();
 
   /** Send queued changes now; resolves when the server has them. */
   async flush(): Promise<void> {
@@ -289,22 +310,23 @@ export class AnnotationLayer {
     this.saveTimer = null;
     if (this.saving) await this.saving;
     if (!this.pending.size) return;
-    const ops = [...this.pending.values()];
+    const ops = [...this.pending.entries()];
     this.pending.clear();
+    ops.forEach(([id]) => this.inFlight.add(id));
     this.setSaveState('saving');
     this.saving = (async () => {
       try {
-        await this.sendOps(ops);
+        for (const batch of batchesByBase(ops.map(([, o]) => o))) await this.sendBatch(batch.ops, batch.base);
         this.setSaveState(this.pending.size ? 'pending' : 'saved');
       } catch (err) {
         // Put the ops back unless newer ones replaced them, and say so.
-        for (const op of ops) {
-          const id = op.path.slice('elements/id:'.length);
+        for (const [id, op] of ops) {
           if (!this.pending.has(id)) this.pending.set(id, op);
         }
         this.saveError = (err as Error).message;
         this.setSaveState('error');
       } finally {
+        this.inFlight.clear();
         this.saving = null;
       }
     })();
@@ -312,14 +334,38 @@ export class AnnotationLayer {
     if (this.pending.size && this.saveState !== 'error') await this.flush();
   }
 
-  private async sendOps(ops: PatchOp[]): Promise<void> {
+  /** One PATCH made against `base`; a conflict asks the user and sends their choice. */
+  private async sendBatch(ops: PatchOp[], base: number | undefined): Promise<void> {
     try {
-      await api.patch(this.id, ops);
+      this.noteSaved(await this.sendOps(ops, base));
+    } catch (err) {
+      const answer = err instanceof ApiError ? conflictAnswer(err.status, err.body) : null;
+      if (!answer) throw err;
+      const choice = await this.onConflict(answer);
+      const resolved = resolveConflicts(choice, ops, answer, newElementId);
+      for (const el of resolved.put) this.putElement(el);
+      for (const id of resolved.drop) this.dropElement(id);
+      // A second conflict on the same save is shown again, not retried forever.
+      if (resolved.ops.length) this.noteSaved(await this.sendOps(resolved.ops, resolved.version));
+    }
+  }
+
+  /** A save of this page answered with this version. */
+  noteSaved(version: number | undefined): void {
+    if (version === undefined) return;
+    this.ownVersions.add(version);
+    this.version = Math.max(this.version ?? 0, version);
+  }
+
+  private async sendOps(ops: PatchOp[], base: number | undefined): Promise<number | undefined> {
+    try {
+      return await api.patch(this.id, ops, base);
     } catch (err) {
       // Servers without PATCH: replace the whole element list (small annotations only).
       const noPatch = err instanceof ApiError && (err.status === 405 || (err.status === 400 && /route|method/i.test(err.message)));
       if (!noPatch || this.mode !== 'full') throw err;
-      await api.update(this.id, { ...this.doc.annotation, elements: [...this.elements.values()] });
+      const doc = await api.update(this.id, { ...this.doc.annotation, elements: [...this.elements.values()] });
+      return doc._version;
     }
   }
 
@@ -327,6 +373,16 @@ export class AnnotationLayer {
     this.saveState = s;
     if (s !== 'error') this.saveError = '';
     this.onSaveState(s);
+  }
+
+  /** Resolves once the save under way (if any) has finished. */
+  async whenSaved(): Promise<void> {
+    if (this.saving) await this.saving.catch(() => undefined);
+  }
+
+  /** The region whose elements are loaded in detail (region mode), if any. */
+  get detailRegion(): { left: number; top: number; right: number; bottom: number } | null {
+    return this.loadedRegion;
   }
 
   hasUnsaved(): boolean {

@@ -7,6 +7,7 @@ import type { Annotation, TileMetadata } from '../types';
 import { h } from '../ui/dom';
 import { showError } from '../ui/notify';
 import { AnnotationLayer } from './annotation-layer';
+import { conflictDialog } from './conflict-dialog';
 import type { Editor } from './editor';
 
 /** Who follows changes: the list, the tool column, the URL. */
@@ -50,18 +51,47 @@ export class AnnotationSet {
       this.on.list();
     };
     layer.onRegionLoaded = () => this.renderSave();
+    layer.onConflict = (answer) => conflictDialog(layer.doc.annotation.name, answer);
     this.layers.push(layer);
     return layer;
   }
 
+  /** Creations under way: their stream events must not add the annotation twice. */
+  private readonly creations = new Set<Promise<unknown>>();
+
+  /** Resolves once every creation started here has answered. */
+  async createsSettled(): Promise<void> {
+    await Promise.allSettled([...this.creations]);
+  }
+
   /** Make a new, empty annotation on the item. */
   async create(name = defaultName()): Promise<AnnotationLayer> {
-    const doc = await annApi.create(this.itemId, { name, elements: [] });
+    const pending = annApi.create(this.itemId, { name, elements: [] });
+    this.creations.add(pending);
+    const doc = await pending.finally(() => this.creations.delete(pending));
     const layer = this.attach(new AnnotationLayer({ ...doc, _accessLevel: doc._accessLevel ?? 2 }, this.map, this.meta));
     layer.startEmpty();
     this.on.list();
     this.on.url();
     return layer;
+  }
+
+  /** Show an annotation a colleague made (from the stream). */
+  async adopt(doc: Annotation): Promise<AnnotationLayer> {
+    const layer = this.attach(new AnnotationLayer(doc, this.map, this.meta));
+    layer.layer.setVisible(doc.annotation.display?.visible !== false);
+    await layer.load();
+    this.on.list();
+    return layer;
+  }
+
+  /** Take an annotation a colleague deleted off the map. */
+  forget(layer: AnnotationLayer): void {
+    if (this.editor.active === layer) this.activate(null);
+    layer.dispose();
+    this.layers.splice(this.layers.indexOf(layer), 1);
+    this.on.list();
+    this.on.url();
   }
 
   /** Edit this annotation (null: none; drawing then starts a new one if allowed). */

@@ -12,7 +12,7 @@ import Polygon from 'ol/geom/Polygon';
 import type Geometry from 'ol/geom/Geometry';
 import { Circle as CircleStyle, Fill, Stroke, Style } from 'ol/style';
 import MultiPoint from 'ol/geom/MultiPoint';
-import { ellipsePoints, newElementId, translateElement } from '../lib/geometry';
+import { ellipsePoints, isShape, newElementId, translateElement } from '../lib/geometry';
 import { UndoStack, group, type Command } from '../lib/undo';
 import type { AnnotationElement } from '../types';
 import type { AnnotationLayer } from './annotation-layer';
@@ -327,6 +327,28 @@ export class Editor {
     this.emit();
   }
 
+  /**
+   * A colleague changed or deleted elements of the edited annotation: selected
+   * ones show their new shape, deleted ones leave the selection. The undo
+   * stack and a shape being drawn stay as they are.
+   */
+  followRemote(layer: AnnotationLayer, reselect: AnnotationElement[], deselect: string[]): void {
+    if (layer !== this.active) return;
+    for (const id of deselect) this.deselect(id);
+    for (const el of reselect) {
+      if (!this.selected.has(el.id!)) continue;
+      this.selected.set(el.id!, el);
+      layer.setHidden(el.id!, true);
+      this.refreshOverlay(el);
+    }
+    this.emit();
+  }
+
+  /** Ids of the selected elements. */
+  selectedIds(): Set<string> {
+    return new Set(this.selected.keys());
+  }
+
   clearSelection(): void {
     for (const id of [...this.selected.keys()]) this.deselect(id);
   }
@@ -346,9 +368,11 @@ export class Editor {
     if (!els.length || !this.enabled) return;
     const cmds = els.map((el) => {
       const next: AnnotationElement = { ...el };
-      if (fields.lineColor !== undefined) next.lineColor = fields.lineColor;
-      if (fields.lineWidth !== undefined) next.lineWidth = fields.lineWidth;
-      if (fields.fillColor !== undefined && el.type !== 'arrow' && !(el.type === 'polyline' && !el.closed)) next.fillColor = fields.fillColor;
+      if (isShape(next)) {
+        if (fields.lineColor !== undefined) next.lineColor = fields.lineColor;
+        if (fields.lineWidth !== undefined) next.lineWidth = fields.lineWidth;
+        if (fields.fillColor !== undefined && next.type !== 'arrow' && !(next.type === 'polyline' && !next.closed)) next.fillColor = fields.fillColor;
+      }
       if (fields.group !== undefined) {
         if (fields.group) next.group = fields.group;
         else delete next.group;

@@ -6,9 +6,9 @@ import LineString from 'ol/geom/LineString';
 import MultiLineString from 'ol/geom/MultiLineString';
 import Point from 'ol/geom/Point';
 import Polygon from 'ol/geom/Polygon';
-import { arrowHead, ellipsePoints, fitRectangle, rectangleCorners, type XY } from '../lib/geometry';
+import { arrowHead, ellipsePoints, fitRectangle, isShape, rectangleCorners, type XY } from '../lib/geometry';
 import { parseColor } from '../lib/mask';
-import type { AnnotationElement } from '../types';
+import type { AnnotationElement, ShapeElement } from '../types';
 
 export type ToolName = 'point' | 'rectangle' | 'ellipse' | 'circle' | 'polygon' | 'freehand' | 'arrow';
 
@@ -24,18 +24,18 @@ const ring = (pts: XY[]): number[][] => {
 
 /** Display geometry (WebGL-friendly: circles and ellipses become polygons). */
 export function elementGeometry(el: AnnotationElement, forEditing = false): Geometry | null {
-  const c = el.center;
   switch (el.type) {
     case 'point':
-      return c ? new Point(toMap(c)) : null;
-    case 'circle':
-      if (!c) return null;
-      return forEditing ? new Circle(toMap(c), el.radius ?? 0) : new Polygon([ring(ellipsePoints(c[0], c[1], (el.radius ?? 0) * 2, (el.radius ?? 0) * 2, 0, 48))]);
+      return new Point(toMap(el.center));
+    case 'circle': {
+      const [x, y] = el.center;
+      return forEditing ? new Circle(toMap(el.center), el.radius) : new Polygon([ring(ellipsePoints(x, y, el.radius * 2, el.radius * 2, 0, 48))]);
+    }
     case 'rectangle':
     case 'rectanglegrid':
-      return c ? new Polygon([ring(rectangleCorners(c[0], c[1], el.width ?? 0, el.height ?? 0, el.rotation ?? 0))]) : null;
+      return new Polygon([ring(rectangleCorners(el.center[0], el.center[1], el.width, el.height, el.rotation ?? 0))]);
     case 'ellipse':
-      return c ? new Polygon([ring(ellipsePoints(c[0], c[1], el.width ?? 0, el.height ?? 0, el.rotation ?? 0))]) : null;
+      return new Polygon([ring(ellipsePoints(el.center[0], el.center[1], el.width, el.height, el.rotation ?? 0))]);
     case 'polyline': {
       if (!el.points || el.points.length < 2) return null;
       if (el.closed) {
@@ -75,11 +75,20 @@ export function elementFeature(el: AnnotationElement, forEditing = false): Featu
 /** Copy an element's colours onto a feature as plain properties for WebGL expressions. */
 export function setStyleProps(f: Feature, el: AnnotationElement): void {
   const closed = el.type !== 'point' && el.type !== 'arrow' && !(el.type === 'polyline' && !el.closed);
+  const style: ElementKeep = isShape(el) ? el : {};
   f.setProperties({
-    stroke: colorArray(el.lineColor, DEFAULT_STYLE.lineColor),
-    fill: closed || el.type === 'point' ? colorArray(el.fillColor, el.type === 'point' ? el.lineColor ?? DEFAULT_STYLE.lineColor : 'rgba(0,0,0,0)') : [0, 0, 0, 0],
-    width: Math.max(0.5, el.lineWidth ?? DEFAULT_STYLE.lineWidth),
+    stroke: colorArray(style.lineColor, DEFAULT_STYLE.lineColor),
+    fill: closed || el.type === 'point' ? colorArray(style.fillColor, el.type === 'point' ? style.lineColor ?? DEFAULT_STYLE.lineColor : 'rgba(0,0,0,0)') : [0, 0, 0, 0],
+    width: Math.max(0.5, style.lineWidth ?? DEFAULT_STYLE.lineWidth),
   }, true);
+}
+
+/** What an edited or drawn element keeps: its identity, group, label and line style. */
+export type ElementKeep = Pick<ShapeElement, 'id' | 'group' | 'label' | 'user' | 'lineColor' | 'lineWidth' | 'fillColor'>;
+const KEPT = ['id', 'group', 'label', 'user', 'lineColor', 'lineWidth', 'fillColor'] as const;
+
+function copyField<K extends keyof ElementKeep>(to: ElementKeep, from: ElementKeep, key: K): void {
+  if (from[key] !== undefined) to[key] = from[key];
 }
 
 /** Round pixel coordinates to 1/100 px; drawing produces long floats. */
@@ -91,11 +100,9 @@ const pix = (c: number[]): number[] => toPixel(c).map(r2);
  * `base`. A rectangle whose vertices were dragged out of shape, or an
  * edited ellipse, becomes a closed polyline.
  */
-export function geometryToElement(base: AnnotationElement, geometry: Geometry): AnnotationElement {
-  const keep: AnnotationElement = { type: base.type };
-  for (const k of ['id', 'group', 'label', 'user', 'lineColor', 'lineWidth', 'fillColor'] as const) {
-    if (base[k] !== undefined) (keep as Record<string, unknown>)[k] = base[k];
-  }
+export function geometryToElement(base: ElementKeep & { type: AnnotationElement['type'] }, geometry: Geometry): AnnotationElement {
+  const keep: ElementKeep = {};
+  for (const k of KEPT) copyField(keep, base, k);
   if (geometry instanceof Point) return { ...keep, type: 'point', center: pix(geometry.getCoordinates()) };
   if (geometry instanceof Circle) {
     return { ...keep, type: 'circle', center: pix(geometry.getCenter()), radius: r2(geometry.getRadius()) };
@@ -121,8 +128,8 @@ export function geometryToElement(base: AnnotationElement, geometry: Geometry): 
 }
 
 /** The element for a freshly drawn geometry with the current tool and style. */
-export function drawnElement(tool: ToolName, geometry: Geometry, style: Partial<AnnotationElement>): AnnotationElement {
-  const base: AnnotationElement = { type: 'polyline', ...style };
+export function drawnElement(tool: ToolName, geometry: Geometry, style: ElementKeep): AnnotationElement {
+  const base = { ...style, type: 'polyline' as const };
   switch (tool) {
     case 'point':
       return geometryToElement({ ...base, type: 'point' }, geometry);

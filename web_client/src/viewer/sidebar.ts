@@ -1,6 +1,7 @@
 // Viewer side panels: the annotation list, element style and labels,
 // annotation history, and the pixel-labelling controls.
 import { annotations as api } from '../api';
+import { isShape } from '../lib/geometry';
 import { middleEllipsis } from '../lib/text';
 import { ALGORITHMS, type Algorithm } from '../lib/superpixels';
 import type { Annotation } from '../types';
@@ -146,10 +147,11 @@ export function stylePanel(editor: Editor, groups: () => string[]): { el: HTMLEl
     const s = editor.style;
     heading.textContent = sel.length ? `Selected: ${sel.length} element${sel.length > 1 ? 's' : ''}` : 'Style for new shapes';
     hint.textContent = sel.length ? 'Changes apply to the selection (Ctrl+Z undoes them).' : 'Applies to the next shapes you draw.';
-    lineColor.value = toHex(src?.lineColor ?? s.lineColor);
-    fillColor.value = toHex(src?.fillColor ?? s.fillColor);
-    fillAlpha.value = String(alphaOf(src?.fillColor ?? s.fillColor));
-    width.value = String(src?.lineWidth ?? s.lineWidth);
+    const shape = src && isShape(src) ? src : undefined;
+    lineColor.value = toHex(shape?.lineColor ?? s.lineColor);
+    fillColor.value = toHex(shape?.fillColor ?? s.fillColor);
+    fillAlpha.value = String(alphaOf(shape?.fillColor ?? s.fillColor));
+    width.value = String(shape?.lineWidth ?? s.lineWidth);
     if (document.activeElement !== groupInput) groupInput.value = src ? src.group ?? '' : s.group;
     if (document.activeElement !== label) label.value = src ? src.label?.value ?? '' : s.label;
     replace(datalist, groups().map((g) => h('option', { value: g })));

@@ -23,11 +23,15 @@ import { keyHandler, showShortcuts } from './keyboard';
 import { toolbar } from './toolbar';
 import { viewerTopbar } from './topbar';
 import { labelTooltip } from './tooltip';
+import { followColleagues } from './live';
+import type { NotificationStream } from '../stream';
 
 export interface ViewerHooks {
   navigate(path: string): void;
   setQuietUrl(path: string): void;
   setFullBleed(on: boolean): void;
+  /** The page's notification stream (colleagues' edits and presence), when signed in. */
+  stream: NotificationStream | null;
 }
 
 
@@ -82,6 +86,7 @@ interface LayoutParts {
   tip: HTMLElement;
   saveStatus: HTMLElement;
   fullscreen: HTMLElement;
+  presence: HTMLElement;
   onFrame(frame: number): void;
   copyLink(): void;
   help(): void;
@@ -97,12 +102,22 @@ async function layoutViewer(shell: HTMLElement, p: LayoutParts): Promise<void> {
   const assoc = await associatedImages(p.item._id);
   if (assoc) p.side.append(assoc);
   const topbar = viewerTopbar({ ...p, frames, fit: () => p.slide.fit(250) });
+  topbar.querySelector('.spacer')?.after(p.presence);
   const statusbar = h('div.viewer-status', null, status.scale, status.mag, status.cursor, h('span.spacer'), p.saveStatus);
   shell.append(topbar,
     h('div.viewer-body', null,
       p.tools,
       h('div.viewer-stage', null, p.mapEl, p.overviewDock, p.tip, statusbar),
       p.side));
+}
+
+/** Ask before leaving the page while `unsaved()`; the returned function stops asking. */
+function warnUnsaved(unsaved: () => boolean): () => void {
+  const warn = (e: BeforeUnloadEvent) => {
+    if (unsaved()) e.preventDefault();
+  };
+  window.addEventListener('beforeunload', warn);
+  return () => window.removeEventListener('beforeunload', warn);
 }
 
 export async function viewerView(path: string, search: string, hooks: ViewerHooks): Promise<View> {
@@ -166,11 +181,13 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
   });
   document.addEventListener('keydown', onKey);
 
+  // Colleagues: their edits and presence, live.
+  const live = followColleagues(hooks.stream, { map, meta, itemId, anns, editor, changed: () => [list.render(), renderSide(), tools.render()] });
   // --- Layout -----------------------------------------------------------
   side.el.append(list.el, style.el);
   await layoutViewer(shell, {
     item, meta, folder, map, slide, frame, tools: tools.el, side: side.el, mapEl, overviewDock, saveStatus: anns.saveStatus,
-    fullscreen: fullscreen.el, tip: labelTooltip(map, (l) => layers.some((a) => a.layer === l)),
+    fullscreen: fullscreen.el, presence: live.el, tip: labelTooltip(map, (l) => layers.some((a) => a.layer === l)),
     onFrame: (f) => {
       frame = f;
       syncUrl();
@@ -192,10 +209,7 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
       hook.firstFullRender = performance.now();
     });
   });
-  const warn = (e: BeforeUnloadEvent) => {
-    if (layers.some((l) => l.hasUnsaved()) || labeller.dirty) e.preventDefault();
-  };
-  window.addEventListener('beforeunload', warn);
+  const stopWarning = warnUnsaved(() => layers.some((l) => l.hasUnsaved()) || labeller.dirty);
 
   void anns.startEditing(state.edit).then(() => {
     tools.render();
@@ -203,7 +217,7 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
   });
 
   // Test and benchmark hook: lets the e2e runner wait on real conditions.
-  const hook: Record<string, unknown> = { map, editor, layers, labeller, loaded: anns.loaded, renderer: rendererKind(), firstFullRender: null };
+  const hook: Record<string, unknown> = { map, editor, layers, labeller, presence: live.presence, stream: hooks.stream, loaded: anns.loaded, renderer: rendererKind(), firstFullRender: null };
   (window as unknown as { __tilery?: unknown }).__tilery = hook;
 
   return {
@@ -211,8 +225,9 @@ export async function viewerView(path: string, search: string, hooks: ViewerHook
     destroy() {
       for (const l of layers) void l.flush().catch(() => undefined);
       document.removeEventListener('keydown', onKey);
+      live.stop();
       fullscreen.destroy();
-      window.removeEventListener('beforeunload', warn);
+      stopWarning();
       onMoveEnd.cancel();
       // Never write this view's URL over the page being opened.
       syncUrl.cancel();

@@ -2,10 +2,11 @@
 // paging and sorting; create, rename, move, delete, share, metadata, upload.
 import { collections, folders, getCurrentUser, users } from '../api';
 import { folderPermissions, type Permissions } from '../lib/access';
-import { accessText, afterDelete, containerActions, type ContainerKind } from '../lib/browser-logic';
+import { accessText, afterDelete, changesListing, containerActions, type ContainerKind } from '../lib/browser-logic';
+import type { NotificationStream } from '../stream';
 import { parseListQuery } from '../lib/url-state';
 import type { View } from '../router';
-import type { Collection, Folder, User } from '../types';
+import type { Collection, Folder, RootPathEntry, User } from '../types';
 import { debounce, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError } from '../ui/notify';
@@ -32,11 +33,26 @@ export function breadcrumbs(crumbs: Crumb[]): HTMLElement {
 }
 
 /** Breadcrumbs from a folder/item rootpath answer. */
-export function crumbsFromRootpath(path: Array<{ type: string; object: { _id: string; name?: string; login?: string } }>): Crumb[] {
+export function crumbsFromRootpath(path: RootPathEntry[]): Crumb[] {
   return path.map((p) => ({
-    name: p.type === 'user' ? p.object.login ?? 'user' : p.object.name ?? '',
+    name: p.type === 'user' ? p.object.login : p.object.name,
     href: `/${p.type}/${p.object._id}`,
   }));
+}
+
+/** Call `changed` when the stream says this container's listing changed; stop with the returned function. */
+function followListing(stream: NotificationStream | null, kind: ContainerKind, id: string, changed: () => void): () => void {
+  if (!stream) return () => undefined;
+  // Only folders can be watched; a collection or user root hears its own events (uploads) only.
+  const unwatch = kind === 'folder' ? stream.watch(`folder:${id}`) : () => undefined;
+  const listen = (pattern: string) => stream.on(pattern, (ev) => {
+    if (changesListing(ev, kind, id)) changed();
+  });
+  const offs = [listen('item.'), listen('folder.'), listen('upload_done')];
+  return () => {
+    unwatch();
+    offs.forEach((f) => f());
+  };
 }
 
 /** Collections page. */
@@ -158,7 +174,7 @@ function renderAbout(about: HTMLElement, c: Container, perms: Permissions): void
 }
 
 /** A collection, a user's home or a folder, with its contents. */
-export async function containerView(kind: Container['kind'], id: string, search: string, go: Go): Promise<View> {
+export async function containerView(kind: Container['kind'], id: string, search: string, go: Go, stream: NotificationStream | null = null): Promise<View> {
   let c = await loadContainer(kind, id);
   const perms = folderPermissions(c.level);
   const dest = (): Destination | null => (perms.canEdit ? { type: kind, id, name: c.name } : null);
@@ -174,7 +190,7 @@ export async function containerView(kind: Container['kind'], id: string, search:
   };
   // Many files may land at once: refresh once they pause.
   const refreshAfterUpload = debounce(() => void Promise.all([list.reload(), refreshSelf()]), 300);
-  const list = entryList({ kind, id, perms, go, name: () => c.name, state: parseListQuery(search) }, refreshAfterUpload);
+  const list = entryList({ kind, id, perms, go, name: () => c.name, state: parseListQuery(search), feed: stream ?? undefined }, refreshAfterUpload);
   const titleEl = h('h1', null, c.name);
   const crumbsEl = h('div', null, breadcrumbs(c.crumbs));
   const actions = containerActionBar(() => c, perms, go, {
@@ -203,11 +219,14 @@ export async function containerView(kind: Container['kind'], id: string, search:
   const off = uploads.onFileDone((d) => {
     if (d.type === kind && d.id === id) refreshAfterUpload();
   });
+  // A colleague's upload, new folder or rename shows without a reload.
+  const offStream = followListing(stream, kind, id, refreshAfterUpload);
   await Promise.all([list.reload(), labelling?.refresh(), shared?.refresh()]);
   return {
     el,
     destroy: () => {
       off();
+      offStream();
       refreshAfterUpload.cancel();
       list.stop();
     },

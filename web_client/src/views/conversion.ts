@@ -2,7 +2,7 @@
 // tiles can be served; errors from the job log are shown as they are.
 import { ApiError, items, jobs, tiles } from '../api';
 import { jobErrorText } from '../lib/jobs';
-import { JobStatus, type Item } from '../types';
+import { JobStatus, type Item, type Job } from '../types';
 
 const IMAGE_EXT = /\.(tiff?|svs|ndpi|scn|mrxs|vms|vmu|bif|czi|qptiff|png|jpe?g|bmp|webp|jp2|dcm|isyntax|vsi|zarr|ome\.tiff?)$/i;
 
@@ -19,11 +19,45 @@ export type ConversionState =
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Job updates pushed by the server (the notification stream), when it has them. */
+export interface JobFeed {
+  /** True while the stream delivers: no need to poll. */
+  readonly live: boolean;
+  /** Follow a job: `next` answers its newest update, or null after a while. */
+  followJob(jobId: string): { next(ms: number, signal?: AbortSignal): Promise<Job | null>; stop(): void };
+}
+
+/** While the stream is live a job is still asked for this rarely, in case an event was lost. */
+export const LIVE_RECHECK_MS = 15000;
+
+/**
+ * The running job's updates from the stream while it is live (each answers
+ * without a request), else a wait of `delay` before asking the server, as before.
+ */
+function jobLooks(feed: JobFeed | undefined, signal?: AbortSignal) {
+  let followed: { id: string; follower: ReturnType<JobFeed['followJob']> } | null = null;
+  const stop = () => followed?.follower.stop();
+  return {
+    /** Start following before the job is first read, so no update is missed. */
+    follow(jobId: string | undefined): void {
+      if (!feed || !jobId || followed?.id === jobId) return;
+      stop();
+      followed = { id: jobId, follower: feed.followJob(jobId) };
+    },
+    async next(running: boolean, delay: number): Promise<Job | null> {
+      if (running && followed && feed?.live) return followed.follower.next(LIVE_RECHECK_MS, signal);
+      await wait(delay);
+      return null;
+    },
+    stop,
+  };
+}
+
 /**
  * Make sure an item becomes a large image: start a conversion when needed
  * (`start`), then poll its job, reporting progress through `report`.
  */
-export async function followConversion(itemId: string, opts: { fileId?: string; name?: string; start?: boolean; signal?: AbortSignal; report: (s: ConversionState) => void }): Promise<ConversionState> {
+export async function followConversion(itemId: string, opts: { fileId?: string; name?: string; start?: boolean; signal?: AbortSignal; feed?: JobFeed; report: (s: ConversionState) => void }): Promise<ConversionState> {
   const done = (s: ConversionState) => {
     opts.report(s);
     return s;
@@ -48,25 +82,37 @@ export async function followConversion(itemId: string, opts: { fileId?: string; 
   if (!item.largeImage && !jobId) return done({ phase: 'not-image' });
   // Small images convert in well under a second: look often at first, then less.
   let delay = 250;
-  while (!item.largeImage || item.largeImage.expected) {
-    if (opts.signal?.aborted) throw new DOMException('Stopped', 'AbortError');
-    jobId = item.largeImage?.jobId ?? jobId;
-    if (!jobId) {
-      opts.report({ phase: 'converting', fraction: null, message: 'Converting' });
-    } else {
-      const job = await jobs.get(jobId);
-      if (job.status === JobStatus.ERROR || job.status === JobStatus.CANCELED) {
-        return done({ phase: 'error', message: jobErrorText(job) });
+  let pushed: Job | null = null;
+  let running = false;
+  const looks = jobLooks(opts.feed, opts.signal);
+  try {
+    while (!item.largeImage || item.largeImage.expected) {
+      if (opts.signal?.aborted) throw new DOMException('Stopped', 'AbortError');
+      jobId = item.largeImage?.jobId ?? jobId;
+      looks.follow(jobId);
+      if (!jobId) {
+        opts.report({ phase: 'converting', fraction: null, message: 'Converting' });
+      } else {
+        // The stream's job document leaves out the log, which an error's reason needs.
+        const job = pushed && pushed.status !== JobStatus.ERROR ? pushed : await jobs.get(jobId);
+        if (job.status === JobStatus.ERROR || job.status === JobStatus.CANCELED) {
+          return done({ phase: 'error', message: jobErrorText(job) });
+        }
+        if (!item.largeImage && job.status === JobStatus.SUCCESS) break;
+        running = job.status <= JobStatus.RUNNING;
+        const p = job.progress;
+        const fraction = p && p.total ? Math.min(1, (p.current ?? 0) / p.total) : null;
+        const message = job.status === JobStatus.SUCCESS ? 'Finishing' : p?.message || (job.status <= JobStatus.QUEUED ? 'Queued' : 'Converting');
+        opts.report({ phase: 'converting', fraction, message });
       }
-      if (!item.largeImage && job.status === JobStatus.SUCCESS) break;
-      const p = job.progress;
-      const fraction = p && p.total ? Math.min(1, (p.current ?? 0) / p.total) : null;
-      const message = job.status === JobStatus.SUCCESS ? 'Finishing' : p?.message || (job.status <= JobStatus.QUEUED ? 'Queued' : 'Converting');
-      opts.report({ phase: 'converting', fraction, message });
+      pushed = await looks.next(running, delay);
+      delay = Math.min(2000, delay * 1.5);
+      // Progress from the stream needs no request; a status change may end the loop.
+      if (pushed && pushed.status <= JobStatus.RUNNING) continue;
+      item = await items.get(itemId);
     }
-    await wait(delay);
-    delay = Math.min(2000, delay * 1.5);
-    item = await items.get(itemId);
+  } finally {
+    looks.stop();
   }
   if (!item.largeImage) return done({ phase: 'error', message: 'The conversion ended without producing a large image.' });
   return done({ phase: 'ready', item });

@@ -7,11 +7,10 @@ import {
   type ContainerKind, type Entry,
 } from '../lib/browser-logic';
 import type { ListState } from '../lib/url-state';
-import type { Item } from '../types';
 import { formatDate, formatSize, h, icon, replace } from '../ui/dom';
 import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
-import { followConversion } from './conversion';
+import { followConversion, type JobFeed } from './conversion';
 import { pickFolder } from './picker';
 
 type Go = (path: string) => void;
@@ -24,6 +23,8 @@ export interface EntryListOptions {
   /** The container's name now (it may be renamed while the list is shown). */
   name: () => string;
   state: ListState;
+  /** Job updates from the notification stream (else conversions are polled). */
+  feed?: JobFeed;
 }
 
 function sortHeader(label: string, key: string, state: ListState, go: Go, base: string): HTMLElement {
@@ -49,7 +50,7 @@ async function loadEntries(parentType: ParentType, parentId: string, state: List
   let itemTotal = 0;
   if (parentType === 'folder') {
     const req = pageRequests(parentType, state, fpage.items.length, folderTotal);
-    const ipage = await getPage<Item>('item', { folderId: parentId, ...req.items });
+    const ipage = await getPage('/item', {}, { folderId: parentId, ...req.items });
     itemTotal = ipage.total ?? ipage.items.length;
     if (req.room > 0) entries = entries.concat(ipage.items.map((i) => ({ ...i, _modelType: 'item' as const })));
   }
@@ -61,14 +62,14 @@ async function loadEntries(parentType: ParentType, parentId: string, state: List
  * `changed` when one is ready or failed: a row must not say "Converting…" after
  * the job ended, whoever uploaded the file (the tray, girder-client, a colleague).
  */
-export function conversionWatcher(changed: () => void) {
+export function conversionWatcher(changed: () => void, feed?: JobFeed) {
   const controller = new AbortController();
   const watched = new Set<string>();
   return {
     watch(entries: Entry[]) {
       for (const id of convertingItems(entries, watched)) {
         watched.add(id);
-        followConversion(id, { signal: controller.signal, report: () => undefined })
+        followConversion(id, { signal: controller.signal, feed, report: () => undefined })
           .then(() => changed(), () => undefined)
           .finally(() => watched.delete(id));
       }
@@ -156,7 +157,7 @@ export function entryList(opts: EntryListOptions, onConversionDone: () => void) 
   const tbody = h('tbody');
   const footer = h('div.list-footer');
   const bulk = h('div.bulk-bar', { hidden: true });
-  const conversions = conversionWatcher(onConversionDone);
+  const conversions = conversionWatcher(onConversionDone, opts.feed);
   const chosen = () => entries.filter((e) => selected.has(e._id));
 
   const reload = async () => {

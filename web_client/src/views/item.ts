@@ -9,7 +9,7 @@ import { confirmDialog, formDialog } from '../ui/modal';
 import { showError, toast } from '../ui/notify';
 import { fileRole } from '../lib/text';
 import { breadcrumbs, crumbsFromRootpath } from './browser';
-import { followConversion, looksLikeImage } from './conversion';
+import { followConversion, looksLikeImage, type JobFeed } from './conversion';
 import { metadataCard } from './metadata';
 import { pickFolder } from './picker';
 
@@ -47,7 +47,7 @@ async function renderAnnotations(annCard: HTMLElement, id: string): Promise<void
   }
 }
 
-export async function itemView(id: string, go: (p: string) => void): Promise<View> {
+export async function itemView(id: string, go: (p: string) => void, feed?: JobFeed): Promise<View> {
   let item = await items.get(id);
   const [folder, path, fileList] = await Promise.all([
     folders.get(item.folderId).catch(() => null as Folder | null),
@@ -95,7 +95,7 @@ export async function itemView(id: string, go: (p: string) => void): Promise<Vie
     replace(imageCard, h('div.card-header', null, h('h3', null, 'Image')), h('div.small-pad', null, text, h('div.progress', null, bar)));
     try {
       const final = await followConversion(id, {
-        fileId, start: Boolean(fileId), signal: controller.signal,
+        fileId, start: Boolean(fileId), signal: controller.signal, feed,
         report: (s) => {
           if (s.phase === 'converting') {
             text.textContent = s.fraction === null ? `${s.message}…` : `${s.message} ${Math.round(s.fraction * 100)}%`;

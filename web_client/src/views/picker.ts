@@ -66,9 +66,9 @@ export function pickFolder(title: string, start: Place | null, exclude: Set<stri
     void above.then((path) => {
       const me = getCurrentUser();
       trail.splice(1, 0, ...path.map((p): Place => ({
-        type: p.type as ParentType,
+        type: p.type,
         id: p.object._id,
-        name: p.type === 'user' ? (p.object._id === me?._id ? `My files (${p.object.login})` : p.object.login ?? 'user') : p.object.name ?? '',
+        name: p.type === 'user' ? (p.object._id === me?._id ? `My files (${p.object.login})` : p.object.login) : p.object.name,
       })));
       return open();
     });

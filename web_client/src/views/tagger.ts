@@ -166,7 +166,7 @@ export async function taggerView(folderId: string, search: string, setQuiet: (p:
     const p = (saving.get(i) ?? Promise.resolve()).then(async () => {
       try {
         const doc = server ? await tagging.setTags(list[i]._id, change.value) : await metadata.set('item', list[i]._id, { tags: change.value.length ? change.value : null });
-        list[i] = { ...list[i], meta: (doc as Item).meta };
+        list[i] = { ...list[i], meta: doc.meta };
         saveState.textContent = 'Saved';
       } catch (err) {
         walk.undo(change);

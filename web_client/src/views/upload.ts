@@ -3,10 +3,10 @@
 import { ApiError, chunkTransport, files as filesApi, folders, type ParentType } from '../api';
 import { sendChunks } from '../lib/chunks';
 import { entriesFromDrop, entriesFromInput, type UploadEntry } from '../lib/drop';
-import type { GirderFile, Upload } from '../types';
+import type { GirderFile } from '../types';
 import { formatSize, h, icon, replace } from '../ui/dom';
 import { errorText } from '../ui/notify';
-import { followConversion, type ConversionState } from './conversion';
+import { followConversion, type ConversionState, type JobFeed } from './conversion';
 
 export interface Destination {
   type: ParentType;
@@ -36,6 +36,8 @@ interface Task {
 const AUTO_COLLAPSE_MS = 4000;
 
 class UploadPanel {
+  /** Job updates from the page's notification stream (set by main.ts), else conversions are polled. */
+  stream: JobFeed | null = null;
   private tasks: Task[] = [];
   private running = false;
   private folderCache = new Map<string, string>();
@@ -275,10 +277,10 @@ class UploadPanel {
       } else {
         const parentId = await this.folderFor(t.dest, t.entry.dirs);
         const init = await filesApi.initUpload('folder', parentId, file.name, file.size, file.type);
-        if ((init as GirderFile).itemId && file.size === 0) fileDoc = init as GirderFile;
+        if ('itemId' in init) fileDoc = init; // an empty file is complete at once
         else {
           t.uploadId = init._id;
-          start = (init as Upload).received ?? 0;
+          start = init.received;
         }
       }
       if (!fileDoc) {
@@ -295,7 +297,8 @@ class UploadPanel {
             t.status.textContent = `Connection lost — retrying${delay >= 1000 ? ` in ${Math.round(delay / 1000)} s` : ''} (attempt ${attempt})`;
           },
         });
-        fileDoc = result as GirderFile;
+        if (!result || !('itemId' in result)) throw new Error('The server did not answer the last chunk with the file.');
+        fileDoc = result;
       }
       t.sent = file.size;
       t.uploadId = undefined;
@@ -318,6 +321,7 @@ class UploadPanel {
         name: t.entry.file.name,
         start: true,
         signal: t.controller.signal,
+        feed: this.stream ?? undefined,
         report: (s: ConversionState) => {
           if (s.phase === 'converting') {
             this.setState(t, 'converting', s.fraction === null ? s.message : `${s.message} ${Math.round(s.fraction * 100)}%`, s.fraction);

@@ -2,7 +2,7 @@
 import dataclasses
 import logging
 
-from .. import Plugin
+from .. import Plugin, publisher
 from . import imports, orphans
 from .formats import importer
 from .model import Annotation
@@ -18,16 +18,19 @@ class AnnotationPlugin(Plugin):
     settings = AnnotationSettings
 
     def load(self, app):
+        from .answers import SCHEMAS
         from .rest import AnnotationAdminResource, AnnotationResource
         options = dataclasses.asdict(AnnotationSettings.read(app.settings))
         options['max_json_depth'] = app.settings.max_json_depth
         model = app.models.add(Annotation(app))
         app.annotations = AnnotationService(
-            model, options, overlay_size=lambda item_id: self._overlay_size(app, item_id))
+            model, options, overlay_size=lambda item_id: self._overlay_size(app, item_id),
+            feed=publisher(app))
         model.ensure_indexes()
         app.jobs.register(imports.JOB_TYPE, imports.ImportJob(app))
         masks = imports.MaskImportJob(app)
         app.jobs.register(imports.MASK_JOB_TYPE, masks, cleanup=masks.cleanup)
+        app.router.add_schemas(SCHEMAS)
         app.router.add_resource(AnnotationResource(app))
         app.router.add_resource(AnnotationAdminResource(app))
         app.events.subscribe('model.item.removed',

@@ -261,3 +261,25 @@ def _rewrite(writer, table, affected, meta, current):
                 continue
             writer.add_encoded(eid, tuple(chunk.box[ei]), int(chunk.details[ei]), order,
                                chunk.styles[chunk.style[ei]], chunk.texts.text(ei))
+
+
+def touched_elements(operations):
+    """{'added', 'changed', 'removed'}: the element ids a (valid) patch touched, for
+    the ``annotation.update`` event (an element added and removed again is in none)."""
+    state = {}
+    for o in _parse(operations):
+        if o.element_id is None:
+            continue
+        before = state.get(o.element_id)
+        if o.parts or o.op == 'replace':
+            state[o.element_id] = before or 'changed'
+        elif o.op == 'add':
+            state[o.element_id] = 'changed' if before == 'removed' else 'added'
+        elif before == 'added':
+            del state[o.element_id]
+        else:
+            state[o.element_id] = 'removed'
+    out = {'added': [], 'changed': [], 'removed': []}
+    for element_id, kind in state.items():
+        out[kind].append(element_id)
+    return out

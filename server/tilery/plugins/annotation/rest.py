@@ -78,7 +78,8 @@ class AnnotationResource(Resource):
         return {k: kwargs[k] for k in QUERY_KEYS if kwargs.get(k) is not None}
 
     # -- listing and creating
-    @route('GET', '', access=PUBLIC, paging='_id', summary='Search annotations.',
+    @route('GET', '', response='Annotation[]',
+           access=PUBLIC, paging='_id', summary='Search annotations.',
            params=[Param('itemId', type='objectid'), Param('userId', type='objectid'),
                    Param('text', 'Case-insensitive substring of name or description.'),
                    Param('name', 'Exact name.')])
@@ -91,7 +92,8 @@ class AnnotationResource(Resource):
         req.set_total_count(total)
         return [self._out(d, req.user) for d in docs]
 
-    @route('POST', '', access=USER, raw_body=True, summary='Create an annotation (JSON body).',
+    @route('POST', '', response='Annotation',
+           access=USER, raw_body=True, summary='Create an annotation (JSON body).',
            params=[ModelParam('itemId', model=Item, level=READ, dest='item')])
     def create(self, req, item):
         folder = self._require_annotate(item, req.user)
@@ -99,11 +101,13 @@ class AnnotationResource(Resource):
         doc = self.service.create(item, req.user, body, folder)
         return self._out(doc, req.user)
 
-    @route('GET', 'schema', access=PUBLIC, summary='The annotation JSON schema (Draft 6).')
+    @route('GET', 'schema', response='AnnotationJsonSchema',
+           access=PUBLIC, summary='The annotation JSON schema (Draft 6).')
     def get_schema(self, req):
         return schema.schema()
 
-    @route('GET', 'counts', access=PUBLIC, summary='Annotation counts of items.',
+    @route('GET', 'counts', response='AnnotationCounts',
+           access=PUBLIC, summary='Annotation counts of items.',
            params=[Param('items', 'Comma-separated item ids.', required=True)])
     def counts(self, req, items):
         ids = [i for i in items.split(',') if i]
@@ -128,7 +132,7 @@ class AnnotationResource(Resource):
         out['_chunks'] = doc['_chunks']
         return out
 
-    @route('PUT', ':id', access=USER, raw_body=True, params=[
+    @route('PUT', ':id', response='Annotation', access=USER, raw_body=True, params=[
         _ann(WRITE), ModelParam('itemId', 'Move the annotation to this item.', model=Item,
                                 level=READ, required=False, dest='item'),
         Param('version', 'Refuse (409) unless the annotation is at this version.',
@@ -143,7 +147,9 @@ class AnnotationResource(Resource):
         return self._out(doc, req.user)
 
     @route('PATCH', ':id', access=USER, json_body='list', params=[
-        _ann(WRITE), Param('version', 'Refuse (409) unless at this version.', type='integer')],
+        _ann(WRITE), Param('version', 'The version the operations were made against: when '
+                           'older, they are merged into the current one unless what they '
+                           'touch changed since (409 naming each conflict).', type='integer')],
         summary='Patch header fields and elements by id (204; the new version in a header).',
         responses={204: 'Patched; the new version in Tilery-Annotation-Version'})
     def patch(self, req, annotation, body, version=None):
@@ -152,37 +158,39 @@ class AnnotationResource(Resource):
         return Raw(b'', 'application/json', 204,
                    {'Tilery-Annotation-Version': str(doc['_version'])})
 
-    @route('DELETE', ':id', access=USER, params=[_ann(WRITE)],
+    @route('DELETE', ':id', response='Message', access=USER, params=[_ann(WRITE)],
            summary='Delete an annotation (it can be undone by a revert).')
     def delete(self, req, annotation):
-        self.service.delete(annotation['_id'])
+        self.service.delete(annotation['_id'], req.user)
         return {'message': 'Deleted annotation %s.' % annotation['_id']}
 
-    @route('GET', ':id/access', access=USER, scope='core.data.own', params=[_ann(ADMIN)],
+    @route('GET', ':id/access', response='AnnotationAccess',
+           access=USER, scope='core.data.own', params=[_ann(ADMIN)],
            summary='The ACL.')
     def get_access(self, req, annotation):
         return {'access': annotation.get('access'), 'public': annotation.get('public', False)}
 
-    @route('PUT', ':id/access', access=USER, scope='core.data.own', params=[
+    @route('PUT', ':id/access', response='Annotation', access=USER, scope='core.data.own', params=[
         _ann(ADMIN), Param('access', type='json', json_types=(dict,), required=True),
         Param('public', type='boolean')], summary='Set the ACL.')
     def set_access(self, req, annotation, access, public=None):
         return self._out(self.service.set_access(annotation['_id'], access, public), req.user)
 
-    @route('POST', ':id/copy', access=USER, params=[
+    @route('POST', ':id/copy', response='Annotation', access=USER, params=[
         _ann(READ), ModelParam('itemId', model=Item, level=READ, dest='item', required=True)],
         summary='Copy an annotation to an item.')
     def copy(self, req, annotation, item):
         folder = self._require_annotate(item, req.user)
         return self._out(self.service.copy(annotation['_id'], item, req.user, folder), req.user)
 
-    @route('GET', ':id/history', access=PUBLIC, params=[
+    @route('GET', ':id/history', response='AnnotationVersion[]', access=PUBLIC, params=[
         _ann(READ), Param('limit', type='integer', min=0, default=0),
         Param('offset', type='integer', min=0, default=0)], summary='Saved versions.')
     def history(self, req, annotation, limit=0, offset=0):
         return self.service.history(annotation['_id'], offset, limit)
 
-    @route('GET', ':id/history/:version', access=PUBLIC, cookie=True, params=[
+    @route('GET', ':id/history/:version', response='AnnotationVersion',
+           access=PUBLIC, cookie=True, params=[
         _ann(READ), Param('version', type='integer', location='path')] + QUERY_PARAMS,
         summary='One saved version with its elements.')
     def history_version(self, req, annotation, version, **kwargs):
@@ -190,20 +198,21 @@ class AnnotationResource(Resource):
         return self._element_answer(
             req, lambda: self.service.query_version(annotation['_id'], version, params), None)
 
-    @route('PUT', ':id/history/revert', access=USER, params=[
+    @route('PUT', ':id/history/revert', response='Annotation', access=USER, params=[
         _ann(WRITE), Param('version', type='integer')],
         summary='Revert to a version (a new version); without one, undelete.')
     def revert(self, req, annotation, version=None):
         return self._out(self.service.revert(annotation['_id'], version, req.user), req.user)
 
-    @route('PUT', ':id/metadata', access=USER, json_body='object', params=[
+    @route('PUT', ':id/metadata', response='Annotation', access=USER, json_body='object', params=[
         _ann(WRITE), Param('allowNull', type='boolean', default=False)],
         summary='Merge keys into annotation.attributes (null deletes).')
     def set_metadata(self, req, annotation, body, allowNull=False):
         return self._out(self.service.set_metadata(annotation['_id'], body, req.user, allowNull),
                          req.user)
 
-    @route('DELETE', ':id/metadata', access=USER, json_body='list', params=[_ann(WRITE)],
+    @route('DELETE', ':id/metadata', response='Annotation',
+           access=USER, json_body='list', params=[_ann(WRITE)],
            summary='Remove keys from annotation.attributes.')
     def delete_metadata(self, req, annotation, body):
         return self._out(self.service.delete_metadata(annotation['_id'], body, req.user),
@@ -240,7 +249,7 @@ class AnnotationResource(Resource):
                    {'Tilery-Mask-Classes': mask_classes_header(names)})
 
     # -- per item and per folder
-    @route('GET', 'item/:id', access=PUBLIC, cookie=True, params=[
+    @route('GET', 'item/:id', response='Annotation[]', access=PUBLIC, cookie=True, params=[
         ModelParam('id', model=Item, level=READ, dest='item', location='path')],
         summary="All of an item's annotations with their elements.")
     def item_annotations(self, req, item):
@@ -257,7 +266,7 @@ class AnnotationResource(Resource):
             yield b']'
         return Raw(body(), 'application/json')
 
-    @route('POST', 'item/:id', access=USER, raw_body=True, params=[
+    @route('POST', 'item/:id', response='integer', access=USER, raw_body=True, params=[
         ModelParam('id', model=Item, level=READ, dest='item', location='path')],
         summary='Create several annotations on an item (a JSON list).')
     def item_create(self, req, item):
@@ -266,7 +275,7 @@ class AnnotationResource(Resource):
         docs = self.service.create_many(item, req.user, body, folder)
         return len(docs)
 
-    @route('POST', 'item/:id/mask', access=USER, raw_body=True, params=[
+    @route('POST', 'item/:id/mask', response='Job', access=USER, raw_body=True, params=[
         ModelParam('id', model=Item, level=READ, dest='item', location='path'),
         ModelParam('fileId', 'A stored mask file to read (without it, the body is the image).',
                    model=File, level=READ, dest='file', required=False),
@@ -290,21 +299,21 @@ class AnnotationResource(Resource):
             file=file, classes=classes, scale=scale, name=name)
         return self.app.jobs.model.filter(job)
 
-    @route('DELETE', 'item/:id', access=USER, params=[
+    @route('DELETE', 'item/:id', response='integer', access=USER, params=[
         ModelParam('id', model=Item, level=READ, dest='item', location='path')],
         summary="Delete the item's annotations the caller may write.")
     def item_delete(self, req, item):
         docs, _ = self.service.find(item['_id'], access_filter=self.model.access_query(
             req.user, WRITE), limit=0)
         for doc in docs:
-            self.service.delete(doc['_id'])
+            self.service.delete(doc['_id'], req.user)
         return len(docs)
 
     def _folder_ids(self, folder, recurse):
         folders = self.app.models.folder
         return folders.subtree_ids(folder) if recurse else [folder['_id']]
 
-    @route('GET', 'folder/:id', access=PUBLIC, paging='created', params=[
+    @route('GET', 'folder/:id', response='Annotation[]', access=PUBLIC, paging='created', params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
         Param('recurse', type='boolean', default=False)],
         summary='Annotations on the items of a folder.')
@@ -315,7 +324,7 @@ class AnnotationResource(Resource):
         req.set_total_count(total)
         return [self._out(d, req.user) for d in docs]
 
-    @route('GET', 'folder/:id/present', access=PUBLIC, params=[
+    @route('GET', 'folder/:id/present', response='boolean', access=PUBLIC, params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
         Param('recurse', type='boolean', default=True)],
         summary='Whether the items of a folder have annotations the caller can see.')
@@ -324,13 +333,14 @@ class AnnotationResource(Resource):
                                            self._access_filter(req.user), limit=1)
         return total > 0
 
-    @route('GET', 'folder/:id/create', access=USER, params=[
+    @route('GET', 'folder/:id/create', response='boolean', access=USER, params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path')],
         summary='Whether the caller may create annotations in a folder.')
     def folder_can_create(self, req, folder):
         return self.app.models.folder.can_annotate(folder, req.user)
 
-    @route('PUT', 'folder/:id/access', access=USER, scope='core.data.own', params=[
+    @route('PUT', 'folder/:id/access', response='Updated',
+           access=USER, scope='core.data.own', params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
         Param('access', type='json', json_types=(dict,), required=True),
         Param('public', type='boolean'), Param('recurse', type='boolean', default=False)],
@@ -342,7 +352,7 @@ class AnnotationResource(Resource):
             self.service.set_access(doc['_id'], access, public)
         return {'updated': len(docs)}
 
-    @route('DELETE', 'folder/:id', access=USER, params=[
+    @route('DELETE', 'folder/:id', response='AnnotationsDeleted', access=USER, params=[
         ModelParam('id', model=Folder, level=READ, dest='folder', location='path'),
         Param('recurse', type='boolean', default=False)],
         summary='Delete the annotations in a folder the caller administers.')
@@ -350,7 +360,7 @@ class AnnotationResource(Resource):
         docs, _ = self.service.in_folders(self._folder_ids(folder, recurse),
                                           self.model.access_query(req.user, ADMIN))
         for doc in docs:
-            self.service.delete(doc['_id'])
+            self.service.delete(doc['_id'], req.user)
         return {'deleted': len(docs)}
 
 
@@ -362,7 +372,8 @@ class AnnotationAdminResource(Resource):
     def __init__(self, app):
         self.service = app.annotations
 
-    @route('DELETE', 'orphans', summary='Remove chunks that no version refers to and no '
+    @route('DELETE', 'orphans', response='OrphansRemoved',
+           summary='Remove chunks that no version refers to and no '
            'live ingest owns (left by ingests that died with their process).')
     def remove_orphans(self, req):
         return self.service.remove_orphans()

@@ -9,6 +9,7 @@ document from the version it was read at: two concurrent saves cannot both win, 
 the loser's chunks are deleted (409).
 """
 import copy
+import logging
 
 import numpy as np
 import pymongo
@@ -16,17 +17,21 @@ from bson import ObjectId
 
 from ...errors import Conflict, NotFound, ValidationError
 from .. import ADMIN, icase_contains, now, to_object_id as object_id
-from . import orphans, query, store, streams
+from . import merge, orphans, query, store, streams
 from .settings import options
 from .store import INTERNAL_FIELDS, STATE_FIELDS
 from .validate import check_header
+
+log = logging.getLogger(__name__)
+NO_ELEMENTS = {'added': [], 'changed': [], 'removed': []}  # a change of the header only
 
 
 class AnnotationService:
     """Annotations of items, stored in chunks through the registered Annotation model."""
 
-    def __init__(self, model, settings=None, overlay_size=None):
+    def __init__(self, model, settings=None, overlay_size=None, feed=None):
         self.model = model  # model.Annotation: the collections and the access rules
+        self.feed = feed  # app.feed: where changes are announced to live viewers
         self.settings = options(**(settings or {}))
         self.overlay_size = overlay_size  # item id -> (sizeX, sizeY), for image elements
         self.annotations = model.collection
@@ -103,8 +108,10 @@ class AnnotationService:
         header = self._header(source.header)
         annotation_id = ObjectId()
         with self.in_flight.track(annotation_id):
-            return self._create(annotation_id, item, creator, source, header, folder, public,
-                                import_job)
+            doc = self._create(annotation_id, item, creator, source, header, folder, public,
+                               import_job)
+        self._announce('create', doc, creator)
+        return doc
 
     def _create(self, annotation_id, item, creator, source, header, folder, public,
                 import_job):
@@ -238,7 +245,10 @@ class AnnotationService:
         doc = self.load(annotation_id)
         self._check_version(doc, expected_version)
         with self.in_flight.track(doc['_id']):
-            return self._update(doc, document, user, item)
+            new, replaced = self._update(doc, document, user, item)
+        # new elements replace the old ones wholesale: viewers reload (no element ids)
+        self._announce('update', new, user, None if replaced else NO_ELEMENTS)
+        return new
 
     def _update(self, doc, document, user, item):
         source = self._source(document)
@@ -253,23 +263,32 @@ class AnnotationService:
             state['_chunks'] = doc['_chunks']
         state['annotation'] = header
         if source.has_elements:
-            return self._save_with_chunks(doc, state, user, extra)
-        return self._save(doc, state, user, extra)
+            return self._save_with_chunks(doc, state, user, extra), True
+        return self._save(doc, state, user, extra), False
 
     def patch(self, annotation_id, operations, user, expected_version=None):
-        """Apply a JSON-patch-like list (see patch.py); retried on a race when no version given."""
-        from .patch import apply_patch
+        """Apply a JSON-patch-like list (see patch.py), retried on a race.
+
+        With ``expected_version`` older than the current version, the operations are
+        merged into the current one when nothing they touch changed since (merge.py);
+        otherwise a MergeConflict (409) says what did, and nothing is written.
+        """
+        from .patch import apply_patch, touched_elements
         for attempt in range(3):
             doc = self.load(annotation_id)
-            self._check_version(doc, expected_version)
+            if expected_version is not None and int(expected_version) != doc['_version']:
+                base = merge.base_state(self, doc, int(expected_version))
+                merge.check_mergeable(self, doc, base, operations)
             try:
                 with self.in_flight.track(doc['_id']):
                     state = apply_patch(self, doc, operations)
-                    return self._save_with_chunks(doc, state, user)
-            except Conflict:
-                if expected_version is not None or attempt == 2:
+                    new = self._save_with_chunks(doc, state, user)
+                break
+            except Conflict:  # saved by someone else meanwhile: merge onto theirs
+                if attempt == 2:
                     raise
-        raise AssertionError('unreachable')
+        self._announce('update', new, user, touched_elements(operations))
+        return new
 
     def set_metadata(self, annotation_id, metadata, user, allow_null=False):
         """Merge keys into ``annotation.attributes`` (a null value deletes the key)."""
@@ -289,7 +308,9 @@ class AnnotationService:
                 attributes[key] = value
         header['attributes'] = attributes
         check_header(header)
-        return self._save(doc, {'annotation': header}, user)
+        new = self._save(doc, {'annotation': header}, user)
+        self._announce('update', new, user, NO_ELEMENTS)
+        return new
 
     def delete_metadata(self, annotation_id, fields, user):
         """Remove keys from ``annotation.attributes``."""
@@ -313,17 +334,21 @@ class AnnotationService:
         return doc
 
     # -- deleting and history
-    def delete(self, annotation_id):
+    def delete(self, annotation_id, user=None):
         """Deactivate the annotation (undo with ``undelete`` or ``revert``)."""
         doc = self.load(annotation_id)
         self.annotations.update_one({'_id': doc['_id']}, {'$set': {'_active': False}})
-        return dict(doc, _active=False)
+        doc = dict(doc, _active=False)
+        self._announce('delete', doc, user)
+        return doc
 
-    def undelete(self, annotation_id):
+    def undelete(self, annotation_id, user=None):
         """Reactivate a deleted annotation."""
         doc = self.load(annotation_id)
         self.annotations.update_one({'_id': doc['_id']}, {'$set': {'_active': True}})
-        return dict(doc, _active=True)
+        doc = dict(doc, _active=True)
+        self._announce('revert', doc, user)
+        return doc
 
     def delete_for_item(self, item_id):
         """Deactivate every annotation of an item (called when the item is deleted)."""
@@ -398,12 +423,30 @@ class AnnotationService:
         doc = self.load(annotation_id)
         if version is None:
             if doc.get('_active') is False:
-                return self.undelete(annotation_id)
+                return self.undelete(annotation_id, user)
             version = doc['_version'] - 1
         state, _ = self.version(annotation_id, version)
         state = {k: state[k] for k in STATE_FIELDS if k in state}
         new = self._save(doc, state, user, {'_active': True})
+        self._announce('revert', new, user)
         return new
+
+    def _announce(self, kind, doc, user=None, elements=None):
+        """Publish ``annotation.<kind>`` to the viewers of the annotation's item (one
+        event a change, however many elements it wrote); a failure never undoes it."""
+        if self.feed is None:
+            return
+        data = {'annotationId': doc['_id'], 'itemId': doc['itemId'],
+                'version': doc['_version'],
+                'userId': user['_id'] if user else doc.get('updatedId'),
+                'name': (doc.get('annotation') or {}).get('name')}
+        if elements is not None:
+            data['elements'] = elements
+        try:
+            self.feed.publish('annotation.' + kind, data,
+                              scope={'type': 'item', 'id': doc['itemId']})
+        except Exception:
+            log.exception('The change of annotation %s could not be announced', doc['_id'])
 
     def _prune(self, doc):
         keep = self.settings.get('history_keep')
@@ -468,6 +511,7 @@ class AnnotationService:
         doc.update(state)
         self.versions.insert_one(self._version_doc(doc, created, user['_id']))
         self.annotations.insert_one(doc)
+        self._announce('create', doc, user)
         return doc
 
     def in_folders(self, folder_ids, access_filter=None, offset=0, limit=0, sort=None):

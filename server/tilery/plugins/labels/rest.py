@@ -19,12 +19,12 @@ class ItemLabelsResource(Resource):
         folders.require_annotate(folders.load(item['folderId']), req.user,
                                  'You may not label images in this folder.')
 
-    @route('GET', 'labels', access=PUBLIC, params=[ITEM],
+    @route('GET', 'labels', response='LabelMask[]', access=PUBLIC, params=[ITEM],
            summary="The label masks on an item (one per labeller).")
     def masks(self, req, item):
         return self.service.masks(item)
 
-    @route('PUT', 'labels', access=USER, raw_body=True, summary=(
+    @route('PUT', 'labels', response='LabelMask', access=USER, raw_body=True, summary=(
         'Save your label mask for this item (body: a PNG of class indices).'), params=[
         ITEM, Param('status', 'checkpoint (work in progress) or done.', enum=(
             'checkpoint', 'done'), default='checkpoint')])
@@ -40,7 +40,7 @@ class ItemLabelsResource(Resource):
         file = self.service.mask_file(item, user_id)
         return file_download(self.app.models.file, file, disposition='inline')
 
-    @route('DELETE', 'labels/:userId', access=USER, params=[
+    @route('DELETE', 'labels/:userId', response='Message', access=USER, params=[
         ITEM, Param('userId', type='objectid', dest='user_id')],
         summary="Delete a labeller's mask (your own, or any with write access).")
     def delete_mask(self, req, item, user_id):
@@ -80,18 +80,18 @@ class FolderLabelsResource(Resource):
 
     FOLDER = ModelParam('id', model=Folder, level=READ, dest='folder')
 
-    @route('GET', 'classes', access=PUBLIC, params=[FOLDER],
+    @route('GET', 'classes', response='LabelClass[]', access=PUBLIC, params=[FOLDER],
            summary="A labelling project's classes.")
     def classes(self, req, folder):
         return self.service.classes(folder)
 
-    @route('PUT', 'classes', access=USER, json_body='list', params=[
+    @route('PUT', 'classes', response='LabelClass[]', access=USER, json_body='list', params=[
         ModelParam('id', model=Folder, level=WRITE, dest='folder')],
         summary="Set a labelling project's classes: [{value, name, color}].")
     def set_classes(self, req, folder, body):
         return self.service.set_classes(folder, body)
 
-    @route('GET', 'progress', access=PUBLIC, params=[FOLDER],
+    @route('GET', 'progress', response='LabelProgress', access=PUBLIC, params=[FOLDER],
            summary='How far each labeller has got in this folder.')
     def progress(self, req, folder):
         return self.service.progress(folder)

@@ -21,6 +21,7 @@ class LargeImagePlugin(Plugin):
     settings = LargeImageSettings
 
     def load(self, app):
+        from . import answers
         from .rest import CacheResource, TilesResource
         from .service import LargeImageService
 
@@ -31,6 +32,7 @@ class LargeImagePlugin(Plugin):
         configure_large_image(settings)
         app.large_image = LargeImageService(app.models, app.uploads, jobs, settings,
                                             app.metrics, app.invalidation)
+        app.router.add_schemas(answers.SCHEMAS)
         app.router.add_resource(TilesResource(app))
         app.router.add_resource(CacheResource(app))
         app.events.subscribe('model.file.finalized', app.large_image.on_file_finalized)

@@ -62,7 +62,8 @@ class TilesResource(Resource):
         return None
 
     # -- making and undoing
-    @route('POST', '', access=USER, summary='Make the item a large image: at once when a '
+    @route('POST', '', response='Job?',
+           access=USER, summary='Make the item a large image: at once when a '
            'tile source reads the file, else by a conversion job (returned).', params=[
                ModelParam('itemId', model=Item, level=WRITE, dest='item'),
                Param('fileId', 'The image file (needed when the item has several).',
@@ -94,7 +95,8 @@ class TilesResource(Resource):
                                   tile_size)
         return self.app.jobs.model.filter(job) if job is not None else None
 
-    @route('DELETE', '', access=USER, summary='Remove the large image (and a converted file).',
+    @route('DELETE', '', response='TilesDeleted',
+           access=USER, summary='Remove the large image (and a converted file).',
            params=[ModelParam('itemId', model=Item, level=WRITE, dest='item')])
     def delete(self, req, item):
         return {'deleted': self.service.delete(item)}
@@ -105,7 +107,8 @@ class TilesResource(Resource):
     def metadata(self, req, item_id):
         return self._image(req, item_id)[1].metadata
 
-    @reader('internal_metadata', "The file's own tags and metadata.", cookie=False)
+    @reader('internal_metadata', "The file's own tags and metadata.", cookie=False,
+            response='InternalMetadata')
     def internal_metadata(self, req, item_id):
         return self.tiles.internal_metadata(self._image(req, item_id)[1])
 
@@ -161,17 +164,19 @@ class TilesResource(Resource):
         return self._send(req, data, mime)
 
     @reader('pixel', 'The value of one pixel by band.', PixelParams.params() + [style_param()],
-            cookie=False)
+            cookie=False, response='Pixel')
     def pixel(self, req, item_id, style, **args):
         return self.tiles.pixel(self._image(req, item_id, style)[1],
                                 PixelParams.from_args(args))
 
-    @reader('histogram', 'Histograms of each band.', HistogramParams.params(), cookie=False)
+    @reader('histogram', 'Histograms of each band.', HistogramParams.params(), cookie=False,
+            response='Histogram')
     def histogram(self, req, item_id, **args):
         return self.tiles.histogram(self._image(req, item_id)[1],
                                     HistogramParams.from_args(args))
 
-    @reader('images', 'Names of the associated images (label, macro, ...).', cookie=False)
+    @reader('images', 'Names of the associated images (label, macro, ...).', cookie=False,
+            response='string[]')
     def images(self, req, item_id):
         return self.tiles.associated_images(self._image(req, item_id)[1])
 
@@ -221,11 +226,11 @@ class CacheResource(Resource):
     def __init__(self, app):
         self.service = app.large_image
 
-    @route('GET', '', summary='Sizes and use of the tile and source caches.')
+    @route('GET', '', response='CacheInfo', summary='Sizes and use of the tile and source caches.')
     def info(self, req):
         return self.service.cache_info()
 
-    @route('PUT', 'clear', summary='Empty the tile and source caches.')
+    @route('PUT', 'clear', response='CacheInfo', summary='Empty the tile and source caches.')
     def clear(self, req):
         self.service.clear_caches()
         return self.service.cache_info()

@@ -49,7 +49,8 @@ class LargeImageService:
                                     invalidation)
         self._extensions = IMAGE_EXTENSIONS | set(large_image.listExtensions())
         self._mime_types = set(large_image.listMimeTypes())
-        jobs.register(JOB_TYPE, ConversionJob(self), cleanup=self._conversion_ended)
+        jobs.register(JOB_TYPE, ConversionJob(self), cleanup=self._conversion_ended,
+                      input_bytes=self._conversion_input_bytes)
 
     # -- reading
     def open(self, item, style=None, encoding=Encoding()):
@@ -179,6 +180,11 @@ class LargeImageService:
         if done and self.settings.remove_original:
             self.files.remove(original)
         return done
+
+    def _conversion_input_bytes(self, job):
+        """The size of the file a conversion reads (big ones go to the large queue)."""
+        original = self.files.load(job['kwargs']['fileId'], exc=False)
+        return (original or {}).get('size') or 0
 
     def _conversion_ended(self, job):
         self.forget_conversion(ObjectId(job['kwargs']['itemId']), job['_id'])

@@ -1,5 +1,6 @@
 """Fast image tagging: tag sets on folders, keyboard-friendly tags on items, CSV in/out."""
 from .. import Plugin
+from . import answers
 from .rest import TaggingResource
 from .service import TaggingService
 
@@ -10,6 +11,7 @@ class TaggingPlugin(Plugin):
 
     def load(self, app):
         app.tagging = TaggingService(app)
+        app.router.add_schemas(answers.SCHEMAS)
         app.router.add_resource(TaggingResource(app, app.tagging))
 
 

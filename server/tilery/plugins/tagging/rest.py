@@ -11,18 +11,20 @@ class TaggingResource(Resource):
         self.app = app
         self.service = service
 
-    @route('GET', 'folder/:id/tagset', access=PUBLIC, summary="A folder's tag set.", params=[
+    @route('GET', 'folder/:id/tagset', response='Tagset',
+           access=PUBLIC, summary="A folder's tag set.", params=[
         ModelParam('id', model=Folder, level=READ, dest='folder')])
     def tagset(self, req, folder):
         return self.service.tagset(folder)
 
-    @route('PUT', 'folder/:id/tagset', access=USER, json_body='object', summary=(
+    @route('PUT', 'folder/:id/tagset', response='Tagset',
+           access=USER, json_body='object', summary=(
         "Set a folder's tag set: {tags: [{code, alias, key}], multiple}."), params=[
         ModelParam('id', model=Folder, level=WRITE, dest='folder')])
     def set_tagset(self, req, folder, body):
         return self.service.set_tagset(folder, body)
 
-    @route('GET', 'folder/:id/tags/summary', access=PUBLIC, params=[
+    @route('GET', 'folder/:id/tags/summary', response='TagSummary', access=PUBLIC, params=[
         ModelParam('id', model=Folder, level=READ, dest='folder')],
         summary='How many images carry each tag.')
     def summary(self, req, folder):
@@ -35,7 +37,7 @@ class TaggingResource(Resource):
         return Raw(self.service.export_csv(folder).encode('utf8'), 'text/csv', headers={
             'Content-Disposition': content_disposition(folder['name'] + '__labelled__.csv')})
 
-    @route('PUT', 'folder/:id/tags/csv', access=USER, raw_body=True, params=[
+    @route('PUT', 'folder/:id/tags/csv', response='Updated', access=USER, raw_body=True, params=[
         ModelParam('id', model=Folder, level=WRITE, dest='folder')],
         summary='Apply a tagging CSV (checked whole before anything changes).')
     def import_(self, req, folder):
@@ -45,7 +47,7 @@ class TaggingResource(Resource):
             raise RestError('The CSV must be UTF-8 text.')
         return self.service.import_csv(folder, text)
 
-    @route('PUT', 'item/:id/tags', access=USER, json_body='list', params=[
+    @route('PUT', 'item/:id/tags', response='Item', access=USER, json_body='list', params=[
         ModelParam('id', model=Item, level=READ, dest='item')],
         summary='Set the tags of an image (a list of tag codes; [] clears them).')
     def set_tags(self, req, item, body):

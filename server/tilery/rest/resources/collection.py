@@ -22,7 +22,8 @@ class CollectionResource(Resource):
         self.app = app
         self.collections = app.models.collection
 
-    @route('GET', '', access=PUBLIC, response='Collection[]', paging='name', summary='List or search collections.',
+    @route('GET', '', access=PUBLIC, response='Collection[]',
+           paging='name', summary='List or search collections.',
            params=[Param('text'), Param('name', 'Exact name.')])
     def find(self, req, text, name, paging):
         clauses = [self.collections.access_query(req.user)]
@@ -34,7 +35,8 @@ class CollectionResource(Resource):
         req.set_total_count(total)
         return [self.collections.filter(d, req.user) for d in docs]
 
-    @route('POST', '', access=USER, response='Collection', summary='Create a collection (site admins).', params=[
+    @route('POST', '', access=USER, response='Collection',
+           summary='Create a collection (site admins).', params=[
         Param('name', required=True), Param('description', default=''),
         Param('public', type='boolean', default=False), metadata_param()])
     def create(self, req, name, description, public, metadata):
@@ -45,22 +47,25 @@ class CollectionResource(Resource):
         doc = self.collections.create(name, req.user, description, public, metadata)
         return self.collections.filter(doc, req.user)
 
-    @route('GET', 'details', access=PUBLIC, summary='How many collections there are.')
+    @route('GET', 'details', response='Details',
+           access=PUBLIC, summary='How many collections there are.')
     def details_all(self, req):
         return {'nCollections': self.collections.count(
             self.collections.access_query(req.user))}
 
-    @route('GET', ':id', access=PUBLIC, response='Collection', params=[_coll(READ)], summary='Get a collection.')
+    @route('GET', ':id', access=PUBLIC, response='Collection',
+           params=[_coll(READ)], summary='Get a collection.')
     def get(self, req, collection):
         return self.collections.filter(collection, req.user)
 
-    @route('GET', ':id/details', access=PUBLIC, params=[_coll(READ)],
+    @route('GET', ':id/details', response='Details', access=PUBLIC, params=[_coll(READ)],
            summary='How many folders a collection has.')
     def details(self, req, collection):
         return {'nFolders': self.app.models.folder.count(
             {'parentId': collection['_id'], 'parentCollection': 'collection'})}
 
-    @route('PUT', ':id', access=USER, response='Collection', summary='Update a collection.', params=[
+    @route('PUT', ':id', access=USER, response='Collection',
+           summary='Update a collection.', params=[
         _coll(WRITE), Param('name'), Param('description'), metadata_param()])
     def update(self, req, collection, name, description, metadata):
         if name is not None:
@@ -74,18 +79,19 @@ class CollectionResource(Resource):
             self.collections.set_metadata(collection, metadata)
         return self.collections.filter(collection, req.user)
 
-    @route('DELETE', ':id', access=USER, scope='core.data.own', params=[_coll(ADMIN)],
+    @route('DELETE', ':id', response='Message',
+           access=USER, scope='core.data.own', params=[_coll(ADMIN)],
            summary='Delete a collection and everything in it.')
     def delete(self, req, collection):
         self.collections.remove(collection)
         return {'message': 'Deleted collection %s.' % collection['name']}
 
-    @route('GET', ':id/access', access=USER, params=[_coll(ADMIN)],
+    @route('GET', ':id/access', response='AccessList', access=USER, params=[_coll(ADMIN)],
            summary="A collection's access list.")
     def get_access(self, req, collection):
         return access_answer(self.app, collection)
 
-    @route('PUT', ':id/access', access=USER, scope='core.data.own',
+    @route('PUT', ':id/access', response='Collection', access=USER, scope='core.data.own',
            params=[_coll(ADMIN)] + access_params(),
            summary="Set a collection's access list.")
     def put_access(self, req, collection, access, public, public_flags, recurse):
@@ -93,7 +99,7 @@ class CollectionResource(Resource):
                                           actor=req.user)
         return self.collections.filter(doc, req.user)
 
-    @route('PUT', ':id/metadata', access=USER, json_body='object',
+    @route('PUT', ':id/metadata', response='Collection', access=USER, json_body='object',
            params=[_coll(WRITE), Param('allowNull', type='boolean', default=False,
                                        dest='allow_null')],
            summary='Merge keys into the metadata (null removes a key).')
@@ -101,7 +107,8 @@ class CollectionResource(Resource):
         return self.collections.filter(
             self.collections.set_metadata(collection, body, allow_null), req.user)
 
-    @route('DELETE', ':id/metadata', access=USER, summary='Delete metadata keys.', params=[
+    @route('DELETE', ':id/metadata', response='Collection',
+           access=USER, summary='Delete metadata keys.', params=[
         _coll(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                             json_types=(list,))])
     def delete_meta(self, req, collection, fields):

@@ -28,7 +28,7 @@ class FileResource(Resource):
             return self.files.filter(result, req.user)
         return self.app.models.upload.filter(result, req.user)
 
-    @route('POST', '', access=USER, raw_body=True, summary=(
+    @route('POST', '', response='Upload|File', access=USER, raw_body=True, summary=(
         'Start an upload (the whole file may come as the body of this request).'), params=[
         Param('parentType', enum=('folder', 'item'), required=True, dest='parent_type'),
         Param('parentId', type='objectid', required=True, dest='parent_id'),
@@ -59,7 +59,8 @@ class FileResource(Resource):
             return self._answer_upload(req, self.uploads.receive(upload, req.body_chunks(), 0))
         return self.app.models.upload.filter(upload, req.user)
 
-    @route('POST', 'chunk', access=USER, raw_body=True, summary='Send the next chunk.', params=[
+    @route('POST', 'chunk', response='Upload|File',
+           access=USER, raw_body=True, summary='Send the next chunk.', params=[
         UPLOAD_ID, Param('offset', type='integer', required=True, min=0)])
     def chunk(self, req, upload_id, offset):
         upload = self.uploads.load_own(upload_id, req.user)
@@ -69,13 +70,14 @@ class FileResource(Resource):
         result = self.uploads.receive(upload, req.body_chunks(), offset)
         return self._answer_upload(req, result)
 
-    @route('GET', 'offset', access=USER, params=[UPLOAD_ID],
+    @route('GET', 'offset', response='UploadOffset', access=USER, params=[UPLOAD_ID],
            summary='How many bytes of an upload the server has (to resume).')
     def offset(self, req, upload_id):
         upload = self.uploads.load_own(upload_id, req.user)
         return {'offset': upload['received']}
 
-    @route('DELETE', 'upload/:id', access=USER, summary='Cancel an upload.', params=[
+    @route('DELETE', 'upload/:id', response='Message',
+           access=USER, summary='Cancel an upload.', params=[
         Param('id', type='objectid', dest='upload_id')])
     def cancel(self, req, upload_id):
         if not self.uploads.cancel(self.uploads.load_own(upload_id, req.user)):
@@ -83,11 +85,13 @@ class FileResource(Resource):
                             409)
         return {'message': 'Upload canceled.'}
 
-    @route('GET', ':id', access=PUBLIC, response='File', params=[_file(READ)], summary='Get a file.')
+    @route('GET', ':id', access=PUBLIC, response='File',
+           params=[_file(READ)], summary='Get a file.')
     def get(self, req, file):
         return self.files.filter(file, req.user)
 
-    @route('PUT', ':id', access=USER, summary='Rename a file or change its type.', params=[
+    @route('PUT', ':id', response='File',
+           access=USER, summary='Rename a file or change its type.', params=[
         _file(WRITE), Param('name'), Param('mimeType', dest='mime_type')])
     def update(self, req, file, name, mime_type):
         if name is not None:
@@ -96,7 +100,8 @@ class FileResource(Resource):
             self.files.set_mime_type(file, mime_type)
         return self.files.filter(file, req.user)
 
-    @route('DELETE', ':id', access=USER, params=[_file(WRITE)], summary='Delete a file.')
+    @route('DELETE', ':id', response='Message',
+           access=USER, params=[_file(WRITE)], summary='Delete a file.')
     def delete(self, req, file):
         self.files.remove(file)
         return {'message': 'Deleted file %s.' % file['name']}
@@ -130,7 +135,8 @@ class FileResource(Resource):
     def download_named(self, req, file, name, offset, end_byte, disposition):
         return self._download(req, file, offset, end_byte, disposition)
 
-    @route('PUT', ':id/contents', access=USER, summary="Replace a file's contents (then send "
+    @route('PUT', ':id/contents', response='Upload|File',
+           access=USER, summary="Replace a file's contents (then send "
            'chunks).', params=[_file(WRITE), Param('size', type='integer', required=True,
                                                    min=0), Param('reference')])
     def contents(self, req, file, size, reference):
@@ -141,12 +147,14 @@ class FileResource(Resource):
             return self.files.filter(self.uploads.finish(upload), req.user)
         return self.app.models.upload.filter(upload, req.user)
 
-    @route('PUT', ':id/move', access=USER, summary='Move a file to another item.', params=[
+    @route('PUT', ':id/move', response='File',
+           access=USER, summary='Move a file to another item.', params=[
         _file(WRITE), ModelParam('itemId', model=Item, level=WRITE, dest='item')])
     def move(self, req, file, item):
         return self.files.filter(self.files.move(file, item), req.user)
 
-    @route('POST', ':id/copy', access=USER, summary='Copy a file into an item.', params=[
+    @route('POST', ':id/copy', response='File',
+           access=USER, summary='Copy a file into an item.', params=[
         _file(READ), ModelParam('itemId', model=Item, level=WRITE, dest='item')])
     def copy(self, req, file, item):
         return self.files.filter(self.app.tree.copy_file(file, item, req.user), req.user)
@@ -158,13 +166,15 @@ class UploadAdminResource(Resource):
     def __init__(self, app):
         self.app = app
 
-    @route('GET', '', access=ADMIN_ONLY, paging='updated', summary='Unfinished uploads.')
+    @route('GET', '', response='Upload[]',
+           access=ADMIN_ONLY, paging='updated', summary='Unfinished uploads.')
     def find(self, req, paging):
         docs, total = self.app.models.upload.find_page({}, paging)
         req.set_total_count(total)
         return [self.app.models.upload.filter(d) for d in docs]
 
-    @route('DELETE', '', access=ADMIN_ONLY, summary='Cancel unfinished uploads.', params=[
+    @route('DELETE', '', response='Upload[]',
+           access=ADMIN_ONLY, summary='Cancel unfinished uploads.', params=[
         Param('uploadId', type='objectid', dest='upload_id')])
     def delete(self, req, upload_id):
         query = {'_id': upload_id} if upload_id else {}

@@ -30,7 +30,8 @@ class FolderResource(Resource):
         model.require_access(parent, req.user, level)
         return parent
 
-    @route('GET', '', access=PUBLIC, response='Folder[]', paging='lowerName', summary='List or search folders.',
+    @route('GET', '', access=PUBLIC, response='Folder[]',
+           paging='lowerName', summary='List or search folders.',
            params=[Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
                    Param('parentId', type='objectid', dest='parent_id'),
                    Param('text', 'Case-insensitive name search.'),
@@ -75,24 +76,27 @@ class FolderResource(Resource):
                                   reuse, metadata)
         return self.folders.filter(doc, req.user)
 
-    @route('GET', ':id', access=PUBLIC, response='Folder', params=[_folder(READ)], summary='Get a folder.')
+    @route('GET', ':id', access=PUBLIC, response='Folder',
+           params=[_folder(READ)], summary='Get a folder.')
     def get(self, req, folder):
         return self.folders.filter(folder, req.user)
 
-    @route('GET', ':id/details', access=PUBLIC, params=[_folder(READ)],
+    @route('GET', ':id/details', response='Details', access=PUBLIC, params=[_folder(READ)],
            summary='How many items and subfolders a folder has.')
     def details(self, req, folder):
         return {'nItems': self.app.models.item.count({'folderId': folder['_id']}),
                 'nFolders': self.folders.count({'parentId': folder['_id'],
                                                 'parentCollection': 'folder'})}
 
-    @route('GET', ':id/rootpath', access=PUBLIC, params=[_folder(READ)],
+    @route('GET', ':id/rootpath', response='RootPathEntry[]',
+           access=PUBLIC, params=[_folder(READ)],
            summary='The folders above this one, from the root.')
     def rootpath(self, req, folder):
         chain = self.folders.ancestors(folder)
         return [{'type': t, 'object': self.app.models[t].filter(d, req.user)} for t, d in chain]
 
-    @route('PUT', ':id', access=USER, response='Folder', summary='Update or move a folder.', params=[
+    @route('PUT', ':id', access=USER, response='Folder',
+           summary='Update or move a folder.', params=[
         _folder(WRITE), Param('name'), Param('description'),
         Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
         Param('parentId', type='objectid', dest='parent_id'), metadata_param()])
@@ -116,24 +120,25 @@ class FolderResource(Resource):
             self.folders.set_metadata(folder, metadata)
         return self.folders.filter(folder, req.user)
 
-    @route('DELETE', ':id', access=USER, scope='core.data.own', params=[_folder(ADMIN)],
+    @route('DELETE', ':id', response='Message',
+           access=USER, scope='core.data.own', params=[_folder(ADMIN)],
            summary='Delete a folder and everything in it.')
     def delete(self, req, folder):
         self.folders.remove(folder)
         return {'message': 'Deleted folder %s.' % folder['name']}
 
-    @route('DELETE', ':id/contents', access=USER, params=[_folder(WRITE)],
+    @route('DELETE', ':id/contents', response='Message', access=USER, params=[_folder(WRITE)],
            summary="Delete a folder's contents, keeping the folder.")
     def delete_contents(self, req, folder):
         self.folders.clean(folder)
         return {'message': 'Deleted the contents of folder %s.' % folder['name']}
 
-    @route('GET', ':id/access', access=USER, params=[_folder(ADMIN)],
+    @route('GET', ':id/access', response='AccessList', access=USER, params=[_folder(ADMIN)],
            summary="A folder's access list.")
     def get_access(self, req, folder):
         return access_answer(self.app, folder)
 
-    @route('PUT', ':id/access', access=USER, scope='core.data.own',
+    @route('PUT', ':id/access', response='Folder', access=USER, scope='core.data.own',
            params=[_folder(ADMIN)] + access_params(),
            summary="Set a folder's access list (recurse: also every subfolder).")
     def put_access(self, req, folder, access, public, public_flags, recurse):
@@ -141,7 +146,7 @@ class FolderResource(Resource):
                                       actor=req.user)
         return self.folders.filter(doc, req.user)
 
-    @route('PUT', ':id/metadata', access=USER, json_body='object',
+    @route('PUT', ':id/metadata', response='Folder', access=USER, json_body='object',
            params=[_folder(WRITE), Param('allowNull', type='boolean', default=False,
                                          dest='allow_null')],
            summary='Merge keys into the metadata (null removes a key).')
@@ -149,13 +154,15 @@ class FolderResource(Resource):
         return self.folders.filter(self.folders.set_metadata(folder, body, allow_null),
                                    req.user)
 
-    @route('DELETE', ':id/metadata', access=USER, summary='Delete metadata keys.', params=[
+    @route('DELETE', ':id/metadata', response='Folder',
+           access=USER, summary='Delete metadata keys.', params=[
         _folder(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                               json_types=(list,))])
     def delete_meta(self, req, folder, fields):
         return self.folders.filter(self.folders.delete_metadata(folder, fields), req.user)
 
-    @route('POST', ':id/copy', access=USER, summary='Copy a folder with its contents.', params=[
+    @route('POST', ':id/copy', response='Folder',
+           access=USER, summary='Copy a folder with its contents.', params=[
         _folder(READ), Param('parentType', enum=PARENT_TYPES, dest='parent_type'),
         Param('parentId', type='objectid', dest='parent_id'), Param('name'),
         Param('description'), Param('public', type='boolean')])

@@ -19,7 +19,8 @@ class GroupResource(Resource):
         self.groups = app.models.group
         self.users = app.models.user
 
-    @route('GET', '', access=PUBLIC, response='Group[]', paging='lowerName', summary='List or search groups.',
+    @route('GET', '', access=PUBLIC, response='Group[]',
+           paging='lowerName', summary='List or search groups.',
            params=[Param('text'), Param('exact', type='boolean', default=False)])
     def find(self, req, text, exact, paging):
         query = self.groups.access_query(req.user)
@@ -41,7 +42,7 @@ class GroupResource(Resource):
     def get(self, req, group):
         return self.groups.filter(group, req.user)
 
-    @route('PUT', ':id', access=USER, summary='Update a group.', params=[
+    @route('PUT', ':id', response='Group', access=USER, summary='Update a group.', params=[
         ModelParam('id', model=Group, level=WRITE, dest='group'), Param('name'),
         Param('description'), Param('public', type='boolean')])
     def update(self, req, group, name, description, public):
@@ -54,26 +55,29 @@ class GroupResource(Resource):
             group['public'] = public
         return self.groups.filter(self.groups.save(group), req.user)
 
-    @route('DELETE', ':id', access=USER, summary='Delete a group.', params=[
+    @route('DELETE', ':id', response='Message', access=USER, summary='Delete a group.', params=[
         ModelParam('id', model=Group, level=ADMIN, dest='group')])
     def delete(self, req, group):
         self.groups.remove(group)
         self.app.auth.forget_all()
         return {'message': 'Deleted the group %s.' % group['name']}
 
-    @route('GET', ':id/access', access=USER, summary="A group's access list.", params=[
+    @route('GET', ':id/access', response='AccessList',
+           access=USER, summary="A group's access list.", params=[
         ModelParam('id', model=Group, level=ADMIN, dest='group')])
     def access(self, req, group):
         return access_answer(self.app, group)
 
-    @route('GET', ':id/member', access=PUBLIC, paging='lastName', params=[GROUP],
+    @route('GET', ':id/member', response='User[]',
+           access=PUBLIC, paging='lastName', params=[GROUP],
            summary="A group's members.")
     def members(self, req, group, paging):
         docs, total = self.groups.members(group, paging.offset, paging.limit)
         req.set_total_count(total)
         return [self.users.filter(d, req.user) for d in docs]
 
-    @route('GET', ':id/invitation', access=USER, paging='lastName', params=[GROUP],
+    @route('GET', ':id/invitation', response='User[]',
+           access=USER, paging='lastName', params=[GROUP],
            summary='Users invited to a group.')
     def invitations(self, req, group, paging):
         query = {'groupInvites.groupId': group['_id']}
@@ -81,7 +85,8 @@ class GroupResource(Resource):
         req.set_total_count(total)
         return [self.users.filter(d, req.user) for d in docs]
 
-    @route('POST', ':id/invitation', access=USER, summary='Invite a user (or add them).',
+    @route('POST', ':id/invitation', response='Group',
+           access=USER, summary='Invite a user (or add them).',
            params=[ModelParam('id', model=Group, level=WRITE, dest='group'),
                    ModelParam('userId', model=User, level=READ, dest='user'),
                    Param('level', type='integer', default=READ, enum=(READ, WRITE, ADMIN)),
@@ -115,17 +120,18 @@ class GroupResource(Resource):
         self.app.auth.forget(user_id=user['_id'])
         return self.groups.filter(self.groups.load(group['_id']), req.user)
 
-    @route('POST', ':id/member', access=USER, params=[GROUP],
+    @route('POST', ':id/member', response='Group', access=USER, params=[GROUP],
            summary='Join a group (accept an invitation, or ask to join).')
     def join(self, req, group):
         return self._join(req, group)
 
-    @route('PUT', ':id/member', access=USER, params=[GROUP],
+    @route('PUT', ':id/member', response='Group', access=USER, params=[GROUP],
            summary='Join a group (accept an invitation, or ask to join).')
     def join_put(self, req, group):
         return self._join(req, group)
 
-    @route('DELETE', ':id/member', access=USER, summary='Remove a member (or leave).', params=[
+    @route('DELETE', ':id/member', response='Group',
+           access=USER, summary='Remove a member (or leave).', params=[
         ModelParam('id', model=Group, level=READ, dest='group'),
         ModelParam('userId', 'Whom to remove (default: yourself).', model=User,
                    level=READ, required=False, dest='user')])
@@ -139,13 +145,15 @@ class GroupResource(Resource):
         self.app.auth.forget(user_id=user['_id'])
         return self.groups.filter(self.groups.load(group['_id']), req.user)
 
-    @route('POST', ':id/moderator', access=USER, summary='Make a member a moderator.', params=[
+    @route('POST', ':id/moderator', response='Group',
+           access=USER, summary='Make a member a moderator.', params=[
         ModelParam('id', model=Group, level=ADMIN, dest='group'),
         ModelParam('userId', model=User, level=READ, dest='user')])
     def moderator(self, req, group, user):
         return self._promote(req, group, user, WRITE)
 
-    @route('POST', ':id/admin', access=USER, summary='Make a member a group admin.', params=[
+    @route('POST', ':id/admin', response='Group',
+           access=USER, summary='Make a member a group admin.', params=[
         ModelParam('id', model=Group, level=ADMIN, dest='group'),
         ModelParam('userId', model=User, level=READ, dest='user')])
     def admin(self, req, group, user):

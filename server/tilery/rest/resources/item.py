@@ -25,7 +25,8 @@ class ItemResource(Resource):
         self.items = app.models.item
         self.files = app.models.file
 
-    @route('GET', '', access=PUBLIC, response='Item[]', paging='lowerName', summary='List or search items.',
+    @route('GET', '', access=PUBLIC, response='Item[]',
+           paging='lowerName', summary='List or search items.',
            params=[ModelParam('folderId', model=Folder, level=READ, required=False,
                               dest='folder'),
                    Param('text', 'Case-insensitive name search.'),
@@ -57,7 +58,8 @@ class ItemResource(Resource):
         doc = self.items.create(name, folder, req.user, description, reuse, metadata)
         return self.items.filter(doc, req.user)
 
-    @route('GET', ':id', access=PUBLIC, response='Item', params=[_item(READ)], summary='Get an item.')
+    @route('GET', ':id', access=PUBLIC, response='Item',
+           params=[_item(READ)], summary='Get an item.')
     def get(self, req, item):
         return self.items.filter(item, req.user)
 
@@ -79,38 +81,41 @@ class ItemResource(Resource):
             item = self.app.tree.move_item(item, folder)
         return self.items.filter(item, req.user)
 
-    @route('DELETE', ':id', access=USER, params=[_item(WRITE)],
+    @route('DELETE', ':id', response='Message', access=USER, params=[_item(WRITE)],
            summary='Delete an item and its files.')
     def delete(self, req, item):
         self.items.remove(item)
         return {'message': 'Deleted item %s.' % item['name']}
 
-    @route('GET', ':id/files', access=PUBLIC, response='File[]', paging='name', params=[_item(READ)],
+    @route('GET', ':id/files', access=PUBLIC, response='File[]',
+           paging='name', params=[_item(READ)],
            summary="An item's files.")
     def files_of(self, req, item, paging):
         docs, total = self.files.find_page({'itemId': item['_id']}, paging)
         req.set_total_count(total)
         return [self.files.filter(d, req.user) for d in docs]
 
-    @route('GET', ':id/rootpath', access=PUBLIC, params=[_item(READ)],
+    @route('GET', ':id/rootpath', response='RootPathEntry[]', access=PUBLIC, params=[_item(READ)],
            summary='The folders above this item, from the root.')
     def rootpath(self, req, item):
         return self.app.tree.root_path(item, 'item', req.user)
 
-    @route('PUT', ':id/metadata', access=USER, json_body='object',
+    @route('PUT', ':id/metadata', response='Item', access=USER, json_body='object',
            params=[_item(WRITE), Param('allowNull', type='boolean', default=False,
                                        dest='allow_null')],
            summary='Merge keys into the metadata (null removes a key).')
     def put_meta(self, req, item, body, allow_null):
         return self.items.filter(self.items.set_metadata(item, body, allow_null), req.user)
 
-    @route('DELETE', ':id/metadata', access=USER, summary='Delete metadata keys.', params=[
+    @route('DELETE', ':id/metadata', response='Item',
+           access=USER, summary='Delete metadata keys.', params=[
         _item(WRITE), Param('fields', 'JSON list of keys.', 'json', required=True,
                             json_types=(list,))])
     def delete_meta(self, req, item, fields):
         return self.items.filter(self.items.delete_metadata(item, fields), req.user)
 
-    @route('POST', ':id/copy', access=USER, summary='Copy an item with its files.', params=[
+    @route('POST', ':id/copy', response='Item',
+           access=USER, summary='Copy an item with its files.', params=[
         _item(READ), ModelParam('folderId', model=Folder, level=WRITE, required=False,
                                 dest='folder'),
         Param('name'), Param('description')])

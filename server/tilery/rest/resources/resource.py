@@ -34,7 +34,8 @@ class ResourceResource(Resource):
                 out.append((kind, doc))
         return out
 
-    @route('GET', 'lookup', access=PUBLIC, summary='The resource at a path.', params=[
+    @route('GET', 'lookup', response='AnyResource?',
+           access=PUBLIC, summary='The resource at a path.', params=[
         Param('path', '/collection/<name>/... or /user/<login>/...', required=True),
         Param('test', 'Answer null instead of an error when nothing is there.', 'boolean',
               default=False)])
@@ -42,7 +43,8 @@ class ResourceResource(Resource):
         doc, kind = self.app.tree.lookup(path, req.user, test)
         return None if doc is None else self.app.models[kind].filter(doc, req.user)
 
-    @route('GET', 'search', access=PUBLIC, summary='Search resources by name.', params=[
+    @route('GET', 'search', response='SearchResult',
+           access=PUBLIC, summary='Search resources by name.', params=[
         Param('q', 'Text to look for (case-insensitive).', required=True),
         Param('mode', enum=('text', 'prefix'), default='text'),
         Param('types', 'JSON list of types.', 'json', required=True, json_types=(list,)),
@@ -52,7 +54,8 @@ class ResourceResource(Resource):
     def search(self, req, q, mode, types, level, limit, offset):
         return self.app.tree.search(q, types, req.user, limit, offset, mode)
 
-    @route('GET', 'shared', access=USER, summary='Folders other users shared with me or my '
+    @route('GET', 'shared', response='SharedFolder[]',
+           access=USER, summary='Folders other users shared with me or my '
            'groups, newest share first (_shared: at, by, via); not those in my own tree.',
            params=[Param('limit', 'Result set size limit.', 'integer', default=50, min=1,
                          max=1000),
@@ -62,7 +65,8 @@ class ResourceResource(Resource):
         req.set_total_count(total)
         return folders
 
-    @route('GET', ':id/path', access=PUBLIC, summary='The path of a resource.', params=[
+    @route('GET', ':id/path', response='string',
+           access=PUBLIC, summary='The path of a resource.', params=[
         Param('id', type='objectid'), Param('type', enum=RESOURCE_TYPES, required=True)])
     def path(self, req, id, type):
         model = self.app.models[type]
@@ -70,7 +74,8 @@ class ResourceResource(Resource):
         model.require_access(doc, req.user, READ)
         return self.app.tree.path_of(doc, type, req.user)
 
-    @route('GET', ':id', access=PUBLIC, summary='A resource of any type.', params=[
+    @route('GET', ':id', response='AnyResource',
+           access=PUBLIC, summary='A resource of any type.', params=[
         Param('id', type='objectid'), Param('type', enum=RESOURCE_TYPES, required=True)])
     def get(self, req, id, type):
         model = self.app.models[type]
@@ -110,7 +115,8 @@ class ResourceResource(Resource):
     def download_post(self, req, resources, include_metadata):
         return self._zip(req, resources, include_metadata)
 
-    @route('DELETE', '', access=USER, scope='core.data.own', params=[RESOURCES],
+    @route('DELETE', '', response='Message',
+           access=USER, scope='core.data.own', params=[RESOURCES],
            summary='Delete a set of resources (all access is checked first).')
     def delete(self, req, resources):
         docs = self._each(req, resources, WRITE, ('folder', 'item', 'file', 'collection'))
@@ -149,7 +155,7 @@ class ResourceResource(Resource):
                     raise ValidationError('A folder named %s already exists there.' %
                                           doc['name'], 'name')
 
-    @route('PUT', 'move', access=USER, params=[RESOURCES] + TARGET,
+    @route('PUT', 'move', response='Message', access=USER, params=[RESOURCES] + TARGET,
            summary='Move folders and items into a new parent.')
     def move(self, req, resources, parent_type, parent_id):
         parent = self._target(req, parent_type, parent_id)
@@ -162,7 +168,7 @@ class ResourceResource(Resource):
                 self.app.tree.move_folder(doc, parent, parent_type, req.user)
         return {'message': 'Moved %d resources.' % len(docs)}
 
-    @route('POST', 'copy', access=USER, params=[RESOURCES] + TARGET,
+    @route('POST', 'copy', response='Message', access=USER, params=[RESOURCES] + TARGET,
            summary='Copy folders and items into a new parent.')
     def copy(self, req, resources, parent_type, parent_id):
         parent = self._target(req, parent_type, parent_id)

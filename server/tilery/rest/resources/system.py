@@ -28,26 +28,29 @@ class SystemResource(Resource):
     def __init__(self, app):
         self.app = app
 
-    @route('GET', 'version', access=PUBLIC, summary='Server and API versions.')
+    @route('GET', 'version', response='Version', access=PUBLIC, summary='Server and API versions.')
     def version(self, req):
         return {'release': GIRDER_API_RELEASE, 'apiVersion': GIRDER_API_RELEASE,
                 'serverVersion': __version__, 'server': 'tilery',
                 'python': platform.python_version()}
 
     # health routes for load balancers and systemd: no token, no database for liveness
-    @route('GET', 'health/live', access=PUBLIC, summary='200 while the process serves '
+    @route('GET', 'health/live', response='Health',
+           access=PUBLIC, summary='200 while the process serves '
            'requests (the database is not asked).')
     def live(self, req):
         return {'status': 'ok'}
 
-    @route('GET', 'health/ready', access=PUBLIC, summary='200 when the database answers '
+    @route('GET', 'health/ready', response='Health',
+           access=PUBLIC, summary='200 when the database answers '
            'a ping within 2 s, else 503: whether to send this server requests.')
     def ready(self, req):
         if not ping(self.app.mongo_client, READY_TIMEOUT):
             raise Unavailable('The database is not answering.')
         return {'status': 'ok', 'database': 'ok'}
 
-    @route('GET', 'check', access=PUBLIC, summary='System status, as Girder reports it: '
+    @route('GET', 'check', response='SystemCheck',
+           access=PUBLIC, summary='System status, as Girder reports it: '
            'times for everyone; memory, threads and the database for administrators.',
            params=[Param('mode', '"quick" adds what is cheap to gather, "slow" the '
                          'database statistics (administrators only).',
@@ -69,7 +72,8 @@ class SystemResource(Resource):
             status['mongoDbStats'] = self.app.db.command('dbStats')
         return status
 
-    @route('GET', 'setting', access=ADMIN_ONLY, summary='Read site settings.', params=[
+    @route('GET', 'setting', response='SettingValue',
+           access=ADMIN_ONLY, summary='Read site settings.', params=[
         Param('key'), Param('list', 'JSON list of keys.', 'json', json_types=(list,),
                             dest='keys')])
     def get_setting(self, req, key, keys):
@@ -78,7 +82,8 @@ class SystemResource(Resource):
             return settings.get(key)
         return {k: settings.get(k) for k in (keys or sorted(settings.known))}
 
-    @route('PUT', 'setting', access=ADMIN_ONLY, summary='Change site settings.', params=[
+    @route('PUT', 'setting', response='SettingValue',
+           access=ADMIN_ONLY, summary='Change site settings.', params=[
         Param('key'), Param('value', 'A JSON value, or plain text (null restores the '
                             'default).'),
         Param('list', 'JSON list of {key, value}.', 'json', json_types=(list,),
@@ -98,7 +103,8 @@ class SystemResource(Resource):
         self.app.audit.record('setting.change', req.user, key=key, value=stored)
         return stored
 
-    @route('GET', 'public_settings', access=PUBLIC, summary='Settings the web client reads.')
+    @route('GET', 'public_settings', response='PublicSettings',
+           access=PUBLIC, summary='Settings the web client reads.')
     def public_settings(self, req):
         settings = self.app.models.setting
         # noUsersYet lets the web client invite the first visitor to create the admin
@@ -107,7 +113,8 @@ class SystemResource(Resource):
                 'core.brand_name': settings.get('core.brand_name'),
                 'noUsersYet': self.app.models.user.find_one({}, {'_id': 1}) is None}
 
-    @route('GET', 'audit', access=ADMIN_ONLY, paging=('when', -1), summary=(
+    @route('GET', 'audit', response='AuditEvent[]',
+           access=ADMIN_ONLY, paging=('when', -1), summary=(
         'The audit log: sign-ins, access, key and admin changes, imports (newest first).'),
         params=[Param('type', 'Event types, comma-separated (e.g. login.failure,login).'),
                 Param('userId', 'Only events by this user.', 'objectid', dest='user_id'),
@@ -120,7 +127,7 @@ class SystemResource(Resource):
         req.set_total_count(total)
         return [events.filter(d) for d in docs]
 
-    @route('DELETE', 'login_throttle', access=ADMIN_ONLY, summary=(
+    @route('DELETE', 'login_throttle', response='Cleared', access=ADMIN_ONLY, summary=(
         'Lift a sign-in lock of an account (login or email) and/or a client address.'),
         params=[Param('login'), Param('ip', 'A client address.', dest='address')])
     def clear_login_throttle(self, req, login, address):
@@ -128,11 +135,12 @@ class SystemResource(Resource):
             raise RestError('Give login, ip, or both.')
         return {'cleared': self.app.logins.clear(req.user, login, address)}
 
-    @route('GET', 'access_flag', access=PUBLIC, summary='The access flags this server knows.')
+    @route('GET', 'access_flag', response='AccessFlags',
+           access=PUBLIC, summary='The access flags this server knows.')
     def access_flags(self, req):
         return self.app.access_flags
 
-    @route('GET', 'plugins', access=ADMIN_ONLY, summary='Installed plugins.')
+    @route('GET', 'plugins', response='Plugins', access=ADMIN_ONLY, summary='Installed plugins.')
     def plugins(self, req):
         return {'all': {n: {'name': n, 'description': p.description}
                         for n, p in self.app.plugins.items()},
@@ -174,13 +182,15 @@ class AssetstoreResource(Resource):
         self.app = app
         self.assetstores = app.models.assetstore
 
-    @route('GET', '', access=ADMIN_ONLY, paging='name', summary='List assetstores.')
+    @route('GET', '', response='Assetstore[]',
+           access=ADMIN_ONLY, paging='name', summary='List assetstores.')
     def find(self, req, paging):
         docs, total = self.assetstores.find_page({}, paging)
         req.set_total_count(total)
         return [self.assetstores.filter(d) for d in docs]
 
-    @route('POST', '', access=ADMIN_ONLY, summary='Create an assetstore.', params=[
+    @route('POST', '', response='Assetstore',
+           access=ADMIN_ONLY, summary='Create an assetstore.', params=[
         Param('name', required=True), Param('type', type='integer', required=True,
                                             enum=(FILESYSTEM, GRIDFS)),
         Param('root', 'Directory (filesystem).'), Param('db', 'Database name (GridFS).'),
@@ -191,11 +201,13 @@ class AssetstoreResource(Resource):
                               name=name, type=type, root=root, db=db)
         return self.assetstores.filter(doc)
 
-    @route('GET', ':id', access=ADMIN_ONLY, params=[_assetstore()], summary='Get one.')
+    @route('GET', ':id', response='Assetstore',
+           access=ADMIN_ONLY, params=[_assetstore()], summary='Get one.')
     def get(self, req, assetstore):
         return self.assetstores.filter(assetstore)
 
-    @route('PUT', ':id', access=ADMIN_ONLY, summary='Update an assetstore.', params=[
+    @route('PUT', ':id', response='Assetstore',
+           access=ADMIN_ONLY, summary='Update an assetstore.', params=[
         _assetstore(), Param('name'), Param('root'), Param('db'),
         Param('current', type='boolean')])
     def update(self, req, assetstore, name, root, db, current):
@@ -209,7 +221,7 @@ class AssetstoreResource(Resource):
                               name=name, root=root, db=db, current=current)
         return self.assetstores.filter(assetstore)
 
-    @route('DELETE', ':id', access=ADMIN_ONLY, params=[_assetstore()],
+    @route('DELETE', ':id', response='Message', access=ADMIN_ONLY, params=[_assetstore()],
            summary='Delete an empty assetstore.')
     def delete(self, req, assetstore):
         self.assetstores.remove(assetstore)
@@ -217,7 +229,7 @@ class AssetstoreResource(Resource):
                               name=assetstore['name'])
         return {'message': 'Deleted assetstore %s.' % assetstore['name']}
 
-    @route('POST', ':id/import', access=ADMIN_ONLY, summary=(
+    @route('POST', ':id/import', response='ImportCounts', access=ADMIN_ONLY, summary=(
         'Import a server directory in place (files are not copied).'), params=[
         _assetstore(), Param('importPath', required=True, dest='path'),
         Param('destinationId', type='objectid', required=True, dest='dest_id'),

@@ -15,11 +15,12 @@ class TokenResource(Resource):
         self.app = app
         self.tokens = app.models.token
 
-    @route('GET', 'current', access=PUBLIC, summary='The token used for this request, or null.')
+    @route('GET', 'current', response='Token?',
+           access=PUBLIC, summary='The token used for this request, or null.')
     def current(self, req):
         return self.tokens.answer(req.token) if req.token else None
 
-    @route('GET', 'session', access=PUBLIC,
+    @route('GET', 'session', response='Token', access=PUBLIC,
            summary='The current token, or a new anonymous session token.')
     def session(self, req):
         if req.token is not None:
@@ -27,7 +28,8 @@ class TokenResource(Resource):
         token = self.tokens.create(None, days=1, scope=['core.anonymous_session'])
         return self.tokens.answer(token)
 
-    @route('DELETE', 'session', access=USER, summary='Revoke the current token.')
+    @route('DELETE', 'session', response='Message',
+           access=USER, summary='Revoke the current token.')
     def delete_session(self, req):
         if req.token is not None:
             self.tokens.remove(req.token)
@@ -35,7 +37,8 @@ class TokenResource(Resource):
         req.headers_out['Set-Cookie'] = CLEAR_COOKIE
         return {'message': 'Token revoked.'}
 
-    @route('GET', 'scopes', access=PUBLIC, summary='The token scopes this server knows.')
+    @route('GET', 'scopes', response='TokenScopes',
+           access=PUBLIC, summary='The token scopes this server knows.')
     def scopes(self, req):
         return {'custom': [{'id': k, 'name': v, 'description': v} for k, v in SCOPES.items()],
                 'adminCustom': []}
@@ -53,7 +56,8 @@ class ApiKeyResource(Resource):
             raise AccessError('That API key belongs to another user.')
         return key
 
-    @route('GET', '', access=USER, response='ApiKey[]', paging='name', summary='List API keys.', params=[
+    @route('GET', '', access=USER, response='ApiKey[]',
+           paging='name', summary='List API keys.', params=[
         ModelParam('userId', 'Whose keys (default: yours).', model=User, level=READ,
                    required=False, dest='user')])
     def find(self, req, user, paging):
@@ -87,13 +91,15 @@ class ApiKeyResource(Resource):
             changes['scope'] = scope
         return self.keys.filter(self.keys.update_key(key, req.user, **changes))
 
-    @route('DELETE', ':id', access=USER, summary='Delete an API key and its tokens.', params=[
+    @route('DELETE', ':id', response='Message',
+           access=USER, summary='Delete an API key and its tokens.', params=[
         ModelParam('id', model=ApiKey, force=True, dest='key')])
     def delete(self, req, key):
         self.keys.remove(self._own(req, key), actor=req.user)
         return {'message': 'Deleted API key %s.' % key['name']}
 
-    @route('POST', 'token', access=PUBLIC, summary='Exchange an API key for a token.', params=[
+    @route('POST', 'token', response='Session',
+           access=PUBLIC, summary='Exchange an API key for a token.', params=[
         Param('key', required=True),
         Param('duration', 'Days the token lasts (at most the key allows).', 'number', min=0)])
     def token(self, req, key, duration):

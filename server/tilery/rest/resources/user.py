@@ -39,7 +39,8 @@ class UserResource(Resource):
         self.app = app
         self.users = app.models.user
 
-    @route('GET', '', access=PUBLIC, response='User[]', paging='lastName', summary='List or search users.',
+    @route('GET', '', access=PUBLIC, response='User[]',
+           paging='lastName', summary='List or search users.',
            params=[Param('text', 'Filter by login or name (case-insensitive).')])
     def find(self, req, text, paging):
         query = {}
@@ -53,7 +54,8 @@ class UserResource(Resource):
         req.set_total_count(total)
         return [self.users.filter(d, req.user) for d in docs]
 
-    @route('POST', '', access=PUBLIC, summary='Create a user (register).', params=[
+    @route('POST', '', response='NewUser',
+           access=PUBLIC, summary='Create a user (register).', params=[
         Param('login', required=True), Param('email', required=True),
         Param('firstName', required=True, dest='first_name'),
         Param('lastName', required=True, dest='last_name'),
@@ -87,15 +89,16 @@ class UserResource(Resource):
             out['authToken'] = sign_in_answer(req, user, token)['authToken']
         return out
 
-    @route('GET', 'me', access=PUBLIC, summary='The signed-in user, or null.')
+    @route('GET', 'me', response='User?', access=PUBLIC, summary='The signed-in user, or null.')
     def me(self, req):
         return self.users.filter(req.user, req.user) if req.user else None
 
-    @route('GET', 'details', access=ADMIN_ONLY, summary='How many users there are.')
+    @route('GET', 'details', response='Details',
+           access=ADMIN_ONLY, summary='How many users there are.')
     def details_all(self, req):
         return {'nUsers': self.users.count()}
 
-    @route('GET', 'authentication', access=PUBLIC,
+    @route('GET', 'authentication', response='Session', access=PUBLIC,
            summary='Sign in with HTTP Basic credentials; answers a token.',
            responses={429: 'Too many failed sign-ins (login throttling)'})
     def login(self, req):
@@ -112,7 +115,8 @@ class UserResource(Resource):
         user, token = self.app.logins.sign_in(login, password, req.client_address)
         return dict(sign_in_answer(req, user, token), message='Login succeeded.')
 
-    @route('DELETE', 'authentication', access=PUBLIC, summary='Sign out (revokes the token).')
+    @route('DELETE', 'authentication', response='Message',
+           access=PUBLIC, summary='Sign out (revokes the token).')
     def logout(self, req):
         if req.token is not None:
             self.app.models.token.remove(req.token)
@@ -121,7 +125,8 @@ class UserResource(Resource):
         req.headers_out['Set-Cookie'] = CLEAR_COOKIE
         return {'message': 'Logged out.'}
 
-    @route('PUT', 'password', access=USER, summary='Change your password.', params=[
+    @route('PUT', 'password', response='Message',
+           access=USER, summary='Change your password.', params=[
         Param('old', 'Your current password.', required=True),
         Param('new', 'The new password.', required=True)])
     def change_password(self, req, old, new):
@@ -136,13 +141,13 @@ class UserResource(Resource):
     def get(self, req, user):
         return self.users.filter(user, req.user)
 
-    @route('GET', ':id/details', access=PUBLIC, params=[USER_ID],
+    @route('GET', ':id/details', response='Details', access=PUBLIC, params=[USER_ID],
            summary='How many folders a user has.')
     def details(self, req, user):
         return {'nFolders': self.app.models.folder.count(
             {'parentId': user['_id'], 'parentCollection': 'user'})}
 
-    @route('PUT', ':id', access=USER, summary='Update a user.', params=[
+    @route('PUT', ':id', response='User', access=USER, summary='Update a user.', params=[
         ModelParam('id', model=User, level=WRITE, dest='user'),
         Param('firstName', dest='first_name'), Param('lastName', dest='last_name'),
         Param('email'), Param('admin', type='boolean'),
@@ -167,7 +172,8 @@ class UserResource(Resource):
         self.app.auth.forget(user_id=user['_id'])
         return self.users.filter(user, req.user)
 
-    @route('PUT', ':id/password', access=ADMIN_ONLY, summary="Set a user's password.",
+    @route('PUT', ':id/password', response='Message',
+           access=ADMIN_ONLY, summary="Set a user's password.",
            params=[ModelParam('id', model=User, level=ADMIN, dest='user'),
                    Param('password', required=True)])
     def set_password(self, req, user, password):
@@ -176,7 +182,8 @@ class UserResource(Resource):
                               login=user['login'])
         return {'message': 'Password changed.'}
 
-    @route('DELETE', ':id', access=USER, summary='Delete a user and all their data.',
+    @route('DELETE', ':id', response='Message',
+           access=USER, summary='Delete a user and all their data.',
            params=[ModelParam('id', model=User, level=ADMIN, dest='user')])
     def delete(self, req, user):
         self.users.require_not_last_admin(user)
