@@ -140,3 +140,33 @@ def test_an_access_change_reaches_the_other_process_item_cache(mongo_client, db,
     finally:
         for app in apps:
             app.stop()
+
+
+def test_a_change_stream_wakes_the_feed_before_its_next_poll(tmp_path):
+    """On a replica set (``tilery db``, real MongoDB) the feed is woken by a change
+    stream: with a 5 s poll interval an event still arrives well within a second."""
+    from tilery import database
+    from tilery.models import Notification
+    with database.EmbeddedDatabase(str(tmp_path / 'rs'), replica_set=True) as server:
+        client = database.connect(server.uri)
+        try:
+            app = type('App', (), {'db': client.feedtest})()
+            model = Notification(app)
+            model.ensure_indexes()
+            writer, reader = Feed(model, poll_interval=5.0), Feed(model, poll_interval=5.0)
+            reader.start()
+            try:
+                began = time.monotonic()
+                while not reader.watching:
+                    assert time.monotonic() - began < 10, 'the change stream never opened'
+                    time.sleep(0.05)
+                seen = _collector(reader)
+                time.sleep(0.2)  # the poller is asleep in its 5 s wait
+                began = time.monotonic()
+                writer.publish('test.woken')
+                assert _next(seen, timeout=5.0)['type'] == 'test.woken'
+                assert time.monotonic() - began < 1.0
+            finally:
+                reader.stop()
+        finally:
+            client.close()
