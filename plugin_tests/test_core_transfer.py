@@ -65,9 +65,9 @@ def test_a_small_upload_into_a_folder_costs_few_writes(counted, admin):
     # file, upload deleted: six, where there were eleven
     assert len(counter.writes) <= 7, counter.writes
     # two events (item.create to the folder's watchers, upload_done to the uploader),
-    # stored off the request path, two writes each (feed.py)
+    # stored off the request path, two writes for each batch of events (feed.py)
     server.app.notifications.publisher.flush()
-    assert len(counter.feed) == 4, counter.feed
+    assert len(counter.feed) in (2, 4), counter.feed
     assert done['sha512'] == hashlib.sha512(data).hexdigest()
     models = server.app.models
     item = models.item.load(done['itemId'])

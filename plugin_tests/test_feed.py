@@ -49,6 +49,14 @@ def test_an_event_reaches_every_process_in_order(two_feeds):
     assert [_next(seen_a)['data']['i'] for _ in range(5)] == list(range(5))
 
 
+def test_a_batch_is_numbered_in_order_with_two_writes(two_feeds):
+    a, b = two_feeds
+    seen = _collector(b)
+    stored = a.publish_many([('test.batch', {'i': i}, None, None) for i in range(3)])
+    assert [e['seq'] for e in stored] == [stored[0]['seq'] + i for i in range(3)]
+    assert [_next(seen)['data']['i'] for _ in range(3)] == [0, 1, 2]
+
+
 def test_a_number_taken_before_a_later_one_is_stored_still_arrives(two_feeds, monkeypatch):
     a, b = two_feeds
     seen = _collector(b)

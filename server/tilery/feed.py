@@ -66,13 +66,19 @@ class Feed:
         ``scope``: ``{'type', 'id'}`` of what a reader must be able to read.
         Neither: an internal event (cache invalidation), never sent to streams.
         """
+        return self.publish_many([(type, data, user_id, scope)])[0]
+
+    def publish_many(self, events):
+        """Store several ``(type, data, user_id, scope)`` events in order, with two
+        database writes in all; the stored documents."""
         now = utcnow()
-        event = {'time': now, 'type': type, 'data': data or {}, 'userId': user_id,
-                 'scope': scope, 'origin': self.origin,
-                 'expires': now + datetime.timedelta(seconds=self.window)}
-        event = self.model.add(event)
-        self._wake.set()  # subscribers of this process hear of it at once
-        return event
+        expires = now + datetime.timedelta(seconds=self.window)
+        stored = self.model.add([
+            {'time': now, 'type': type, 'data': data or {}, 'userId': user_id,
+             'scope': scope, 'origin': self.origin, 'expires': expires}
+            for type, data, user_id, scope in events])
+        self._wake.set()  # subscribers of this process hear of them at once
+        return stored
 
     # -- reading
     def subscribe(self, callback):

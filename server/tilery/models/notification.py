@@ -33,14 +33,17 @@ class Notification(Model):
         doc = self.collection.find_one({'_id': COUNTER_ID})
         return doc['value'] if doc else 0
 
-    def add(self, event):
-        """Store ``event`` under the next sequence number; the stored event."""
+    def add(self, events):
+        """Store ``events`` under the next sequence numbers, in order (two writes however
+        many there are); the stored events."""
         counter = self.collection.find_one_and_update(
-            {'_id': COUNTER_ID}, {'$inc': {'value': 1}}, upsert=True,
+            {'_id': COUNTER_ID}, {'$inc': {'value': len(events)}}, upsert=True,
             return_document=pymongo.ReturnDocument.AFTER)
-        event['seq'] = counter['value']
-        self.collection.insert_one(event)
-        return event
+        first = counter['value'] - len(events) + 1
+        for offset, event in enumerate(events):
+            event['seq'] = first + offset
+        self.collection.insert_many(events)
+        return events
 
     def from_seq(self, seq, when, limit):
         """Unexpired events numbered ``seq`` or more, in order."""
