@@ -16,6 +16,7 @@ const answer: ConflictAnswer = {
     { id: 'a', base: pt('a', 0), theirs: pt('a', 1), mine: pt('a', 2) },
     { id: 'b', base: pt('b', 0), theirs: null, mine: pt('b', 3) },
   ],
+  fields: [],
 };
 const ops = [replace(pt('a', 2)), replace(pt('b', 3)), replace(pt('c', 4)), { op: 'replace' as const, path: 'name', value: 'N' }];
 let n = 0;
@@ -48,10 +49,25 @@ describe('settling a conflicting save', () => {
   });
 
   it('keep both when I deleted the element: theirs stays and nothing is added', () => {
-    const mineGone: ConflictAnswer = { version: 3, conflicts: [{ id: 'a', base: pt('a', 0), theirs: pt('a', 1), mine: null }] };
+    const mineGone: ConflictAnswer = { version: 3, conflicts: [{ id: 'a', base: pt('a', 0), theirs: pt('a', 1), mine: null }], fields: [] };
     const r = resolveConflicts('both', [{ op: 'remove', path: 'elements/id:a' }], mineGone, newId);
     expect(r.ops).toEqual([]);
     expect(r.put).toEqual([pt('a', 1)]);
+  });
+
+  it('a header field both renamed: theirs is kept unless I keep mine, the elements go on', () => {
+    const named = conflictAnswer(409, {
+      type: 'conflict', version: 4,
+      conflicts: [{ field: 'name', base: 'A', theirs: 'B', mine: 'N' }],
+    })!;
+    expect(named.fields).toEqual(['name']);
+    expect(named.conflicts).toEqual([]);
+    expect(resolveConflicts('theirs', ops, named, newId).ops.map((o) => o.path))
+      .toEqual(['elements/id:a', 'elements/id:b', 'elements/id:c']);
+    expect(resolveConflicts('both', ops, named, newId).ops.map((o) => o.path))
+      .toEqual(['elements/id:a', 'elements/id:b', 'elements/id:c']);
+    expect(resolveConflicts('mine', ops, named, newId).ops).toEqual(ops);
+    expect(conflictText(named)).toMatch(/the annotation's name since you loaded it \(now version 4\)/);
   });
 
   it('reads a conflict from a 409 body and nothing else', () => {

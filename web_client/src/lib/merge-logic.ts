@@ -14,6 +14,8 @@ export interface ElementConflict {
 export interface ConflictAnswer {
   version: number;
   conflicts: ElementConflict[];
+  /** Header fields (name, description...) both sides changed: `{field, base, theirs, mine}`. */
+  fields: string[];
 }
 
 export type Resolution = 'theirs' | 'mine' | 'both';
@@ -27,11 +29,16 @@ export function conflictAnswer(status: number, body: unknown): ConflictAnswer | 
   const b = body as { type?: string; version?: unknown; conflicts?: unknown } | null;
   if (status !== 409 || !b || b.type !== 'conflict' || typeof b.version !== 'number' || !Array.isArray(b.conflicts)) return null;
   const conflicts = b.conflicts.filter((c): c is ElementConflict => Boolean(c) && typeof (c as ElementConflict).id === 'string');
-  return { version: b.version, conflicts };
+  const fields = b.conflicts
+    .map((c) => (c as { field?: unknown } | null)?.field)
+    .filter((f): f is string => typeof f === 'string');
+  return { version: b.version, conflicts, fields };
 }
 
 const elementPath = (id: string) => `elements/id:${id}`;
 const opId = (op: Op) => (op.path.startsWith('elements/id:') ? op.path.slice('elements/id:'.length) : null);
+/** The header field an operation touches (`name`, `attributes/...` -> `attributes`). */
+const opField = (op: Op) => (opId(op) === null ? op.path.replace(/^\//, '').split('/')[0] : null);
 
 /** What a resolution sends again, and how the local state changes. */
 export interface ResolvedSave {
@@ -51,9 +58,13 @@ export interface ResolvedSave {
 export function resolveConflicts(choice: Resolution, ops: Op[], answer: ConflictAnswer, newId: () => string): ResolvedSave {
   const byId = new Map(answer.conflicts.map((c) => [c.id, c]));
   const out: ResolvedSave = { ops: [], version: answer.version, put: [], drop: [] };
+  const fields = new Set(answer.fields);
   for (const op of ops) {
     const id = opId(op);
-    if (id === null || !byId.has(id) || choice === 'mine') out.ops.push(op);
+    const field = opField(op);
+    // a header field cannot be kept twice: "both" keeps theirs, as "theirs" does
+    const conflicting = id !== null ? byId.has(id) : field !== null && fields.has(field);
+    if (!conflicting || choice === 'mine') out.ops.push(op);
   }
   if (choice === 'mine') return out;
   for (const c of answer.conflicts) {
@@ -73,7 +84,10 @@ export function resolveConflicts(choice: Resolution, ops: Op[], answer: Conflict
 export function conflictText(answer: ConflictAnswer): string {
   const n = answer.conflicts.length;
   const removedByThem = answer.conflicts.filter((c) => !c.theirs).length;
-  const what = n === 1 ? 'an element you also changed' : `${n} elements you also changed`;
+  const parts: string[] = [];
+  if (n) parts.push(n === 1 ? 'an element you also changed' : `${n} elements you also changed`);
+  if (answer.fields.length) parts.push(`the annotation's ${answer.fields.join(', ')}`);
+  const what = parts.join(' and ') || 'what you changed';
   const gone = removedByThem ? ` (${removedByThem === n && n === 1 ? 'they deleted it' : `${removedByThem} deleted by them`})` : '';
   return `Someone else saved ${what}${gone} since you loaded it (now version ${answer.version}).`;
 }
