@@ -25,7 +25,8 @@ class WriteCounter(pymongo.monitoring.CommandListener):
     def started(self, event):
         if event.command_name in WRITES:
             write = (event.command_name, event.command.get(event.command_name))
-            (self.feed if write[1] == 'notification' else self.writes).append(write)
+            (self.feed if write[1] in ('notification', 'notification_seq') else self.writes
+             ).append(write)
 
     def succeeded(self, event):
         pass

@@ -62,7 +62,7 @@ def test_a_number_taken_before_a_later_one_is_stored_still_arrives(two_feeds, mo
     seen = _collector(b)
     model = a.model
     # a writer that took number n and has not stored its event yet
-    counter = model.collection.find_one_and_update(
+    counter = model.counter.find_one_and_update(
         {'_id': 'seq'}, {'$inc': {'value': 1}}, return_document=True)
     late = a.publish('test.later')
     assert _next(seen)['_id'] == late['_id']
@@ -77,7 +77,7 @@ def test_a_number_never_stored_is_given_up(two_feeds, monkeypatch):
     monkeypatch.setattr(feed_module, 'GAP_SECONDS', 0.3)
     a, b = two_feeds
     seen = _collector(b)
-    a.model.collection.update_one({'_id': 'seq'}, {'$inc': {'value': 1}})  # its writer died
+    a.model.counter.update_one({'_id': 'seq'}, {'$inc': {'value': 1}})  # its writer died
     a.publish('test.one')
     assert _next(seen)['type'] == 'test.one'
     time.sleep(0.5)

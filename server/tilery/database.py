@@ -10,7 +10,11 @@ rest of Tilery only uses what real MongoDB does:
 - without ``--sync-on-commit`` a ``kill -9`` loses acknowledged writes: the
   embedded server is started with it and every client writes with ``j=True``;
 - a query reads every index entry it matches before applying ``limit``, so
-  hot queries are written as bounded ranges on indexed fields.
+  hot queries are written as bounded ranges on indexed fields;
+- ``findAndModify`` reads every document of the collection, even for an ``_id``
+  match (about 5 µs a document: 30 ms in a collection of 6,000), so updates that
+  return a document go through ``update_one_and_get``, never ``find_one_and_update``
+  on a collection that grows (a one-document counter collection may use it).
 """
 import collections
 import ctypes
@@ -58,6 +62,26 @@ def connect(uri, **kwargs):
 #: What pymongo raises when the database cannot be reached (ServerSelectionTimeoutError,
 #: AutoReconnect and NetworkTimeout are ConnectionFailures): the REST layer answers 503.
 UNAVAILABLE_ERRORS = (pymongo.errors.ConnectionFailure,)
+
+
+def update_one_and_get(collection, query, update, projection=None, after=False):
+    """``find_one_and_update`` for a ``query`` naming one document by ``_id``, built on
+    ``update_one`` (which uses the index; see the module's list of departures).
+
+    The update is as atomic as findAndModify's (``query`` may hold conditions, such as
+    an expected status). The document returned is read in a separate step, just before
+    (default) or after the update, so it may show a change another writer made in
+    between: callers read fields that only they change, or that they only report.
+    None when nothing matched.
+    """
+    if after:
+        if collection.update_one(query, update).matched_count == 0:
+            return None
+        return collection.find_one({'_id': query['_id']}, projection)
+    before = collection.find_one(query, projection)
+    if before is None or collection.update_one(query, update).matched_count == 0:
+        return None
+    return before
 
 
 def ping(client, timeout=2.0):

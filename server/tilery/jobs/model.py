@@ -3,7 +3,6 @@ import datetime
 import enum
 import logging
 
-import pymongo
 from bson import ObjectId
 from bson.errors import InvalidId
 
@@ -99,8 +98,7 @@ class JobModel(Model):
             query['status'] = {'$in': [int(s) for s in expect]}
         update = {'$set': dict(set_fields or {}, status=int(status), updated=now),
                   '$push': {'timestamps': {'status': int(status), 'time': now}}}
-        job = self.collection.find_one_and_update(
-            query, update, return_document=pymongo.ReturnDocument.AFTER)
+        job = self.update_and_get(query, update, after=True)
         if job is not None:
             self.announce(job)
         return job
@@ -119,9 +117,7 @@ class JobModel(Model):
             return
         # progress goes to the owner's notification stream (a job context records it
         # at most once a second)
-        job = self.collection.find_one_and_update(
-            {'_id': job_id}, update, projection={'log': 0},
-            return_document=pymongo.ReturnDocument.AFTER)
+        job = self.update_and_get({'_id': job_id}, update, projection={'log': 0}, after=True)
         if job is not None:
             self.announce(job)
 

@@ -10,6 +10,7 @@ import logging
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from ..database import update_one_and_get
 from ..errors import AccessError, NotFound, RestError, ValidationError, anonymous_error
 
 NONE, READ, WRITE, ADMIN = -1, 0, 1, 2
@@ -254,6 +255,11 @@ class Model:
         if multi:
             return self.collection.update_many(query, update)
         return self.collection.update_one(query, update)
+
+    def update_and_get(self, query, update, projection=None, after=False):
+        """Update the document ``query`` names by ``_id``; it as it was before (or
+        ``after``), or None (database.update_one_and_get: never findAndModify)."""
+        return update_one_and_get(self.collection, query, update, projection, after)
 
     def remove(self, doc, **kwargs):
         self.collection.delete_one({'_id': doc['_id']})

@@ -99,9 +99,8 @@ class Folder(AccessControlledModel):
         current_id = doc_id
         increment = {'size': delta, 'listVersion': 1} if new_child else {'size': delta}
         while current_id is not None:
-            doc = self.collection.find_one_and_update(
-                {'_id': current_id}, {'$inc': increment},
-                projection={'parentId': 1, 'parentCollection': 1})
+            doc = self.update_and_get({'_id': current_id}, {'$inc': increment},
+                                      projection={'parentId': 1, 'parentCollection': 1})
             increment = {'size': delta}
             if doc is None:
                 return

@@ -76,8 +76,7 @@ class Item(Model):
         update = {'$inc': {'size': delta}}
         if touch:
             update['$set'] = {'updated': now()}
-        doc = self.collection.find_one_and_update(
-            {'_id': item_id}, update, projection={'folderId': 1})
+        doc = self.update_and_get({'_id': item_id}, update, projection={'folderId': 1})
         if doc is not None:
             self.app.models.folder.adjust_size(doc['folderId'], delta)
 

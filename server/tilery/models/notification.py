@@ -10,7 +10,7 @@ import pymongo.errors
 
 from .base import Model
 
-#: the counter document's id; events have ObjectIds, so it never matches a range on them
+#: the counter document's id (in ``notification_seq``)
 COUNTER_ID = 'seq'
 
 
@@ -21,22 +21,28 @@ class Notification(Model):
                ([('expires', 1)], {'expireAfterSeconds': 0}),
                ([('time', 1)], {}))
 
+    def __init__(self, app):
+        super().__init__(app)
+        # the counter has a collection of its own: findAndModify reads its whole
+        # collection on the embedded database (database.py), here one document
+        self.counter = self.db[self.collection_name + '_seq']
+
     def ensure_indexes(self):
         super().ensure_indexes()
         try:
-            self.collection.insert_one({'_id': COUNTER_ID, 'value': 0})
+            self.counter.insert_one({'_id': COUNTER_ID, 'value': 0})
         except pymongo.errors.DuplicateKeyError:
             pass
 
     def last_seq(self):
         """The highest sequence number handed out so far."""
-        doc = self.collection.find_one({'_id': COUNTER_ID})
+        doc = self.counter.find_one({'_id': COUNTER_ID})
         return doc['value'] if doc else 0
 
     def add(self, events):
         """Store ``events`` under the next sequence numbers, in order (two writes however
         many there are); the stored events."""
-        counter = self.collection.find_one_and_update(
+        counter = self.counter.find_one_and_update(
             {'_id': COUNTER_ID}, {'$inc': {'value': len(events)}}, upsert=True,
             return_document=pymongo.ReturnDocument.AFTER)
         first = counter['value'] - len(events) + 1
@@ -47,8 +53,10 @@ class Notification(Model):
 
     def from_seq(self, seq, when, limit):
         """Unexpired events numbered ``seq`` or more, in order."""
-        return list(self.collection.find(
-            {'seq': {'$gte': seq}, 'expires': {'$gt': when}}).sort('seq', 1).limit(limit))
+        # the range on ``seq`` alone: with ``expires`` in the query a database may pick
+        # that index and read every unexpired event on each poll
+        found = self.collection.find({'seq': {'$gte': seq}}).sort('seq', 1).limit(limit)
+        return [event for event in found if event['expires'] > when]
 
     def after(self, event_id, when, limit):
         """Unexpired events stored after the one with ``event_id`` (None if it is gone)."""

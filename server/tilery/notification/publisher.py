@@ -5,19 +5,25 @@ event: feed.py), 3 to 6 ms on the embedded database under load; a PATCH of one e
 takes about 20 ms, so publishing from the request thread made every edit, upload and
 item change measurably slower. The hot paths queue their event here instead (a deque
 append) and answer; this thread stores the events in the order they were queued,
-usually within a millisecond, all that are waiting in one batch (two writes for the
-batch: under load the cost per event falls). A queue past ``max_queue`` (the database is stalled) makes
+at once when it comes after a quiet spell, and in a burst with the others that arrive
+within ``LINGER``, in one batch (two writes for the batch: under load the cost per
+event falls). A queue past ``max_queue`` (the database is stalled) makes
 publishers write themselves, so memory stays bounded and nothing is dropped; ``stop``
 writes what is still queued.
 """
 import collections
 import logging
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
 #: events stored together at most
 BATCH = 500
+#: in a burst, batches are stored at most every LINGER seconds (a burst of uploads or
+#: edits costs the database a few writes a second; streams still hear of it within
+#: about LINGER + the feed's poll interval); a lone event is stored at once
+LINGER = 0.2
 
 
 class Publisher:
@@ -31,6 +37,7 @@ class Publisher:
         self._thread = None
         self._stopping = False
         self._busy = False
+        self._last_write = 0.0  # time.monotonic() of the last batch stored
 
     def publish(self, type, data=None, user_id=None, scope=None):
         """Queue an event for the feed (written now when the queue is full)."""
@@ -57,8 +64,13 @@ class Publisher:
                     self._wake.notify_all()
                     return
                 self._busy = True
+                # in a burst (the last batch went out less than LINGER ago), wait for the
+                # burst's next events to join this batch; after a quiet spell, write now
+                self._wake.wait_for(lambda: self._stopping or len(self._queue) >= BATCH,
+                                    self._last_write + LINGER - time.monotonic())
                 batch = [self._queue.popleft()
                          for _ in range(min(len(self._queue), BATCH))]
+            self._last_write = time.monotonic()
             try:
                 self.feed.publish_many(batch)
             except Exception:

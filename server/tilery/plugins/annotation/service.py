@@ -326,9 +326,8 @@ class AnnotationService:
             changes['public'] = bool(public)
         if public_flags is not None:
             changes['publicFlags'] = list(public_flags)
-        doc = self.annotations.find_one_and_update(
-            {'_id': object_id(annotation_id)}, {'$set': changes},
-            return_document=pymongo.ReturnDocument.AFTER)
+        doc = self.model.update_and_get({'_id': object_id(annotation_id)}, {'$set': changes},
+                                        after=True)
         if doc is None:
             raise NotFound('Annotation not found: %s.' % annotation_id)
         return doc
