@@ -5,7 +5,8 @@ Starts a server (``tilery serve --workers 1``, scratch data directory) unless BA
 spread over them) watch one slide's item; the bench admin PATCHes an annotation on it.
 
 - latency: from sending a PATCH to the event's arrival at every subscribed stream,
-  p50/p95 over PATCHES patches, with 1 and with SUBSCRIBERS (default 200) streams;
+  p50/p95 over PATCHES patches, with 1 and with SUBSCRIBERS (default 200) streams,
+  the PATCHes half a second apart and then back to back;
 - memory: the server's RSS before and after opening MEMORY_STREAMS (default 500)
   streams, per stream;
 - throughput: PATCHes sent by 4 threads while SUBSCRIBERS streams listen: events the
@@ -127,11 +128,12 @@ def patch(url, token, annotation_id, name):
     r.raise_for_status()
 
 
-def latency(url, gc, viewers, item, annotation, subscribers):
+def latency(url, gc, viewers, item, annotation, subscribers, spacing):
     streams = Streams(url, viewers, 'item:%s' % item['_id']).open(subscribers)
     time.sleep(1.0 + subscribers / 200.0)
     waits = []
     for n in range(PATCHES):
+        time.sleep(spacing)
         name = '%d' % n
         started = time.perf_counter()
         patch(url, gc.token, annotation['_id'], 'p' + name)
@@ -148,7 +150,7 @@ def latency(url, gc, viewers, item, annotation, subscribers):
             log('patch %s: %d streams had no event within 5 s' % (name, missing))
     streams.close()
     return {'bench': 'stream_latency', 'subscribers': subscribers, 'patches': PATCHES,
-            'events': len(waits), 'p50_ms': round(percentile(waits, 50), 1),
+            'spacing_s': spacing, 'events': len(waits), 'p50_ms': round(percentile(waits, 50), 1),
             'p95_ms': round(percentile(waits, 95), 1)}
 
 
@@ -238,9 +240,13 @@ def main():
     with Server(1) as server:
         url = server.url
         gc, viewers, item, annotation = setup(url)
-        for count in (1, SUBSCRIBERS):
-            log('latency with %d subscribers' % count)
-            print(json.dumps(latency(url, gc, viewers, item, annotation, count)), flush=True)
+        # edits half a second apart (people editing), then back to back (a burst: the
+        # publisher then stores a batch at most every LINGER, notification/publisher.py)
+        for spacing in (0.5, 0.0):
+            for count in (1, SUBSCRIBERS):
+                log('latency with %d subscribers, PATCHes %s s apart' % (count, spacing))
+                print(json.dumps(latency(url, gc, viewers, item, annotation, count, spacing)),
+                      flush=True)
         log('memory of %d streams' % MEMORY_STREAMS)
         print(json.dumps(memory(url, server, viewers, item)), flush=True)
         log('throughput with %d subscribers' % SUBSCRIBERS)
