@@ -10,8 +10,9 @@ folder read per event, and a revocation is seen within a second.
 """
 import datetime
 import logging
-import time
+import threading
 
+import cachetools
 import orjson
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -25,6 +26,7 @@ WATCH_KINDS = ('item', 'folder', 'annotation')
 MAX_WATCHES = 100
 REPLAY_LIMIT = 1000
 ACCESS_SECONDS = 0.5  # a cached decision is at most this old: revocations land within 1 s
+_MISSING = object()  # a cached None (a gone document) is a hit
 
 
 def parse_watches(text):
@@ -110,29 +112,26 @@ class Subscription:
 
 
 class AccessCache:
-    """Decisions, documents and users read for access checks, each kept ``seconds``.
-
-    Bounded: past ``size`` entries it starts again empty (entries are cheap to redo).
-    """
+    """Decisions, documents and users read for access checks, each kept ``seconds``, at
+    most ``size`` of them (a ``cachetools.TTLCache``; entries are cheap to redo)."""
 
     def __init__(self, seconds=ACCESS_SECONDS, size=20000):
-        self.seconds = seconds
-        self.size = size
-        self._entries = {}
+        self._entries = cachetools.TTLCache(size, seconds)
+        self._lock = threading.Lock()
 
     def get(self, key, compute):
-        now = time.monotonic()
-        hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        if len(self._entries) >= self.size:
-            self.clear()
+        with self._lock:
+            hit = self._entries.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit
         value = compute()
-        self._entries[key] = (now + self.seconds, value)
+        with self._lock:
+            self._entries[key] = value
         return value
 
     def clear(self):
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
 
 class Delivery:
