@@ -415,19 +415,10 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: '
                         '%(message)s')
     logging.getLogger('cherrypy.access').setLevel(logging.WARNING)
-    if args.command == 'serve':
-        return serve(args)
-    if args.command == 'worker':
-        return worker_command(args)
-    if args.command == 'settings':
-        return list_settings(args)
-    if args.command == 'backup':
-        return backup_command(args)
-    if args.command == 'restore':
-        return restore_command(args)
-    if args.command == 'db':
-        return db_command(args)
-    return 1
+    commands = {'serve': serve, 'worker': worker_command, 'settings': list_settings,
+                'backup': backup_command, 'restore': restore_command, 'db': db_command}
+    command = commands.get(args.command)
+    return command(args) if command is not None else 1
 
 
 if __name__ == '__main__':
