@@ -68,8 +68,8 @@ class App:
                 plugin.stop(self)
             except Exception:
                 log.exception('Plugin %s failed to stop', plugin.name)
-        self.notifications.stop()
-        self.jobs.stop()
+        self.jobs.stop()  # its last job_status events go out through the publisher:
+        self.notifications.stop()  # stopped after it, it stores them
         self.feed.stop()
 
 
